@@ -1,0 +1,18 @@
+package dev.xent;
+
+/**
+ * A place where losses are computed: the reference path, the fast CPU path or a CUDA device. Implementations are
+ * thread-safe; {@link #close()} releases what they own (threads, device memory, contexts).
+ */
+public interface Backend extends AutoCloseable {
+    /** Short name: reference, cpu or cuda. */
+    String name();
+
+    /** Cross-entropy or NLL for a checked problem. Throws {@link InvalidInputException} for a bad target. */
+    LossResult loss(LossProblem problem);
+
+    /** log_softmax (or softmax when {@code logOutput} is false) along {@code dim}, in the input's dtype (float32 at least internally). */
+    Tensor softmax(Tensor input, int dim, boolean logOutput);
+
+    @Override void close();
+}

@@ -1,0 +1,50 @@
+package dev.xent;
+
+import dev.xent.cpu.CpuBackend;
+import dev.xent.cuda.CudaBackend;
+import dev.xent.cuda.CudaProbe;
+import dev.xent.reference.ReferenceBackend;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Picks a backend: an explicit choice first, then {@code -Dxent.device}, then the {@code XENT_DEVICE} environment
+ * variable, then the probe (CUDA if a device is usable, else the CPU, saying why once).
+ */
+public final class BackendSelector {
+    private static final Logger LOG = LoggerFactory.getLogger(BackendSelector.class);
+    private static final AtomicBoolean TOLD_WHY_CPU = new AtomicBoolean();
+
+    private BackendSelector() {}
+
+    /** The device an AUTO request resolves to through the property and the environment (AUTO if neither says). */
+    public static Device configured(Device requested) {
+        if (requested != Device.AUTO) return requested;
+        String prop = System.getProperty("xent.device");
+        if (prop != null && !prop.isBlank()) return Device.parse(prop);
+        String env = System.getenv("XENT_DEVICE");
+        if (env != null && !env.isBlank()) return Device.parse(env);
+        return Device.AUTO;
+    }
+
+    /** Opens the backend for {@code requested}; CUDA asked for by name but unusable is an {@link InvalidInputException}. */
+    public static Backend open(Device requested) {
+        Device d = configured(requested);
+        switch (d) {
+            case REFERENCE: return new ReferenceBackend();
+            case CPU: return new CpuBackend();
+            case CUDA: {
+                CudaProbe.Result r = CudaProbe.probe();
+                if (!r.usable) throw new InvalidInputException("device cuda is not usable: " + r.reason);
+                return new CudaBackend();
+            }
+            default: {
+                CudaProbe.Result r = CudaProbe.probe();
+                if (r.usable) return new CudaBackend();
+                if (TOLD_WHY_CPU.compareAndSet(false, true)) LOG.info("using the CPU: CUDA is {}", r.describe());
+                return new CpuBackend();
+            }
+        }
+    }
+}

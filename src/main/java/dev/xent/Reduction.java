@@ -1,0 +1,23 @@
+package dev.xent;
+
+import java.util.Locale;
+
+/** How per-element losses combine, as PyTorch's {@code reduction} argument. */
+public enum Reduction {
+    /** One loss per target element, in the target's shape (ignored positions hold 0). */
+    NONE,
+    /** The sum of per-element losses. */
+    SUM,
+    /** The sum divided by the total weight of non-ignored targets (class indices) or by the row count (probabilities). */
+    MEAN;
+
+    public static Reduction parse(String s) {
+        try {
+            return valueOf(s.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new InvalidInputException("reduction must be none, sum or mean, not '" + s + "'");
+        }
+    }
+
+    public String label() { return name().toLowerCase(Locale.ROOT); }
+}

@@ -1,0 +1,245 @@
+package dev.xent.cli;
+
+import dev.xent.BackendSelector;
+import dev.xent.DType;
+import dev.xent.Device;
+import dev.xent.Half;
+import dev.xent.InvalidInputException;
+import dev.xent.LossKind;
+import dev.xent.LossSpec;
+import dev.xent.Tensor;
+import dev.xent.Xent;
+import dev.xent.bench.MemoryProbe;
+import dev.xent.cpu.CpuBackend;
+import dev.xent.cuda.CudaBackend;
+import dev.xent.cuda.DeviceTensor;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code xent bench}: forward loss on random in-memory logits (never zeros: a spread of values with one peaked logit
+ * per row), warm-up then the median of timed runs, beside the machine's memory rate measured in the same run and,
+ * with {@code --peer torch}, PyTorch's F.cross_entropy on the same shape.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Time the forward loss; compare with the memory rate and PyTorch.")
+final class BenchCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda, reference or auto (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--rows", defaultValue = "8192") long rows;
+
+    @Option(names = "--classes", defaultValue = "32000") int classes;
+
+    @Option(names = "--dtype", defaultValue = "f32", description = "f32, f16 or bf16 (default: ${DEFAULT-VALUE}).")
+    String dtype;
+
+    @Option(names = "--op", defaultValue = "forward", description = "forward (default: ${DEFAULT-VALUE}).")
+    String op;
+
+    @Option(names = "--runs", defaultValue = "15") int runs;
+
+    @Option(names = "--warmup", defaultValue = "3") int warmup;
+
+    @Option(names = "--peer", defaultValue = "none", description = "torch: also time PyTorch's F.cross_entropy in this run; none.")
+    String peer;
+
+    @Option(names = "--python", description = "Python with torch for the peer (default: the first of python3 on PATH and /usr/bin/python3 that imports torch).")
+    String python;
+
+    @Option(names = "--threads", description = "CPU threads for xent and the peer (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--json", description = "Print one JSON object as the last line of stdout.")
+    boolean json;
+
+    @Override public Integer call() throws Exception {
+        PrintWriter o = spec.commandLine().getOut();
+        if (!op.equals("forward")) throw new InvalidInputException("--op must be forward (fwdbwd comes with the gradient work)");
+        DType dt = parseDtype(dtype);
+        if (rows < 1 || classes < 1) throw new InvalidInputException("--rows and --classes must be positive");
+        long elements = Math.multiplyExact(rows, (long) classes);
+        if (elements > Tensor.MAX_ARRAY_ELEMENTS) throw new InvalidInputException("bench data must fit one Java array: rows x classes <= " + Tensor.MAX_ARRAY_ELEMENTS);
+        int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        Device d = BackendSelector.configured(Device.parse(device));
+
+        long logitBytes = elements * dt.byteSize();
+        int copies = (int) Math.max(1, Math.min(4, (256L << 20) / Math.max(1, logitBytes))); // rotate inputs when one fits in cache
+        List<Tensor> inputs = new ArrayList<>();
+        for (int i = 0; i < copies; i++) inputs.add(randomLogits(rows, classes, dt, 1234 + i));
+        long[] ty = new long[(int) rows];
+        for (int r = 0; r < rows; r++) ty[r] = Math.floorMod(mix(r * 31L + 7), classes);
+        Tensor target = Tensor.of(ty, rows);
+
+        double[] times = new double[runs];
+        double loss;
+        String used;
+        double memRate;
+        String memKind;
+        if (d == Device.CUDA || (d == Device.AUTO && dev.xent.cuda.CudaProbe.probe().usable)) {
+            try (CudaBackend cuda = new CudaBackend()) {
+                used = cuda.name();
+                List<DeviceTensor> dx = new ArrayList<>();
+                try (DeviceTensor dy = cuda.upload(target)) {
+                    for (Tensor t : inputs) dx.add(cuda.upload(t));
+                    for (int i = 0; i < warmup; i++) cuda.loss(LossKind.CROSS_ENTROPY, dx.get(i % copies), dy, LossSpec.DEFAULT, false);
+                    loss = 0;
+                    for (int i = 0; i < runs; i++) {
+                        long t0 = System.nanoTime();
+                        loss = cuda.loss(LossKind.CROSS_ENTROPY, dx.get(i % copies), dy, LossSpec.DEFAULT, false).value();
+                        times[i] = (System.nanoTime() - t0) / 1e9;
+                    }
+                } finally {
+                    for (DeviceTensor t : dx) t.close();
+                }
+                memRate = cuda.measureCopyBytesPerSecond();
+                memKind = "device-to-device copy, bytes read + written";
+            }
+        } else {
+            try (Xent x = d == Device.CPU || d == Device.AUTO ? Xent.on(new CpuBackend(nThreads, !"false".equals(System.getProperty("xent.cpu.vector"))))
+                    : Xent.open(d)) {
+                used = x.deviceName();
+                for (int i = 0; i < warmup; i++) x.crossEntropy(inputs.get(i % copies), target, LossSpec.DEFAULT);
+                loss = 0;
+                for (int i = 0; i < runs; i++) {
+                    long t0 = System.nanoTime();
+                    loss = x.crossEntropy(inputs.get(i % copies), target, LossSpec.DEFAULT).value();
+                    times[i] = (System.nanoTime() - t0) / 1e9;
+                }
+            }
+            inputs.clear();
+            memRate = MemoryProbe.readBytesPerSecond(nThreads);
+            memKind = "1 GiB array sum, " + nThreads + " threads";
+        }
+        Arrays.sort(times);
+        double median = times[runs / 2];
+        double gbps = logitBytes / median / 1e9;
+        double frac = logitBytes / median / memRate;
+
+        Map<String, Object> peerResult = "torch".equals(peer) ? runTorchPeer(used, dt, nThreads) : null;
+        Double torchSeconds = peerResult != null && peerResult.get("seconds_median") != null ? Double.valueOf(peerResult.get("seconds_median").toString()) : null;
+
+        o.printf(Locale.ROOT, "xent %s %s %d x %d (%s): median %.3f ms over %d runs, %.2f GB/s = %.0f%% of the memory rate %.2f GB/s (%s); loss %.6f%n",
+                used, op, rows, classes, dt.label(), median * 1e3, runs, gbps, frac * 100, memRate / 1e9, memKind, loss);
+        if (torchSeconds != null) {
+            o.printf(Locale.ROOT, "torch %s F.cross_entropy: median %.3f ms, %.2f GB/s; xent is %.2fx torch%n",
+                    peerResult.get("torch_version"), torchSeconds * 1e3, logitBytes / torchSeconds / 1e9, torchSeconds / median);
+        } else if (peerResult != null) {
+            o.println("torch peer: " + peerResult.get("error"));
+        }
+        if (json) {
+            Json j = new Json().put("device", used).put("op", op).put("dtype", dt.label()).put("rows", rows).put("classes", classes)
+                    .put("runs", runs).put("seconds_median", median).put("gb_per_s", gbps).put("memory_gb_per_s", memRate / 1e9)
+                    .put("memory_rate_kind", memKind).put("fraction_of_memory_rate", frac).put("threads", used.equals("cuda") ? null : nThreads)
+                    .put("loss", loss);
+            if (peerResult != null) {
+                j.put("torch_seconds_median", torchSeconds).put("torch_gb_per_s", torchSeconds == null ? null : logitBytes / torchSeconds / 1e9)
+                        .put("speedup_vs_torch", torchSeconds == null ? null : torchSeconds / median)
+                        .put("torch_version", peerResult.get("torch_version")).put("torch_error", peerResult.get("error"));
+            }
+            o.println(j);
+        }
+        return 0;
+    }
+
+    static DType parseDtype(String s) {
+        switch (s.toLowerCase(Locale.ROOT)) {
+            case "f32": case "float32": return DType.F32;
+            case "f16": case "float16": return DType.F16;
+            case "bf16": case "bfloat16": return DType.BF16;
+            default: throw new InvalidInputException("--dtype must be f32, f16 or bf16, not '" + s + "'");
+        }
+    }
+
+    /** splitmix64: a fast, parallel-safe hash of an index, for reproducible random data. */
+    static long mix(long z) {
+        z += 0x9e3779b97f4a7c15L;
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
+    }
+
+    /** Values spread over [-4, 4) with one logit per row raised by 12: a peaked, realistic softmax. */
+    static Tensor randomLogits(long rows, int classes, DType dt, long seed) {
+        int n = (int) (rows * classes);
+        float[] a = new float[n];
+        long s = mix(seed);
+        java.util.stream.IntStream.range(0, n).parallel().forEach(i -> a[i] = ((mix(s ^ i) >>> 40) * 0x1p-24f) * 8f - 4f);
+        for (long r = 0; r < rows; r++) a[(int) (r * classes + Math.floorMod(mix(s + r), classes))] += 12f;
+        if (dt == DType.F32) return Tensor.of(a, rows, classes);
+        short[] h = new short[n];
+        boolean bf = dt == DType.BF16;
+        for (int i = 0; i < n; i++) h[i] = bf ? Half.bf16FromFloat(a[i]) : Half.fromFloat(a[i]);
+        return Tensor.ofHalfBits(dt, h, rows, classes);
+    }
+
+    private Map<String, Object> runTorchPeer(String deviceUsed, DType dt, int nThreads) throws IOException, InterruptedException {
+        String py = python != null ? python : findPythonWithTorch();
+        if (py == null) return Map.of("error", "no python3 with torch found (apt-get install python3-torch, or pass --python)");
+        Path script = Files.createTempFile("xent-torch-peer", ".py");
+        try (InputStream in = BenchCommand.class.getResourceAsStream("/dev/xent/bench/torch_peer.py")) {
+            Files.write(script, in.readAllBytes());
+        }
+        String arg = String.format(Locale.ROOT, "{\"rows\": %d, \"classes\": %d, \"runs\": %d, \"warmup\": %d, \"device\": \"%s\", \"threads\": %d, \"dtype\": \"%s\", \"op\": \"%s\"}",
+                rows, classes, runs, warmup, deviceUsed.equals("cuda") ? "cuda" : "cpu", nThreads,
+                dt == DType.F32 ? "f32" : dt == DType.F16 ? "f16" : "bf16", op);
+        try {
+            Process p = new ProcessBuilder(py, script.toString(), arg).redirectErrorStream(true).start();
+            String last = null;
+            StringBuilder all = new StringBuilder();
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) { all.append(line).append('\n'); if (line.startsWith("{")) last = line; }
+            }
+            int code = p.waitFor();
+            if (code != 0 || last == null) return Map.of("error", "torch peer failed (exit " + code + "): " + all.toString().trim());
+            return parseFlatJson(last);
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+
+    private static String findPythonWithTorch() throws InterruptedException {
+        for (String candidate : new String[] {"python3", "/usr/bin/python3"}) {
+            try {
+                Process p = new ProcessBuilder(candidate, "-c", "import torch").redirectErrorStream(true).start();
+                p.getInputStream().readAllBytes();
+                if (p.waitFor() == 0) return candidate;
+            } catch (IOException e) {
+                // not there: try the next
+            }
+        }
+        return null;
+    }
+
+    private static final Pattern FIELD = Pattern.compile("\"(\\w+)\":\\s*(\"[^\"]*\"|[^,}]+)");
+
+    /** Reads the peer's one-level JSON object (string and number values). */
+    static Map<String, Object> parseFlatJson(String line) {
+        Map<String, Object> m = new java.util.LinkedHashMap<>();
+        Matcher mt = FIELD.matcher(line);
+        while (mt.find()) {
+            String v = mt.group(2).trim();
+            m.put(mt.group(1), v.startsWith("\"") ? v.substring(1, v.length() - 1) : v);
+        }
+        return m;
+    }
+}

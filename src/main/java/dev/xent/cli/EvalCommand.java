@@ -1,0 +1,121 @@
+package dev.xent.cli;
+
+import dev.xent.Device;
+import dev.xent.InvalidInputException;
+import dev.xent.LossResult;
+import dev.xent.LossSpec;
+import dev.xent.Reduction;
+import dev.xent.Tensor;
+import dev.xent.Xent;
+import dev.xent.io.Npy;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code xent eval}: the loss of logits in .npy files, as F.cross_entropy / F.nll_loss would compute it. */
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = "Cross-entropy (or NLL) of logits against targets, from .npy files. Targets with the logits' shape "
+                + "and a float dtype are class probabilities; integer targets are class indices.")
+final class EvalCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--logits", required = true, paramLabel = "L.npy", description = "Logits (C), (N, C) or (N, C, d1..dk); float16/32/64.")
+    Path logits;
+
+    @Option(names = "--targets", required = true, paramLabel = "T.npy", description = "Class indices (int) or probabilities (float, the logits' shape).")
+    Path targets;
+
+    @Option(names = "--weights", paramLabel = "W.npy", description = "Class weights, shape (C).")
+    Path weights;
+
+    @Option(names = "--reduction", defaultValue = "mean", description = "none, sum or mean (default: ${DEFAULT-VALUE}).")
+    String reduction;
+
+    @Option(names = "--ignore-index", defaultValue = "-100", description = "Target value to ignore (default: ${DEFAULT-VALUE}).")
+    long ignoreIndex;
+
+    @Option(names = "--label-smoothing", defaultValue = "0", description = "Label smoothing in [0, 1] (default: ${DEFAULT-VALUE}).")
+    double labelSmoothing;
+
+    @Option(names = "--loss", defaultValue = "ce", description = "ce (logits in) or nll (log-probabilities in); default: ${DEFAULT-VALUE}.")
+    String loss;
+
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or reference (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--out", paramLabel = "FILE.npy", description = "Write per-element losses (the target's shape; float32, float64 for float64 logits).")
+    Path out;
+
+    @Option(names = "--json", description = "Print one JSON object as the last line of stdout.")
+    boolean json;
+
+    @Override public Integer call() {
+        PrintWriter o = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Reduction red = Reduction.parse(reduction);
+        boolean nll;
+        switch (loss.toLowerCase(Locale.ROOT)) {
+            case "ce": nll = false; break;
+            case "nll": nll = true; break;
+            default: throw new InvalidInputException("--loss must be ce or nll, not '" + loss + "'");
+        }
+        Tensor x = Npy.read(logits);
+        Tensor t = Npy.read(targets);
+        LossSpec.Builder b = LossSpec.builder().reduction(red).ignoreIndex(ignoreIndex).labelSmoothing(labelSmoothing);
+        if (weights != null) b.weights(Npy.read(weights));
+        LossSpec ls = b.build();
+        if (!nll && looksLikeProbabilities(x)) {
+            err.println("xent: warning: every row of the logits lies in [0, 1] and sums to 1: these look like probabilities. "
+                    + "cross_entropy applies log_softmax itself; pass the raw logits (or use --loss nll with log-probabilities).");
+        }
+        long t0 = System.nanoTime();
+        LossResult r;
+        try (Xent xent = Xent.open(Device.parse(device))) {
+            r = nll ? xent.nllLoss(x, t, ls) : xent.crossEntropy(x, t, ls);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        if (out != null) Npy.write(out, r.perElement());
+        long rows = r.perElement().numel();
+        long classes = x.rank() == 1 ? x.dim(0) : x.dim(1);
+        if (r.isScalar()) o.printf(Locale.ROOT, "loss (%s): %s%n", red.label(), fmt(r.value()));
+        else o.printf(Locale.ROOT, "loss (none): %d per-element values%s%n", rows, out == null ? " (write them with --out)" : " written to " + out);
+        o.printf(Locale.ROOT, "device: %s, rows: %d, classes: %d, seconds: %.6f%n", r.device(), rows, classes, seconds);
+        if (json) {
+            o.println(new Json().put("loss", r.isScalar() ? (Object) r.value() : null).put("reduction", red.label())
+                    .put("device", r.device()).put("rows", rows).put("classes", classes).put("seconds", seconds)
+                    .put("weight_sum", r.weightSum()).put("loss_kind", nll ? "nll" : "ce")
+                    .put("logits_dtype", x.dtype().label()).put("out", out == null ? null : out.toString()));
+        }
+        return 0;
+    }
+
+    private static String fmt(double v) { return Double.isNaN(v) ? "NaN" : Double.toString(v); }
+
+    /** True when every one of the first 4096 rows lies in [0, 1] and sums to 1 within 1e-3 (the softmax-twice mistake). */
+    static boolean looksLikeProbabilities(Tensor x) {
+        if (x.numel() == 0) return false;
+        long[] s = x.shape();
+        int c = (int) (s.length == 1 ? s[0] : s[1]);
+        long inner = 1;
+        for (int i = 2; i < s.length; i++) inner *= s[i];
+        long rows = x.numel() / c;
+        if (c < 2) return false;
+        long checkRows = Math.min(rows, 4096);
+        for (long r = 0; r < checkRows; r++) {
+            long start = (r / inner) * c * inner + r % inner;
+            double sum = 0;
+            for (int k = 0; k < c; k++) {
+                double v = x.getDouble(start + k * inner);
+                if (!(v >= 0 && v <= 1)) return false;
+                sum += v;
+            }
+            if (Math.abs(sum - 1) > 1e-3) return false;
+        }
+        return true;
+    }
+}

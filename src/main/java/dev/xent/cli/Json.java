@@ -1,0 +1,64 @@
+package dev.xent.cli;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** A minimal JSON object writer for the CLI's one-line reports; non-finite numbers become "NaN", "Infinity", "-Infinity". */
+final class Json {
+    private final Map<String, Object> fields = new LinkedHashMap<>();
+
+    Json put(String key, Object value) {
+        fields.put(key, value);
+        return this;
+    }
+
+    @Override public String toString() { return write(fields); }
+
+    static String write(Object v) {
+        if (v == null) return "null";
+        if (v instanceof Json) return v.toString();
+        if (v instanceof Boolean) return v.toString();
+        if (v instanceof Double || v instanceof Float) {
+            double d = ((Number) v).doubleValue();
+            if (Double.isNaN(d)) return "\"NaN\"";
+            if (Double.isInfinite(d)) return d > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+            return Double.toString(d);
+        }
+        if (v instanceof Number) return v.toString();
+        if (v instanceof Map) {
+            StringBuilder b = new StringBuilder("{");
+            boolean first = true;
+            for (Map.Entry<?, ?> e : ((Map<?, ?>) v).entrySet()) {
+                if (!first) b.append(", ");
+                first = false;
+                b.append(quote(e.getKey().toString())).append(": ").append(write(e.getValue()));
+            }
+            return b.append('}').toString();
+        }
+        if (v instanceof List) {
+            StringBuilder b = new StringBuilder("[");
+            List<?> l = (List<?>) v;
+            for (int i = 0; i < l.size(); i++) b.append(i == 0 ? "" : ", ").append(write(l.get(i)));
+            return b.append(']').toString();
+        }
+        return quote(v.toString());
+    }
+
+    static String quote(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"': b.append("\\\""); break;
+                case '\\': b.append("\\\\"); break;
+                case '\n': b.append("\\n"); break;
+                case '\r': b.append("\\r"); break;
+                case '\t': b.append("\\t"); break;
+                default:
+                    if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
+                    else b.append(c);
+            }
+        }
+        return b.append('"').toString();
+    }
+}

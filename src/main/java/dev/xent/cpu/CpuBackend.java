@@ -1,0 +1,328 @@
+package dev.xent.cpu;
+
+import dev.xent.Backend;
+import dev.xent.DType;
+import dev.xent.Half;
+import dev.xent.InvalidInputException;
+import dev.xent.LossKind;
+import dev.xent.LossProblem;
+import dev.xent.LossResult;
+import dev.xent.RowLayout;
+import dev.xent.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fast CPU path: float32 arithmetic (float64 for float64 inputs), rows spread over a fixed pool of threads, and
+ * per-row max and sum of exponentials computed blockwise (a block stays in L1 between its two passes) and merged
+ * online, so each logit is read from memory once. Vectorised with jdk.incubator.vector when that module is present.
+ */
+public final class CpuBackend implements Backend {
+    private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
+    /** Floats per block of a row: 16 KiB, well inside L1, so the second pass over a block hits cache. */
+    static final int BLOCK = 4096;
+    /** Below this many elements the work runs on the calling thread: handing it to the pool costs more. */
+    private static final long PARALLEL_THRESHOLD = 1 << 15;
+
+    private final int threads;
+    private final RowMath math;
+    private final ExecutorService pool;
+
+    /** All cores; the Vector API when present (unless -Dxent.cpu.vector=false). */
+    public CpuBackend() {
+        this(Runtime.getRuntime().availableProcessors(), !"false".equals(System.getProperty("xent.cpu.vector")));
+    }
+
+    public CpuBackend(int threads, boolean useVectorApi) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1");
+        this.threads = threads;
+        this.math = useVectorApi && vectorModulePresent() ? new VectorRowMath() : new ScalarRowMath();
+        if (useVectorApi && !vectorModulePresent()) {
+            LOG.info("jdk.incubator.vector is not in the boot layer (run with --add-modules jdk.incubator.vector): using scalar loops");
+        }
+        AtomicInteger n = new AtomicInteger();
+        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "xent-cpu-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** True when the incubating Vector API module was added to this JVM. */
+    public static boolean vectorModulePresent() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    }
+
+    /** "vector(512-bit)" or "scalar": what the float32 loops run on. */
+    public String mathName() { return math.name(); }
+
+    public int threads() { return threads; }
+
+    @Override public String name() { return "cpu"; }
+
+    // ------------------------------------------------------------------------------------------------ losses
+
+    @Override public LossResult loss(LossProblem p) {
+        int rows = (int) p.rows();
+        boolean f64 = p.input().dtype() == DType.F64;
+        double[] out64 = f64 ? new double[rows] : null;
+        float[] out32 = f64 ? null : new float[rows];
+        BadTarget bad = new BadTarget();
+        forEachRowRange(rows, (long) rows * p.classes(), (lo, hi) -> {
+            if (f64) new DoubleRows(p).run(lo, hi, out64, bad);
+            else new FloatRows(p, math).run(lo, hi, out32, bad);
+        });
+        if (bad.row >= 0) throw p.badTarget(bad.row, bad.value);
+        Tensor perRow = f64 ? Tensor.of(out64, rows) : Tensor.of(out32, rows);
+        return p.finish(perRow, divisor(p), name());
+    }
+
+    /** The 'mean' denominator: summed weight of non-ignored targets, or the row count for probability targets. */
+    private static double divisor(LossProblem p) {
+        if (p.probabilityTarget()) return p.rows();
+        double w = 0;
+        for (long r = 0; r < p.rows(); r++) {
+            long y = p.targetOf(r);
+            if (!p.isIgnored(y)) w += p.weight(y);
+        }
+        return w;
+    }
+
+    /** The lowest-numbered bad target any thread saw, so the error does not depend on scheduling. */
+    static final class BadTarget {
+        long row = -1, value;
+
+        synchronized void report(long r, long v) {
+            if (row < 0 || r < row) { row = r; value = v; }
+        }
+    }
+
+    /** Per-row float32 loss for one range of rows; owns its scratch buffers. */
+    static final class FloatRows {
+        private final LossProblem p;
+        private final RowMath math;
+        private final int c;
+        private final float[] inPlace;      // the logits array when rows can be read where they lie
+        private final float[] row;           // scratch for rows that must be gathered or converted
+        private final float[] weights;       // float32 class weights or null
+        private final float[] mix;           // probability targets: t' * w per class
+        private final float weightTotal;     // sum of weights (C without weights), for label smoothing
+        private final float[] stats = new float[2];
+
+        FloatRows(LossProblem p, RowMath math) {
+            this.p = p;
+            this.math = math;
+            this.c = p.classes();
+            float[] arr = p.input().floatArrayOrNull();
+            this.inPlace = p.inner() == 1 ? arr : null;
+            this.row = inPlace == null ? new float[c] : null;
+            double[] w = p.weights();
+            if (w != null) {
+                weights = new float[c];
+                double t = 0;
+                for (int k = 0; k < c; k++) { weights[k] = (float) w[k]; t += weights[k]; }
+                weightTotal = (float) t;
+            } else {
+                weights = null;
+                weightTotal = c;
+            }
+            this.mix = p.probabilityTarget() ? new float[c] : null;
+        }
+
+        void run(int lo, int hi, float[] out, BadTarget bad) {
+            double eps = p.spec().labelSmoothing();
+            for (int r = lo; r < hi; r++) {
+                long start = p.rowStart(r);
+                float[] a;
+                int off;
+                if (inPlace != null) { a = inPlace; off = (int) start; }
+                else { p.input().readFloats(start, p.inner(), row, 0, c); a = row; off = 0; }
+
+                if (p.probabilityTarget()) {
+                    rowStats(math, a, off, c, stats);
+                    float m = stats[0], logS = stats[1];
+                    p.target().readFloats(start, p.inner(), mix, 0, c);
+                    double mixTotal = 0;
+                    for (int k = 0; k < c; k++) {
+                        float t = eps > 0 ? (float) (mix[k] * (1 - eps) + eps / c) : mix[k];
+                        mix[k] = weights == null ? t : t * weights[k];
+                        mixTotal += mix[k];
+                    }
+                    // -sum t'w (x - m - logS) = sum t'w (m - x) + logS * sum t'w: two non-negative terms, no cancellation
+                    out[r] = (float) (math.sumWeightedGap(a, off, c, m, mix) + logS * mixTotal);
+                    continue;
+                }
+                long y = p.targetOf(r);
+                if (p.isIgnored(y)) { out[r] = 0; continue; }
+                if (y < 0 || y >= c) { bad.report(r, y); out[r] = 0; continue; }
+                float wy = weights == null ? 1f : weights[(int) y];
+                if (p.kind() == LossKind.NLL) { out[r] = -wy * a[off + (int) y]; continue; }
+                rowStats(math, a, off, c, stats);
+                float m = stats[0], logS = stats[1];
+                // -(x_y - m - logS) formed as (m - x_y) + logS: exact for huge logits, where lse - x_y would round
+                double l = wy * ((double) (m - a[off + (int) y]) + logS);
+                if (eps > 0) {
+                    double smooth = math.sumWeightedGap(a, off, c, m, weights) + (double) logS * weightTotal;
+                    l = (1 - eps) * l + eps / c * smooth;
+                }
+                out[r] = (float) l;
+            }
+        }
+    }
+
+    /**
+     * Row max and log of the sum of exp(x - max), blockwise: a block's max, then its sum against that max while the
+     * block is in L1, merged into the running pair. A row of -inf (or NaN anywhere) gives NaN, as in PyTorch.
+     */
+    static void rowStats(RowMath math, float[] a, int off, int len, float[] out) {
+        float m = Float.NEGATIVE_INFINITY, s = 0;
+        for (int b = 0; b < len; b += BLOCK) {
+            int n = Math.min(BLOCK, len - b);
+            float bm = math.max(a, off + b, n);
+            if (bm == Float.NEGATIVE_INFINITY) continue; // an all -inf block adds nothing
+            float bs = math.sumExp(a, off + b, n, bm);
+            if (m == Float.NEGATIVE_INFINITY) { m = bm; s = bs; }
+            else if (bm > m) { s = s * (float) Math.exp(m - bm) + bs; m = bm; }
+            else s += bs * (float) Math.exp(bm - m); // NaN in bm lands here and poisons s
+        }
+        out[0] = m;
+        out[1] = m == Float.NEGATIVE_INFINITY ? Float.NaN : (float) Math.log(s);
+    }
+
+    /** Per-row float64 loss: plain two-pass loops in double (float64 inputs only). */
+    static final class DoubleRows {
+        private final LossProblem p;
+        private final int c;
+        private final double[] x, t;
+
+        DoubleRows(LossProblem p) {
+            this.p = p;
+            this.c = p.classes();
+            this.x = new double[c];
+            this.t = p.probabilityTarget() ? new double[c] : null;
+        }
+
+        void run(int lo, int hi, double[] out, BadTarget bad) {
+            double eps = p.spec().labelSmoothing();
+            for (int r = lo; r < hi; r++) {
+                long start = p.rowStart(r);
+                p.input().readDoubles(start, p.inner(), x, 0, c);
+                long y = -1;
+                if (!p.probabilityTarget()) {
+                    y = p.targetOf(r);
+                    if (p.isIgnored(y)) { out[r] = 0; continue; }
+                    if (y < 0 || y >= c) { bad.report(r, y); continue; }
+                    if (p.kind() == LossKind.NLL) { out[r] = -p.weight(y) * x[(int) y]; continue; }
+                }
+                double m = Double.NEGATIVE_INFINITY, s = 0;
+                for (int k = 0; k < c; k++) m = Math.max(m, x[k]);
+                for (int k = 0; k < c; k++) s += Math.exp(x[k] - m);
+                double logS = Math.log(s);
+                if (p.probabilityTarget()) {
+                    p.target().readDoubles(start, p.inner(), t, 0, c);
+                    double l = 0;
+                    for (int k = 0; k < c; k++) {
+                        double tk = eps > 0 ? t[k] * (1 - eps) + eps / c : t[k];
+                        l += tk * p.weight(k) * ((m - x[k]) + logS);
+                    }
+                    out[r] = l;
+                    continue;
+                }
+                double l = p.weight(y) * ((m - x[(int) y]) + logS);
+                if (eps > 0) {
+                    double smooth = 0;
+                    for (int k = 0; k < c; k++) smooth += p.weight(k) * ((m - x[k]) + logS);
+                    l = (1 - eps) * l + eps / c * smooth;
+                }
+                out[r] = l;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ softmax
+
+    @Override public Tensor softmax(Tensor input, int dim, boolean logOutput) {
+        if (!input.dtype().isFloating()) throw new InvalidInputException("softmax needs a floating input, got " + input.dtype().label());
+        if (input.numel() > Tensor.MAX_ARRAY_ELEMENTS) throw new InvalidInputException("softmax output of " + input.numel() + " elements does not fit one array");
+        RowLayout rl = RowLayout.along(input.shape(), dim);
+        int n = (int) input.numel();
+        DType dt = input.dtype();
+        if (dt == DType.F64) {
+            double[] out = new double[n];
+            forEachRowRange(rl.rows(), n, (lo, hi) -> {
+                double[] x = new double[rl.classes];
+                for (long r = lo; r < hi; r++) {
+                    long start = rl.rowStart(r);
+                    input.readDoubles(start, rl.inner, x, 0, rl.classes);
+                    double m = Double.NEGATIVE_INFINITY, s = 0;
+                    for (double v : x) m = Math.max(m, v);
+                    for (double v : x) s += Math.exp(v - m);
+                    double logS = Math.log(s);
+                    for (int k = 0; k < rl.classes; k++) {
+                        double lp = (x[k] - m) - logS;
+                        out[(int) (start + k * rl.inner)] = logOutput ? lp : Math.exp(x[k] - m) / s;
+                    }
+                }
+            });
+            return Tensor.of(out, input.shape());
+        }
+        float[] out32 = dt == DType.F32 ? new float[n] : null;
+        short[] out16 = dt == DType.F32 ? null : new short[n];
+        forEachRowRange(rl.rows(), n, (lo, hi) -> {
+            float[] x = new float[rl.classes], y = new float[rl.classes], st = new float[2];
+            for (long r = lo; r < hi; r++) {
+                long start = rl.rowStart(r);
+                input.readFloats(start, rl.inner, x, 0, rl.classes);
+                rowStats(math, x, 0, rl.classes, st);
+                math.normalize(x, 0, rl.classes, st[0], st[1], (float) Math.exp(-st[1]), logOutput, y);
+                for (int k = 0; k < rl.classes; k++) {
+                    int at = (int) (start + k * rl.inner);
+                    if (out32 != null) out32[at] = y[k];
+                    else out16[at] = dt == DType.F16 ? Half.fromFloat(y[k]) : Half.bf16FromFloat(y[k]);
+                }
+            }
+        });
+        return out32 != null ? Tensor.of(out32, input.shape()) : Tensor.ofHalfBits(dt, out16, input.shape());
+    }
+
+    // ------------------------------------------------------------------------------------------------ threading
+
+    interface RangeBody { void run(int lo, int hi); }
+
+    /** Runs body over [0, rows) in contiguous ranges on the pool (or inline for small work), and waits for all. */
+    private void forEachRowRange(long rows, long elements, RangeBody body) {
+        int n = (int) rows;
+        if (pool == null || elements < PARALLEL_THRESHOLD || n < 2) {
+            body.run(0, n);
+            return;
+        }
+        int parts = Math.min(n, threads * 4); // a few ranges per thread evens out rows of unequal cost
+        List<Future<?>> fs = new ArrayList<>(parts);
+        for (int i = 0; i < parts; i++) {
+            int lo = (int) ((long) n * i / parts), hi = (int) ((long) n * (i + 1) / parts);
+            fs.add(pool.submit(() -> body.run(lo, hi)));
+        }
+        try {
+            for (Future<?> f : fs) f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException) throw (RuntimeException) c;
+            if (c instanceof Error) throw (Error) c;
+            throw new IllegalStateException(c);
+        }
+    }
+
+    @Override public void close() {
+        if (pool != null) pool.shutdownNow();
+    }
+}

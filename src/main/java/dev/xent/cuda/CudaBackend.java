@@ -1,0 +1,398 @@
+package dev.xent.cuda;
+
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
+import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
+import static jcuda.driver.JCudaDriver.cuLaunchKernel;
+import static jcuda.driver.JCudaDriver.cuEventCreate;
+import static jcuda.driver.JCudaDriver.cuEventDestroy;
+import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
+import static jcuda.driver.JCudaDriver.cuEventRecord;
+import static jcuda.driver.JCudaDriver.cuEventSynchronize;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
+import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
+import static jcuda.driver.JCudaDriver.cuStreamCreate;
+import static jcuda.driver.JCudaDriver.cuStreamDestroy;
+import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+
+import dev.xent.Backend;
+import dev.xent.DType;
+import dev.xent.InvalidInputException;
+import dev.xent.LossKind;
+import dev.xent.LossProblem;
+import dev.xent.LossResult;
+import dev.xent.LossSpec;
+import dev.xent.Reduction;
+import dev.xent.RowLayout;
+import dev.xent.Tensor;
+import dev.xent.cpu.CpuBackend;
+import dev.xent.io.Npy;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import jcuda.Pointer;
+import jcuda.driver.CUdevice_attribute;
+import jcuda.driver.CUdeviceptr;
+import jcuda.driver.CUevent;
+import jcuda.driver.CUfunction;
+import jcuda.driver.CUstream;
+import jcuda.driver.CUstream_flags;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Losses on an NVIDIA GPU through the JCuda driver API and the hand-written kernels in {@code cuda/xent.ptx}. One
+ * primary context, one stream, kernels loaded once. Calls are serialised on this object (each makes the context current
+ * on its own thread), so one backend may be shared by many threads. float64 inputs run on the CPU path (logged once).
+ */
+public final class CudaBackend implements Backend {
+    private static final Logger LOG = LoggerFactory.getLogger(CudaBackend.class);
+
+    // flags word of the kernel ABI (cuda/README.md)
+    static final int F_DTYPE_F16 = 1, F_DTYPE_BF16 = 2, F_TARGET_I64 = 1 << 2, F_PROB = 1 << 3, F_NLL = 1 << 4,
+            F_GAP = 1 << 5, F_WEIGHTS = 1 << 6, F_LOG_OUTPUT = 1 << 7;
+    static final int BLOCK = 256;
+    private static final long STAGE_BYTES = 64L << 20;
+
+    private final CudaContext context;
+    private final DeviceAllocator allocator = new DeviceAllocator("CudaBackend");
+    private final PtxModule module;
+    private final CUstream stream = new CUstream();
+    private final CUfunction rowStats, rowFinish, reduce, softmaxRows;
+    private final int multiprocessors;
+    private final Scratch scratch = new Scratch();
+    private CpuBackend f64Path;
+    private boolean closed;
+
+    public CudaBackend() { this(0); }
+
+    public CudaBackend(int ordinal) {
+        CudaProbe.Result r = CudaProbe.probe();
+        if (!r.usable) throw new InvalidInputException("device cuda is not usable: " + r.reason);
+        context = new CudaContext(ordinal);
+        module = new PtxModule("xent");
+        rowStats = module.function("xent_row_stats");
+        rowFinish = module.function("xent_row_finish");
+        reduce = module.function("xent_reduce");
+        softmaxRows = module.function("xent_softmax_rows");
+        cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
+        int[] sm = {0};
+        cuDeviceGetAttribute(sm, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, context.device());
+        multiprocessors = sm[0];
+        LOG.debug("CUDA backend on {}", r.describe());
+    }
+
+    @Override public String name() { return "cuda"; }
+
+    CudaContext context() { return context; }
+
+    DeviceAllocator allocator() { return allocator; }
+
+    /** Bytes of device memory this backend holds now (tensors and its scratch). */
+    public long liveBytes() { return allocator.liveBytes(); }
+
+    /** The most device memory this backend has held at once. */
+    public long peakBytes() { return allocator.peakBytes(); }
+
+    void synchronize() { cuStreamSynchronize(stream); }
+
+    // ------------------------------------------------------------------------------------------------ uploads
+
+    /** A device copy of a host tensor of any dtype. */
+    public DeviceTensor upload(Tensor t) {
+        return uploadWith(t.shape(), t.dtype(), (buf, start, count) -> t.copyBytesTo(buf, start, count));
+    }
+
+    public DeviceTensor upload(float[] data, long... shape) { return upload(Tensor.of(data, shape)); }
+
+    /** float16 or bfloat16 bits. */
+    public DeviceTensor uploadHalf(DType dtype, short[] bits, long... shape) { return upload(Tensor.ofHalfBits(dtype, bits, shape)); }
+
+    /** float32 values from the buffer's position to its limit (heap or direct). */
+    public DeviceTensor upload(FloatBuffer data, long... shape) {
+        FloatBuffer d = data.duplicate();
+        if (d.remaining() != Tensor.numel(shape)) throw new InvalidInputException("buffer holds " + d.remaining() + " floats, shape " + Tensor.shapeString(shape) + " needs " + Tensor.numel(shape));
+        return uploadWith(shape, DType.F32, (buf, start, count) -> {
+            FloatBuffer src = d.duplicate();
+            src.position(d.position() + (int) start).limit(d.position() + (int) start + count);
+            buf.asFloatBuffer().put(src);
+            buf.position(buf.position() + count * 4);
+        });
+    }
+
+    /** Raw little-endian elements of {@code dtype} from the buffer's position to its limit. */
+    public DeviceTensor upload(ByteBuffer data, DType dtype, long... shape) {
+        ByteBuffer d = data.duplicate();
+        long need = Tensor.numel(shape) * dtype.byteSize();
+        if (d.remaining() != need) throw new InvalidInputException("buffer holds " + d.remaining() + " bytes, " + Tensor.shapeString(shape) + " " + dtype.label() + " needs " + need);
+        return uploadWith(shape, dtype, (buf, start, count) -> {
+            ByteBuffer src = d.duplicate();
+            int es = dtype.byteSize();
+            src.position(d.position() + (int) start * es).limit(d.position() + (int) (start + count) * es);
+            buf.put(src);
+        });
+    }
+
+    /** A .npy file straight to the device. */
+    public DeviceTensor upload(Path npy) { return upload(Npy.read(npy)); }
+
+    private interface Filler { void fill(ByteBuffer buf, long start, int count); }
+
+    /** Stages through a direct buffer of at most 64 MiB, so tensors of any size upload without a second full copy. */
+    private synchronized DeviceTensor uploadWith(long[] shape, DType dtype, Filler filler) {
+        ensureOpen();
+        context.makeCurrent();
+        DeviceTensor dt = new DeviceTensor(this, shape, dtype);
+        long n = dt.numel();
+        int es = dtype.byteSize();
+        int perStage = (int) Math.max(1, Math.min(n, STAGE_BYTES / es));
+        ByteBuffer stage = ByteBuffer.allocateDirect(perStage * es).order(ByteOrder.LITTLE_ENDIAN);
+        try {
+            for (long start = 0; start < n; start += perStage) {
+                int count = (int) Math.min(perStage, n - start);
+                stage.clear();
+                filler.fill(stage, start, count);
+                cuMemcpyHtoD(dt.pointer().withByteOffset(start * es), Pointer.to(stage), (long) count * es);
+            }
+        } catch (RuntimeException e) {
+            dt.close();
+            throw e;
+        }
+        return dt;
+    }
+
+    // ------------------------------------------------------------------------------------------------ losses
+
+    @Override public LossResult loss(LossProblem p) {
+        if (p.input().dtype() == DType.F64) {
+            synchronized (this) {
+                if (f64Path == null) {
+                    LOG.info("float64 input: computing on the CPU path (the CUDA kernels take float32, float16 and bfloat16)");
+                    f64Path = new CpuBackend();
+                }
+            }
+            LossResult r = f64Path.loss(p);
+            return new LossResult(r.reduction(), r.value(), r.perElement(), r.weightSum(), "cpu");
+        }
+        Tensor target = p.probabilityTarget() ? p.target().to(DType.F32) : p.target();
+        try (DeviceTensor x = upload(p.input()); DeviceTensor y = upload(target)) {
+            return loss(p.kind(), x, y, p.spec(), true);
+        }
+    }
+
+    /**
+     * The loss of device-resident tensors. Logits float32, float16 or bfloat16; class indices int32 or int64, or float32
+     * probabilities of the logits' shape. With {@code perElement} false the per-element losses stay on the device and
+     * {@link LossResult#perElement()} is null.
+     */
+    public synchronized LossResult loss(LossKind kind, DeviceTensor input, DeviceTensor target, LossSpec spec, boolean perElement) {
+        ensureOpen();
+        LossProblem p = LossProblem.describe(kind, input.shape(), input.dtype(), target.shape(), target.dtype(), spec);
+        int flags = dtypeFlag(input.dtype());
+        if (p.probabilityTarget()) {
+            if (target.dtype() != DType.F32) throw new InvalidInputException("probability targets on the device must be float32, got " + target.dtype().label());
+            flags |= F_PROB | F_GAP;
+        } else if (target.dtype() == DType.I64) flags |= F_TARGET_I64;
+        if (kind == LossKind.NLL) flags |= F_NLL;
+        double eps = p.spec().labelSmoothing();
+        if (eps > 0) flags |= F_GAP;
+        int rows = (int) p.rows();
+        int c = p.classes();
+        context.makeCurrent();
+
+        DeviceTensor weights = null;
+        try {
+            if (p.weights() != null) {
+                weights = upload(spec.weights().to(DType.F32));
+                flags |= F_WEIGHTS;
+            }
+            Plan plan = Plan.forRows(rows, c, multiprocessors, true);
+            scratch.ensure(rows, plan.splits);
+            cuMemsetD32Async(scratch.err, 0xffffffff, 2, stream);
+            if ((flags & F_NLL) == 0 && rows > 0) {
+                launch(rowStats, plan.grid, plan.block, args(
+                        Pointer.to(input.pointer()), optional(p.probabilityTarget() ? target : null), optional(weights),
+                        Pointer.to(scratch.partial), Pointer.to(new int[] {c}), Pointer.to(new int[] {rows}),
+                        Pointer.to(new long[] {p.inner()}), Pointer.to(new int[] {plan.splits}), Pointer.to(new int[] {plan.group}),
+                        Pointer.to(new int[] {flags}), Pointer.to(new float[] {(float) eps})));
+            }
+            if (rows > 0) {
+                launch(rowFinish, (rows + BLOCK - 1) / BLOCK, BLOCK, args(
+                        Pointer.to(input.pointer()), Pointer.to(target.pointer()), optional(weights), Pointer.to(scratch.partial),
+                        Pointer.to(scratch.loss), Pointer.to(scratch.weight), Pointer.to(scratch.err),
+                        Pointer.to(new int[] {c}), Pointer.to(new int[] {rows}), Pointer.to(new long[] {p.inner()}),
+                        Pointer.to(new int[] {plan.splits}), Pointer.to(new int[] {flags}),
+                        Pointer.to(new long[] {p.spec().ignoreIndex()}), Pointer.to(new float[] {(float) eps})));
+            }
+            launch(reduce, 1, 512, args(Pointer.to(scratch.loss), Pointer.to(scratch.weight), Pointer.to(new int[] {rows}), Pointer.to(scratch.sums)));
+            long[] err = {0};
+            double[] sums = {0, 0};
+            cuStreamSynchronize(stream);
+            cuMemcpyDtoH(Pointer.to(err), scratch.err, 8);
+            if (err[0] != -1L) throw p.badTarget(err[0], readTarget(target, err[0]));
+            cuMemcpyDtoH(Pointer.to(sums), scratch.sums, 16);
+            double value = p.spec().reduction() == Reduction.SUM ? sums[0]
+                    : p.spec().reduction() == Reduction.MEAN ? sums[0] / sums[1] : Double.NaN;
+            Tensor per = null;
+            if (perElement) {
+                float[] host = new float[rows];
+                if (rows > 0) cuMemcpyDtoH(Pointer.to(host), scratch.loss, 4L * rows);
+                per = Tensor.of(host, p.outputShape());
+            }
+            return new LossResult(p.spec().reduction(), value, per, sums[1], name());
+        } finally {
+            if (weights != null) weights.close();
+        }
+    }
+
+    private long readTarget(DeviceTensor target, long row) {
+        long[] v = {0};
+        int es = target.dtype().byteSize();
+        cuMemcpyDtoH(Pointer.to(v), target.pointer().withByteOffset(row * es), es);
+        return es == 4 ? (int) v[0] : v[0];
+    }
+
+    // ------------------------------------------------------------------------------------------------ softmax
+
+    @Override public Tensor softmax(Tensor input, int dim, boolean logOutput) {
+        if (input.dtype() == DType.F64 || !input.dtype().isFloating()) {
+            synchronized (this) {
+                if (f64Path == null) f64Path = new CpuBackend();
+            }
+            return f64Path.softmax(input, dim, logOutput);
+        }
+        try (DeviceTensor x = upload(input); DeviceTensor y = softmax(x, dim, logOutput)) {
+            return y.download();
+        }
+    }
+
+    /** softmax / log_softmax along {@code dim} of a device tensor, into a new device tensor of the same dtype. */
+    public synchronized DeviceTensor softmax(DeviceTensor input, int dim, boolean logOutput) {
+        ensureOpen();
+        RowLayout rl = RowLayout.along(input.shape(), dim);
+        int flags = dtypeFlag(input.dtype()) | (logOutput ? F_LOG_OUTPUT : 0);
+        context.makeCurrent();
+        DeviceTensor out = new DeviceTensor(this, input.shape(), input.dtype());
+        long rows = rl.rows();
+        if (rows > Integer.MAX_VALUE) throw new InvalidInputException("too many rows: " + rows);
+        if (rows > 0 && rl.classes > 0) {
+            Plan plan = Plan.forRows(rows, rl.classes, multiprocessors, false);
+            launch(softmaxRows, plan.grid, plan.block, args(Pointer.to(input.pointer()), Pointer.to(out.pointer()),
+                    Pointer.to(new int[] {rl.classes}), Pointer.to(new int[] {(int) rows}), Pointer.to(new long[] {rl.inner}),
+                    Pointer.to(new int[] {plan.group}), Pointer.to(new int[] {flags})));
+            cuStreamSynchronize(stream);
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------------ measuring
+
+    /**
+     * The device-to-device copy rate, counting bytes read plus bytes written: 1 GiB copied between two buffers, timed
+     * with events, median of 10 after a warm-up. This is the ceiling a one-pass kernel is measured against.
+     */
+    public synchronized double measureCopyBytesPerSecond() {
+        ensureOpen();
+        context.makeCurrent();
+        long bytes = 1L << 30;
+        CUdeviceptr a = allocator.allocate(bytes), b = allocator.allocate(bytes);
+        CUevent start = new CUevent(), stop = new CUevent();
+        cuEventCreate(start, 0);
+        cuEventCreate(stop, 0);
+        try {
+            cuMemsetD32Async(a, 0x3f800001, bytes / 4, stream); // non-zero data
+            for (int i = 0; i < 3; i++) cuMemcpyDtoDAsync(b, a, bytes, stream);
+            float[] ms = new float[10];
+            for (int i = 0; i < ms.length; i++) {
+                cuEventRecord(start, stream);
+                cuMemcpyDtoDAsync(i % 2 == 0 ? b : a, i % 2 == 0 ? a : b, bytes, stream);
+                cuEventRecord(stop, stream);
+                cuEventSynchronize(stop);
+                float[] t = {0};
+                cuEventElapsedTime(t, start, stop);
+                ms[i] = t[0];
+            }
+            java.util.Arrays.sort(ms);
+            return 2.0 * bytes / (ms[ms.length / 2] / 1e3);
+        } finally {
+            cuEventDestroy(start);
+            cuEventDestroy(stop);
+            allocator.free(a, bytes);
+            allocator.free(b, bytes);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ plumbing
+
+    private static int dtypeFlag(DType d) {
+        switch (d) {
+            case F32: return 0;
+            case F16: return F_DTYPE_F16;
+            case BF16: return F_DTYPE_BF16;
+            default: throw new InvalidInputException("the CUDA kernels take float32, float16 or bfloat16 input, got " + d.label());
+        }
+    }
+
+    private static Pointer args(Pointer... ps) { return Pointer.to(ps); }
+
+    /** A pointer kernel argument that may be absent: a fresh CUdeviceptr passes address 0. */
+    private static Pointer optional(DeviceTensor t) { return Pointer.to(t == null ? new CUdeviceptr() : t.pointer()); }
+
+    private void launch(CUfunction f, long grid, int block, Pointer params) {
+        if (grid > Integer.MAX_VALUE) throw new InvalidInputException("grid too large: " + grid);
+        cuLaunchKernel(f, (int) grid, 1, 1, block, 1, 1, 0, stream, params, null);
+    }
+
+    private void ensureOpen() {
+        if (closed) throw new IllegalStateException("CudaBackend is closed");
+    }
+
+    /** Per-backend work buffers, grown as needed and reused, so a call allocates nothing in the steady state. */
+    private final class Scratch {
+        CUdeviceptr partial, loss, weight, err, sums;
+        long partialBytes, rowBytes;
+
+        void ensure(int rows, int splits) {
+            long pb = Math.max(16, 16L * rows * splits), rb = Math.max(4, 4L * rows);
+            if (err == null) {
+                err = allocator.allocate(8);
+                sums = allocator.allocate(16);
+            }
+            if (pb > partialBytes) {
+                if (partial != null) allocator.free(partial, partialBytes);
+                partial = allocator.allocate(pb);
+                partialBytes = pb;
+            }
+            if (rb > rowBytes) {
+                if (loss != null) { allocator.free(loss, rowBytes); allocator.free(weight, rowBytes); }
+                loss = allocator.allocate(rb);
+                weight = allocator.allocate(rb);
+                rowBytes = rb;
+            }
+        }
+
+        void free() {
+            if (err != null) { allocator.free(err, 8); allocator.free(sums, 16); err = null; }
+            if (partial != null) { allocator.free(partial, partialBytes); partial = null; partialBytes = 0; }
+            if (loss != null) { allocator.free(loss, rowBytes); allocator.free(weight, rowBytes); loss = null; rowBytes = 0; }
+        }
+    }
+
+    @Override public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            context.makeCurrent();
+            cuCtxSynchronize();
+            scratch.free();
+            cuStreamDestroy(stream);
+            module.close();
+            if (f64Path != null) f64Path.close();
+            allocator.close(); // throws if a DeviceTensor of this backend is still open
+        } finally {
+            context.close();
+        }
+    }
+}

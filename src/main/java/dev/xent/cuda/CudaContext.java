@@ -1,0 +1,43 @@
+package dev.xent.cuda;
+
+import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
+import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
+import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+import static jcuda.driver.JCudaDriver.cuInit;
+
+import jcuda.driver.CUcontext;
+import jcuda.driver.CUdevice;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * The device's primary context, retained for as long as this object is open. CUDA contexts are current per thread,
+ * so every entry point calls {@link #makeCurrent()} on the thread it runs on.
+ */
+public final class CudaContext implements AutoCloseable {
+    private final CUdevice device = new CUdevice();
+    private final CUcontext context = new CUcontext();
+    private boolean open;
+
+    public CudaContext(int ordinal) {
+        JCudaDriver.setExceptionsEnabled(true);
+        cuInit(0);
+        cuDeviceGet(device, ordinal);
+        cuDevicePrimaryCtxRetain(context, device);
+        open = true;
+        makeCurrent();
+    }
+
+    public void makeCurrent() {
+        if (!open) throw new IllegalStateException("CUDA context is closed");
+        cuCtxSetCurrent(context);
+    }
+
+    public CUdevice device() { return device; }
+
+    @Override public synchronized void close() {
+        if (!open) return;
+        open = false;
+        cuDevicePrimaryCtxRelease(device);
+    }
+}

@@ -1,0 +1,92 @@
+package dev.xent.cuda;
+
+import static jcuda.driver.JCudaDriver.cuDeviceComputeCapability;
+import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
+import static jcuda.driver.JCudaDriver.cuDeviceGetName;
+import static jcuda.driver.JCudaDriver.cuDeviceTotalMem;
+import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
+import static jcuda.driver.JCudaDriver.cuInit;
+
+import jcuda.driver.CUdevice;
+import jcuda.driver.JCudaDriver;
+
+/**
+ * Whether CUDA is usable here, and why not. Probed once per JVM: loading JCuda's native library fails with an
+ * UnsatisfiedLinkError when libcuda.so.1 is missing, and every later touch of the class with NoClassDefFoundError,
+ * so the first answer is kept.
+ */
+public final class CudaProbe {
+    /** What the probe found. {@code usable} false comes with a {@code reason}; true with the device's description. */
+    public static final class Result {
+        public final boolean usable;
+        public final String reason;
+        public final String deviceName;
+        public final int driverVersion;
+        public final long totalMemory;
+        public final int ccMajor, ccMinor;
+
+        Result(boolean usable, String reason, String deviceName, int driverVersion, long totalMemory, int ccMajor, int ccMinor) {
+            this.usable = usable;
+            this.reason = reason;
+            this.deviceName = deviceName;
+            this.driverVersion = driverVersion;
+            this.totalMemory = totalMemory;
+            this.ccMajor = ccMajor;
+            this.ccMinor = ccMinor;
+        }
+
+        static Result unusable(String why) { return new Result(false, why, null, 0, 0, 0, 0); }
+
+        /** One line for logs and {@code xent info}. */
+        public String describe() {
+            if (!usable) return "unusable: " + reason;
+            return String.format("%s, compute capability %d.%d, %.1f GiB, driver API %d.%d", deviceName, ccMajor, ccMinor,
+                    totalMemory / (double) (1L << 30), driverVersion / 1000, driverVersion % 1000 / 10);
+        }
+    }
+
+    private static Result cached;
+
+    private CudaProbe() {}
+
+    public static synchronized Result probe() {
+        if (cached == null) cached = run();
+        return cached;
+    }
+
+    private static Result run() {
+        if ("false".equals(System.getProperty("xent.cuda"))) return Result.unusable("disabled by -Dxent.cuda=false");
+        try {
+            JCudaDriver.setExceptionsEnabled(true);
+            cuInit(0);
+            int[] count = {0};
+            cuDeviceGetCount(count);
+            if (count[0] == 0) return Result.unusable("the driver reports no CUDA device");
+            CUdevice dev = new CUdevice();
+            cuDeviceGet(dev, 0);
+            byte[] name = new byte[256];
+            cuDeviceGetName(name, name.length, dev);
+            long[] mem = {0};
+            cuDeviceTotalMem(mem, dev);
+            int[] major = {0}, minor = {0}, ver = {0};
+            cuDeviceComputeCapability(major, minor, dev);
+            cuDriverGetVersion(ver);
+            String n = new String(name, java.nio.charset.StandardCharsets.US_ASCII).trim().replace("\0", "");
+            if (major[0] < 7) return Result.unusable(n + " has compute capability " + major[0] + "." + minor[0] + "; xent's kernels need 7.0 or newer");
+            return new Result(true, null, n, ver[0], mem[0], major[0], minor[0]);
+        } catch (UnsatisfiedLinkError e) {
+            return Result.unusable("the CUDA driver library (libcuda.so.1) could not be loaded: " + firstLine(e.getMessage()));
+        } catch (LinkageError e) {
+            return Result.unusable("JCuda could not be initialised: " + e);
+        } catch (RuntimeException e) { // jcuda.CudaException: init or device query failed
+            return Result.unusable("CUDA initialisation failed: " + firstLine(e.getMessage()));
+        }
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "(no message)";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

@@ -1,0 +1,50 @@
+# The PyTorch peer of `xent bench`: the same shape, dtype and kind of data, timed the same way (warm-up, then the
+# median of timed runs). Called by BenchCommand with one JSON argument; prints one JSON line.
+import json
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+a = json.loads(sys.argv[1])
+rows, classes, runs, warmup = a["rows"], a["classes"], a["runs"], a["warmup"]
+dev = torch.device(a["device"])
+if dev.type == "cpu":
+    torch.set_num_threads(a["threads"])
+dtype = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}[a["dtype"]]
+g = torch.Generator().manual_seed(0)
+x = torch.randn(rows, classes, generator=g) * 2
+x[torch.arange(rows), torch.randint(classes, (rows,), generator=g)] += 12  # a few peaked rows, as xent's bench data
+x = x.to(dtype=dtype, device=dev)
+y = torch.randint(classes, (rows,), generator=g).to(dev)
+if a.get("op", "forward") == "forward":
+    def step():
+        return F.cross_entropy(x, y)
+else:
+    raise SystemExit("unknown op " + a["op"])
+
+try:
+    step()
+except RuntimeError as e:  # e.g. float16 log_softmax on the CPU of older PyTorch
+    print(json.dumps({"error": str(e).splitlines()[0], "torch_version": torch.__version__}))
+    sys.exit(0)
+
+def sync():
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+
+for _ in range(warmup):
+    step()
+sync()
+times = []
+for _ in range(runs):
+    if dev.type == "cuda":
+        s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        s.record(); step(); e.record(); torch.cuda.synchronize()
+        times.append(s.elapsed_time(e) / 1e3)
+    else:
+        t0 = time.perf_counter(); step(); times.append(time.perf_counter() - t0)
+times.sort()
+print(json.dumps({"seconds_median": times[len(times) // 2], "torch_version": torch.__version__,
+                  "threads": torch.get_num_threads()}))
