@@ -1,0 +1,172 @@
+#!/usr/bin/python3
+"""Generate golden cases for xent's tests with PyTorch (Debian's python3-torch).
+
+Writes src/test/resources/golden/: one .npy per array and manifest.json. Expected values are PyTorch's
+F.cross_entropy / F.nll_loss / F.log_softmax / F.softmax in float64 on exactly the stored inputs (float16 inputs are
+stored as float16 and upcast), so they are the true values of PyTorch's formulas; each case also records PyTorch's own
+float32 result where PyTorch computes one, as a check on the tolerance. Deterministic: re-running gives the same files.
+
+    /usr/bin/python3 scripts/golden.py            # regenerate
+"""
+import json
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "golden")
+rng = np.random.default_rng(20261123)
+cases = []
+
+
+def logits(shape, kind="normal"):
+    x = rng.standard_normal(shape) * 2.0
+    cdim = 0 if len(shape) == 1 else 1
+    if kind == "huge":          # a constant offset of 1e4: only a max-subtracted computation survives it in float32
+        x = x + 1e4
+    elif kind == "neg_inf":     # some -inf logits (never a whole row)
+        mask = rng.random(shape) < 0.2
+        first = [slice(None)] * len(shape)
+        first[cdim] = 0
+        mask[tuple(first)] = False
+        x = np.where(mask, -np.inf, x)
+    elif kind == "peaked":      # one very large logit per row: probabilities near 0 and 1
+        x = x + np.where(rng.random(shape) < 1.0 / shape[cdim], 30.0, 0.0)
+    elif kind == "nan":         # a NaN in some rows: those rows give NaN
+        flat = x.reshape(-1)
+        flat[rng.integers(0, flat.size, size=max(1, flat.size // 50))] = np.nan
+    return x
+
+
+def save(name, arr):
+    np.save(os.path.join(OUT, name + ".npy"), np.array(arr, order="C"))  # keeps 0-d arrays 0-d
+    return name + ".npy"
+
+
+def num(v):
+    v = float(v)
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "Infinity" if v > 0 else "-Infinity"
+    return v
+
+
+def case(name, shape, dtype="f32", loss="ce", target="index", reduction="mean", weights=False, ignore_index=-100,
+         smoothing=0.0, kind="normal", ignore_frac=0.0, target_dtype="i64", ignore_all=False):
+    np_dtype = {"f16": np.float16, "f32": np.float32, "f64": np.float64}[dtype]
+    x = logits(shape, kind).astype(np_dtype)
+    cdim = 0 if len(shape) == 1 else 1
+    C = shape[cdim]
+    if loss == "nll":  # nll takes log-probabilities
+        x = F.log_softmax(torch.from_numpy(x.astype(np.float64)), dim=cdim).numpy().astype(np_dtype)
+    tshape = tuple(s for i, s in enumerate(shape) if i != cdim)
+    if target == "index":
+        t = rng.integers(0, C, size=tshape)
+        if ignore_frac > 0 or ignore_all:
+            m = rng.random(tshape) < ignore_frac if not ignore_all else np.ones(tshape, bool)
+            t = np.where(m, ignore_index, t)
+        t = t.astype(np.int64 if target_dtype == "i64" else np.int32)
+        tt = torch.from_numpy(t.astype(np.int64))
+    else:
+        p = rng.random(shape) ** 3
+        p = p / p.sum(axis=cdim, keepdims=True)
+        t = p.astype(np_dtype)
+        tt = torch.from_numpy(t.astype(np.float64))
+    w = (rng.random(C) * 2 + 0.1) if weights else None
+    x64 = torch.from_numpy(x.astype(np.float64))
+    w64 = torch.from_numpy(w) if w is not None else None
+
+    def run(xx, tg, ww):
+        if loss == "ce":
+            return F.cross_entropy(xx, tg, weight=ww, ignore_index=ignore_index, reduction=reduction, label_smoothing=smoothing)
+        return F.nll_loss(xx, tg, weight=ww, ignore_index=ignore_index, reduction=reduction)
+
+    expected = run(x64, tt, w64)
+    if loss == "ce":
+        per = F.cross_entropy(x64, tt, weight=w64, ignore_index=ignore_index, reduction="none", label_smoothing=smoothing)
+    else:
+        per = F.nll_loss(x64, tt, weight=w64, ignore_index=ignore_index, reduction="none")
+    entry = {
+        "name": name, "loss": loss, "reduction": reduction, "ignore_index": ignore_index, "label_smoothing": smoothing,
+        "logits": save(name + ".logits", x), "target": save(name + ".target", t),
+        "weights": save(name + ".weights", w.astype(np.float32)) if w is not None else None,
+        "expected_none": save(name + ".none", per.numpy()),
+        "expected": num(expected) if reduction != "none" else None,
+        "dim": cdim,
+        "log_softmax": save(name + ".log_softmax", F.log_softmax(x64, dim=cdim).numpy()),
+        "softmax": save(name + ".softmax", F.softmax(x64, dim=cdim).numpy()),
+    }
+    if w is not None:  # the weights as stored (float32) are what xent reads; recompute with them exactly
+        w32 = torch.from_numpy(w.astype(np.float32).astype(np.float64))
+        entry["expected"] = num(run(x64, tt, w32)) if reduction != "none" else None
+        if loss == "ce":
+            per = F.cross_entropy(x64, tt, weight=w32, ignore_index=ignore_index, reduction="none", label_smoothing=smoothing)
+        else:
+            per = F.nll_loss(x64, tt, weight=w32, ignore_index=ignore_index, reduction="none")
+        entry["expected_none"] = save(name + ".none", per.numpy())
+    if dtype == "f32" and reduction != "none":  # PyTorch's own float32 answer, to keep the tolerance honest
+        x32 = torch.from_numpy(x)
+        t32 = tt if target == "index" else tt.float()
+        w32f = torch.from_numpy(w.astype(np.float32)) if w is not None else None
+        entry["torch_float32"] = num(run(x32, t32, w32f))
+    cases.append(entry)
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    for f in os.listdir(OUT):
+        os.remove(os.path.join(OUT, f))
+    for red in ("mean", "sum", "none"):
+        case(f"basic_{red}", (8, 5), reduction=red)
+        case(f"weights_{red}", (16, 7), reduction=red, weights=True)
+        case(f"smooth_{red}", (16, 7), reduction=red, smoothing=0.1)
+        case(f"ignore_{red}", (32, 6), reduction=red, ignore_frac=0.3)
+        case(f"all_opts_{red}", (64, 33), reduction=red, weights=True, smoothing=0.25, ignore_frac=0.25)
+        case(f"kdim_{red}", (3, 5, 4, 2), reduction=red, weights=True, smoothing=0.05, ignore_frac=0.2)
+        case(f"prob_{red}", (12, 9), reduction=red, target="prob")
+        case(f"prob_w_smooth_{red}", (12, 9), reduction=red, target="prob", weights=True, smoothing=0.2)
+        case(f"prob_kdim_{red}", (2, 4, 3), reduction=red, target="prob", weights=True)
+        case(f"nll_{red}", (20, 11), loss="nll", reduction=red, weights=True, ignore_frac=0.2)
+        case(f"f16_{red}", (16, 31), dtype="f16", reduction=red, weights=True, smoothing=0.1, ignore_frac=0.1)
+        case(f"f64_{red}", (16, 32), dtype="f64", reduction=red, weights=True, smoothing=0.1, ignore_frac=0.1)
+    case("ignore_index_valid_class", (24, 5), ignore_index=2, ignore_frac=0.0)
+    case("ignore_index_valid_class_w", (24, 5), ignore_index=3, weights=True, smoothing=0.1)
+    case("all_ignored_mean", (6, 4), ignore_all=True)
+    case("all_ignored_sum", (6, 4), ignore_all=True, reduction="sum")
+    case("all_ignored_w_smooth_mean", (6, 4), ignore_all=True, weights=True, smoothing=0.3)
+    case("empty_batch_mean", (0, 4))
+    case("empty_batch_sum", (0, 4), reduction="sum")
+    case("empty_prob_mean", (0, 4), target="prob")
+    case("one_class", (10, 1))
+    case("one_class_smooth", (10, 1), smoothing=0.5, weights=True)
+    case("vector_input", (7,))
+    case("vector_input_none", (7,), reduction="none", smoothing=0.2)
+    case("vector_prob", (7,), target="prob")
+    case("int32_targets", (12, 10), target_dtype="i32", weights=True)
+    case("huge_logits", (16, 100), kind="huge")
+    case("huge_logits_smooth", (16, 100), kind="huge", smoothing=0.1, weights=True)
+    case("huge_logits_prob", (16, 100), kind="huge", target="prob")
+    case("neg_inf_logits", (16, 12), kind="neg_inf")
+    case("neg_inf_logits_none", (16, 12), kind="neg_inf", reduction="none")
+    case("neg_inf_logits_smooth", (16, 12), kind="neg_inf", smoothing=0.1, reduction="none")
+    case("neg_inf_logits_prob", (16, 12), kind="neg_inf", target="prob", reduction="none")
+    case("peaked", (16, 1000), kind="peaked", reduction="none")
+    case("nan_rows", (16, 8), kind="nan", reduction="none")
+    case("nan_rows_mean", (16, 8), kind="nan")
+    case("smoothing_one", (10, 6), smoothing=1.0, weights=True)
+    case("wide_33", (9, 33), weights=True, smoothing=0.1, ignore_frac=0.1)
+    case("wide_4099", (4, 4099), smoothing=0.1)
+    case("wide_4099_f16", (4, 4099), dtype="f16", weights=True)
+    case("kdim_nll", (2, 6, 5), loss="nll", ignore_frac=0.2)
+    case("kdim_f16_prob", (2, 6, 5), dtype="f16", target="prob", smoothing=0.1)
+    with open(os.path.join(OUT, "manifest.json"), "w") as f:
+        json.dump({"generator": "scripts/golden.py", "torch": torch.__version__, "numpy": np.__version__, "cases": cases}, f, indent=1)
+    print(f"{len(cases)} cases written to {os.path.relpath(OUT)} (torch {torch.__version__})")
+
+
+if __name__ == "__main__":
+    main()

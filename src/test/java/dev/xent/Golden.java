@@ -1,0 +1,71 @@
+package dev.xent;
+
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.xent.io.Npy;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The golden cases made by scripts/golden.py with PyTorch, read from src/test/resources/golden. */
+public final class Golden {
+    public final String name;
+    public final JsonNode node;
+    private static final Path DIR = dir();
+
+    private Golden(JsonNode n) {
+        this.node = n;
+        this.name = n.get("name").asText();
+    }
+
+    private static Path dir() {
+        try {
+            return Path.of(Golden.class.getResource("/golden/manifest.json").toURI()).getParent();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static List<Golden> all() {
+        ObjectMapper m = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+        try {
+            List<Golden> out = new ArrayList<>();
+            for (JsonNode n : m.readTree(DIR.resolve("manifest.json").toFile()).get("cases")) out.add(new Golden(n));
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public Tensor array(String field) {
+        JsonNode f = node.get(field);
+        return f == null || f.isNull() ? null : Npy.read(DIR.resolve(f.asText()));
+    }
+
+    public LossSpec spec() {
+        LossSpec.Builder b = LossSpec.builder().reduction(Reduction.parse(node.get("reduction").asText()))
+                .ignoreIndex(node.get("ignore_index").asLong()).labelSmoothing(node.get("label_smoothing").asDouble());
+        Tensor w = array("weights");
+        if (w != null) b.weights(w);
+        return b.build();
+    }
+
+    public LossKind kind() { return node.get("loss").asText().equals("nll") ? LossKind.NLL : LossKind.CROSS_ENTROPY; }
+
+    /** The expected reduced value (NaN, +-Infinity decoded), or NaN for reduction none. */
+    public double expected() {
+        JsonNode e = node.get("expected");
+        if (e == null || e.isNull()) return Double.NaN;
+        if (e.isTextual()) return Double.parseDouble(e.asText());
+        return e.asDouble();
+    }
+
+    public boolean isScalar() { return !node.get("reduction").asText().equals("none"); }
+
+    @Override public String toString() { return name; }
+}
