@@ -31,7 +31,9 @@ public abstract class BackendContractTest {
         xent = Xent.on(backend);
     }
 
-    @AfterEach void close() { xent.close(); }
+    @AfterEach void close() {
+        if (xent != null) xent.close();
+    }
 
     static List<Golden> goldenCases() { return Golden.all(); }
 

@@ -83,7 +83,8 @@ final class BenchCommand implements Callable<Integer> {
         Device d = BackendSelector.configured(Device.parse(device));
 
         long logitBytes = elements * dt.byteSize();
-        int copies = (int) Math.max(1, Math.min(4, (256L << 20) / Math.max(1, logitBytes))); // rotate inputs when one fits in cache
+        // rotate among copies totalling >= 256 MiB when one input is small, so timed runs read memory, not cache
+        int copies = (int) Math.max(1, Math.min(64, ((256L << 20) + logitBytes - 1) / Math.max(1, logitBytes)));
         List<Tensor> inputs = new ArrayList<>();
         for (int i = 0; i < copies; i++) inputs.add(randomLogits(rows, classes, dt, 1234 + i));
         long[] ty = new long[(int) rows];
@@ -91,6 +92,7 @@ final class BenchCommand implements Callable<Integer> {
         Tensor target = Tensor.of(ty, rows);
 
         double[] times = new double[runs];
+        double[] callTimes = null; // cuda: host time of the whole call, beside the device time in times[]
         double loss;
         String used;
         double memRate;
@@ -103,11 +105,14 @@ final class BenchCommand implements Callable<Integer> {
                     for (Tensor t : inputs) dx.add(cuda.upload(t));
                     for (int i = 0; i < warmup; i++) cuda.loss(LossKind.CROSS_ENTROPY, dx.get(i % copies), dy, LossSpec.DEFAULT, false);
                     loss = 0;
+                    callTimes = new double[runs];
                     for (int i = 0; i < runs; i++) {
                         long t0 = System.nanoTime();
                         loss = cuda.loss(LossKind.CROSS_ENTROPY, dx.get(i % copies), dy, LossSpec.DEFAULT, false).value();
-                        times[i] = (System.nanoTime() - t0) / 1e9;
+                        callTimes[i] = (System.nanoTime() - t0) / 1e9;
+                        times[i] = cuda.lastDeviceSeconds();
                     }
+                    Arrays.sort(callTimes);
                 } finally {
                     for (DeviceTensor t : dx) t.close();
                 }
@@ -150,7 +155,8 @@ final class BenchCommand implements Callable<Integer> {
             Json j = new Json().put("device", used).put("op", op).put("dtype", dt.label()).put("rows", rows).put("classes", classes)
                     .put("runs", runs).put("seconds_median", median).put("gb_per_s", gbps).put("memory_gb_per_s", memRate / 1e9)
                     .put("memory_rate_kind", memKind).put("fraction_of_memory_rate", frac).put("threads", used.equals("cuda") ? null : nThreads)
-                    .put("loss", loss);
+                    .put("loss", loss).put("timing", callTimes == null ? "host clock around the call" : "device events around the launches")
+                    .put("call_seconds_median", callTimes == null ? null : callTimes[runs / 2]).put("input_copies", copies);
             if (peerResult != null) {
                 j.put("torch_seconds_median", torchSeconds).put("torch_gb_per_s", torchSeconds == null ? null : logitBytes / torchSeconds / 1e9)
                         .put("speedup_vs_torch", torchSeconds == null ? null : torchSeconds / median)

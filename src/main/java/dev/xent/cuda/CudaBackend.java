@@ -63,6 +63,8 @@ public final class CudaBackend implements Backend {
     private final CUfunction rowStats, rowFinish, reduce, softmaxRows;
     private final int multiprocessors;
     private final Scratch scratch = new Scratch();
+    private final CUevent lossStart = new CUevent(), lossStop = new CUevent();
+    private volatile double lastDeviceSeconds = Double.NaN;
     private CpuBackend f64Path;
     private boolean closed;
 
@@ -78,6 +80,8 @@ public final class CudaBackend implements Backend {
         reduce = module.function("xent_reduce");
         softmaxRows = module.function("xent_softmax_rows");
         cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
+        cuEventCreate(lossStart, 0);
+        cuEventCreate(lossStop, 0);
         int[] sm = {0};
         cuDeviceGetAttribute(sm, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, context.device());
         multiprocessors = sm[0];
@@ -89,6 +93,9 @@ public final class CudaBackend implements Backend {
     CudaContext context() { return context; }
 
     DeviceAllocator allocator() { return allocator; }
+
+    /** Device time of the last loss call, from events around its launches (kernels only, no host overhead). */
+    public double lastDeviceSeconds() { return lastDeviceSeconds; }
 
     /** Bytes of device memory this backend holds now (tensors and its scratch). */
     public long liveBytes() { return allocator.liveBytes(); }
@@ -210,6 +217,7 @@ public final class CudaBackend implements Backend {
             }
             Plan plan = Plan.forRows(rows, c, multiprocessors, true);
             scratch.ensure(rows, plan.splits);
+            cuEventRecord(lossStart, stream);
             cuMemsetD32Async(scratch.err, 0xffffffff, 2, stream);
             if ((flags & F_NLL) == 0 && rows > 0) {
                 launch(rowStats, plan.grid, plan.block, args(
@@ -227,9 +235,13 @@ public final class CudaBackend implements Backend {
                         Pointer.to(new long[] {p.spec().ignoreIndex()}), Pointer.to(new float[] {(float) eps})));
             }
             launch(reduce, 1, 512, args(Pointer.to(scratch.loss), Pointer.to(scratch.weight), Pointer.to(new int[] {rows}), Pointer.to(scratch.sums)));
+            cuEventRecord(lossStop, stream);
             long[] err = {0};
             double[] sums = {0, 0};
             cuStreamSynchronize(stream);
+            float[] ms = {0};
+            cuEventElapsedTime(ms, lossStart, lossStop);
+            lastDeviceSeconds = ms[0] / 1e3;
             cuMemcpyDtoH(Pointer.to(err), scratch.err, 8);
             if (err[0] != -1L) throw p.badTarget(err[0], readTarget(target, err[0]));
             cuMemcpyDtoH(Pointer.to(sums), scratch.sums, 16);
@@ -387,6 +399,8 @@ public final class CudaBackend implements Backend {
             context.makeCurrent();
             cuCtxSynchronize();
             scratch.free();
+            cuEventDestroy(lossStart);
+            cuEventDestroy(lossStop);
             cuStreamDestroy(stream);
             module.close();
             if (f64Path != null) f64Path.close();

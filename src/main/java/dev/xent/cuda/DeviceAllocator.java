@@ -2,17 +2,24 @@ package dev.xent.cuda;
 
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
+import static jcuda.driver.JCudaDriver.cuMemsetD32;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import jcuda.driver.CUdeviceptr;
 
 /**
  * Device memory with a count of live bytes. Every allocation xent makes goes through here, so a test can assert that
- * nothing is left (see the JUnit leak extension), and {@link #close()} fails loudly if something still is.
+ * nothing is left (see the JUnit leak extension), and {@link #close()} fails loudly if something still is (it frees
+ * what was left, so the device does not stay short, and then throws). With {@code -Dxent.poison=true} every new
+ * allocation is filled with NaN, so a kernel that leaves an output element unwritten is caught by the tests.
  */
 public final class DeviceAllocator implements AutoCloseable {
     private static final AtomicLong PROCESS_LIVE = new AtomicLong();
-    private final AtomicLong live = new AtomicLong();
+    private static final int NAN_PATTERN = 0x7fc07fc0; // NaN as float32, and as float16 / bfloat16 halves
+    private final Map<CUdeviceptr, Long> live = new ConcurrentHashMap<>();
+    private final AtomicLong liveBytes = new AtomicLong();
     private final AtomicLong peak = new AtomicLong();
     private final String owner;
 
@@ -23,27 +30,32 @@ public final class DeviceAllocator implements AutoCloseable {
 
     public CUdeviceptr allocate(long bytes) {
         CUdeviceptr p = new CUdeviceptr();
-        cuMemAlloc(p, Math.max(bytes, 1)); // a zero-byte tensor still gets a distinct, freeable pointer
-        long now = live.addAndGet(bytes);
+        cuMemAlloc(p, Math.max(bytes, 4)); // a zero-byte tensor still gets a distinct, freeable pointer
+        if (Boolean.getBoolean("xent.poison")) cuMemsetD32(p, NAN_PATTERN, Math.max(bytes, 4) / 4);
+        live.put(p, bytes);
+        long now = liveBytes.addAndGet(bytes);
         peak.accumulateAndGet(now, Math::max);
         PROCESS_LIVE.addAndGet(bytes);
         return p;
     }
 
     public void free(CUdeviceptr p, long bytes) {
+        if (live.remove(p) == null) throw new IllegalStateException(owner + ": free of a pointer it does not own");
         cuMemFree(p);
-        live.addAndGet(-bytes);
+        liveBytes.addAndGet(-bytes);
         PROCESS_LIVE.addAndGet(-bytes);
     }
 
-    public long liveBytes() { return live.get(); }
+    public long liveBytes() { return liveBytes.get(); }
 
     /** The most bytes this allocator held at once. */
     public long peakBytes() { return peak.get(); }
 
-    /** Throws if anything allocated here is still live: a leak is a bug, not something to tidy quietly. */
+    /** Frees anything left and throws if there was any: a leak is a bug, reported, not tidied away quietly. */
     @Override public void close() {
-        long l = live.get();
-        if (l != 0) throw new IllegalStateException(owner + ": closed with " + l + " bytes of device memory still allocated");
+        long left = liveBytes.get();
+        int count = live.size();
+        for (Map.Entry<CUdeviceptr, Long> e : live.entrySet()) free(e.getKey(), e.getValue());
+        if (count != 0) throw new IllegalStateException(owner + ": closed with " + count + " allocations (" + left + " bytes) of device memory still live");
     }
 }

@@ -1,0 +1,26 @@
+package dev.xent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.xent.cuda.DeviceAllocator;
+import dev.xent.cuda.DeviceTensor;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/** Fails a test that leaves device memory allocated, or lets a DeviceTensor be collected unclosed. */
+public final class DeviceLeakCheck implements BeforeEachCallback, AfterEachCallback {
+    private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(DeviceLeakCheck.class);
+
+    @Override public void beforeEach(ExtensionContext c) {
+        c.getStore(NS).put("bytes", DeviceAllocator.processLiveBytes());
+        c.getStore(NS).put("unclosed", DeviceTensor.unclosedCount());
+    }
+
+    @Override public void afterEach(ExtensionContext c) {
+        long before = c.getStore(NS).get("bytes", Long.class);
+        assertEquals(before, DeviceAllocator.processLiveBytes(), "device bytes still allocated after the test");
+        long unclosed = c.getStore(NS).get("unclosed", Long.class);
+        assertEquals(unclosed, DeviceTensor.unclosedCount(), "DeviceTensors were collected without being closed");
+    }
+}
