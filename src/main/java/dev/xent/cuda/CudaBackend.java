@@ -10,7 +10,7 @@ import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoD;
+import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
@@ -161,8 +161,11 @@ public final class CudaBackend implements Backend {
                 int count = (int) Math.min(perStage, n - start);
                 stage.clear();
                 filler.fill(stage, start, count);
-                cuMemcpyHtoD(dt.pointer().withByteOffset(start * es), Pointer.to(stage), (long) count * es);
+                // on our stream, so later kernels are ordered after it (the legacy stream would not order with it);
+                // from pageable memory the call returns once the stage is copied out, so the stage may be refilled
+                cuMemcpyHtoDAsync(dt.pointer().withByteOffset(start * es), Pointer.to(stage), (long) count * es, stream);
             }
+            cuStreamSynchronize(stream); // ready for any stream the caller uses next
         } catch (RuntimeException e) {
             dt.close();
             throw e;

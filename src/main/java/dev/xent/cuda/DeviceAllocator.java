@@ -1,5 +1,6 @@
 package dev.xent.cuda;
 
+import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemsetD32;
@@ -31,7 +32,10 @@ public final class DeviceAllocator implements AutoCloseable {
     public CUdeviceptr allocate(long bytes) {
         CUdeviceptr p = new CUdeviceptr();
         cuMemAlloc(p, Math.max(bytes, 4)); // a zero-byte tensor still gets a distinct, freeable pointer
-        if (Boolean.getBoolean("xent.poison")) cuMemsetD32(p, NAN_PATTERN, Math.max(bytes, 4) / 4);
+        if (Boolean.getBoolean("xent.poison")) {
+            cuMemsetD32(p, NAN_PATTERN, Math.max(bytes, 4) / 4);
+            cuCtxSynchronize(); // the memset runs on the legacy stream: finish it before any other stream touches p
+        }
         live.put(p, bytes);
         long now = liveBytes.addAndGet(bytes);
         peak.accumulateAndGet(now, Math::max);
