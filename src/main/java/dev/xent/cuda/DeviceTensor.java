@@ -22,6 +22,7 @@ public final class DeviceTensor implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DeviceTensor.class);
     private static final Cleaner CLEANER = Cleaner.create();
     private static final AtomicLong UNCLOSED = new AtomicLong();
+    private static final AtomicLong OPEN_BYTES = new AtomicLong();
 
     private final CudaBackend owner;
     private final long[] shape;
@@ -51,9 +52,13 @@ public final class DeviceTensor implements AutoCloseable {
         this.dtype = dtype;
         this.bytes = Tensor.numel(shape) * dtype.byteSize();
         this.ptr = owner.allocator().allocate(bytes);
+        OPEN_BYTES.addAndGet(bytes);
         this.watch = new Watch(Tensor.shapeString(shape) + " " + dtype.label());
         this.cleanable = CLEANER.register(this, watch);
     }
+
+    /** Bytes held by DeviceTensors not yet closed, in this JVM (backend scratch not included). */
+    public static long openBytes() { return OPEN_BYTES.get(); }
 
     /** Tensors that were garbage-collected without being closed, in this JVM so far. */
     public static long unclosedCount() { return UNCLOSED.get(); }
@@ -98,6 +103,7 @@ public final class DeviceTensor implements AutoCloseable {
         }
         owner.context().makeCurrent();
         owner.allocator().free(ptr, bytes);
+        OPEN_BYTES.addAndGet(-bytes);
         cleanable.clean(); // runs Watch, which sees closed and says nothing
     }
 
