@@ -1,6 +1,7 @@
 package dev.xent.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -20,9 +21,11 @@ final class VectorRowMath implements RowMath {
             m1 = m1.max(FloatVector.fromArray(S, a, off + i + L));
         }
         for (; i + L <= len; i += L) m0 = m0.max(FloatVector.fromArray(S, a, off + i));
-        float m = m0.max(m1).reduceLanes(VectorOperators.MAX);
-        for (; i < len; i++) m = Math.max(m, a[off + i]);
-        return m;
+        if (i < len) { // the tail in one masked step: lanes past the end read as -inf
+            VectorMask<Float> in = S.indexInRange(i, len);
+            m1 = m1.max(FloatVector.fromArray(S, a, off + i, in).blend(Float.NEGATIVE_INFINITY, in.not()));
+        }
+        return m0.max(m1).reduceLanes(VectorOperators.MAX);
     }
 
     @Override public float sumExp(float[] a, int off, int len, float m) {
@@ -34,9 +37,11 @@ final class VectorRowMath implements RowMath {
             s1 = s1.add(expNonPositive(FloatVector.fromArray(S, a, off + i + L).sub(mv)));
         }
         for (; i + L <= len; i += L) s0 = s0.add(expNonPositive(FloatVector.fromArray(S, a, off + i).sub(mv)));
-        float s = s0.add(s1).reduceLanes(VectorOperators.ADD);
-        for (; i < len; i++) s += (float) Math.exp(a[off + i] - m);
-        return s;
+        if (i < len) { // the tail in one masked step
+            VectorMask<Float> in = S.indexInRange(i, len);
+            s1 = s1.add(expNonPositive(FloatVector.fromArray(S, a, off + i, in).sub(mv)), in);
+        }
+        return s0.add(s1).reduceLanes(VectorOperators.ADD);
     }
 
     private static final FloatVector MAGIC = FloatVector.broadcast(S, 0x1.8p23f); // 1.5 * 2^23: adding it rounds to an integer
