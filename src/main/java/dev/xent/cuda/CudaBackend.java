@@ -52,7 +52,9 @@ public final class CudaBackend implements Backend {
 
     // flags word of the kernel ABI (cuda/README.md)
     static final int F_DTYPE_F16 = 1, F_DTYPE_BF16 = 2, F_TARGET_I64 = 1 << 2, F_PROB = 1 << 3, F_NLL = 1 << 4,
-            F_GAP = 1 << 5, F_WEIGHTS = 1 << 6, F_LOG_OUTPUT = 1 << 7;
+            F_GAP = 1 << 5, F_WEIGHTS = 1 << 6, F_LOG_OUTPUT = 1 << 7, F_VEC16 = 1 << 8;
+    /** Blocks of the first reduction stage: each sums a fixed chunk of rows; at most this many partial pairs. */
+    static final int MAX_REDUCE_BLOCKS = 1024;
     static final int BLOCK = 256;
     private static final long STAGE_BYTES = 64L << 20;
 
@@ -60,7 +62,7 @@ public final class CudaBackend implements Backend {
     private final DeviceAllocator allocator = new DeviceAllocator("CudaBackend");
     private final PtxModule module;
     private final CUstream stream = new CUstream();
-    private final CUfunction rowStats, rowFinish, reduce, softmaxRows;
+    private final CUfunction rowStats, rowFinish, reduce, reduceFinal, softmaxRows;
     private final int multiprocessors;
     private final Scratch scratch = new Scratch();
     private final CUevent lossStart = new CUevent(), lossStop = new CUevent();
@@ -78,6 +80,7 @@ public final class CudaBackend implements Backend {
         rowStats = module.function("xent_row_stats");
         rowFinish = module.function("xent_row_finish");
         reduce = module.function("xent_reduce");
+        reduceFinal = module.function("xent_reduce_final");
         softmaxRows = module.function("xent_softmax_rows");
         cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
         cuEventCreate(lossStart, 0);
@@ -210,6 +213,8 @@ public final class CudaBackend implements Backend {
         if (eps > 0) flags |= F_GAP;
         int rows = (int) p.rows();
         int c = p.classes();
+        // 16-byte loads when every row starts on 16 bytes and nothing but (max, sum) is accumulated
+        if (p.inner() == 1 && (flags & F_GAP) == 0 && ((long) c * input.dtype().byteSize()) % 16 == 0) flags |= F_VEC16;
         context.makeCurrent();
 
         DeviceTensor weights = null;
@@ -237,7 +242,10 @@ public final class CudaBackend implements Backend {
                         Pointer.to(new int[] {plan.splits}), Pointer.to(new int[] {flags}),
                         Pointer.to(new long[] {p.spec().ignoreIndex()}), Pointer.to(new float[] {(float) eps})));
             }
-            launch(reduce, 1, 512, args(Pointer.to(scratch.loss), Pointer.to(scratch.weight), Pointer.to(new int[] {rows}), Pointer.to(scratch.sums)));
+            // two fixed-order stages: blocks over contiguous chunks of rows, then one block over the block sums
+            int blocks = (int) Math.max(1, Math.min(MAX_REDUCE_BLOCKS, (rows + 4095L) / 4096));
+            launch(reduce, blocks, 512, args(Pointer.to(scratch.loss), Pointer.to(scratch.weight), Pointer.to(new int[] {rows}), Pointer.to(scratch.blockSums)));
+            launch(reduceFinal, 1, 512, args(Pointer.to(scratch.blockSums), Pointer.to(new int[] {blocks}), Pointer.to(scratch.sums)));
             cuEventRecord(lossStop, stream);
             long[] err = {0};
             double[] sums = {0, 0};
@@ -366,7 +374,7 @@ public final class CudaBackend implements Backend {
 
     /** Per-backend work buffers, grown as needed and reused, so a call allocates nothing in the steady state. */
     private final class Scratch {
-        CUdeviceptr partial, loss, weight, err, sums;
+        CUdeviceptr partial, loss, weight, err, sums, blockSums;
         long partialBytes, rowBytes;
 
         void ensure(int rows, int splits) {
@@ -374,6 +382,7 @@ public final class CudaBackend implements Backend {
             if (err == null) {
                 err = allocator.allocate(8);
                 sums = allocator.allocate(16);
+                blockSums = allocator.allocate(16L * MAX_REDUCE_BLOCKS);
             }
             if (pb > partialBytes) {
                 if (partial != null) allocator.free(partial, partialBytes);
@@ -389,7 +398,7 @@ public final class CudaBackend implements Backend {
         }
 
         void free() {
-            if (err != null) { allocator.free(err, 8); allocator.free(sums, 16); err = null; }
+            if (err != null) { allocator.free(err, 8); allocator.free(sums, 16); allocator.free(blockSums, 16L * MAX_REDUCE_BLOCKS); err = null; }
             if (partial != null) { allocator.free(partial, partialBytes); partial = null; partialBytes = 0; }
             if (loss != null) { allocator.free(loss, rowBytes); allocator.free(weight, rowBytes); loss = null; rowBytes = 0; }
         }
