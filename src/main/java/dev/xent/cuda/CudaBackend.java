@@ -213,8 +213,10 @@ public final class CudaBackend implements Backend {
         if (eps > 0) flags |= F_GAP;
         int rows = (int) p.rows();
         int c = p.classes();
-        // 16-byte loads when every row starts on 16 bytes and nothing but (max, sum) is accumulated
-        if (p.inner() == 1 && (flags & F_GAP) == 0 && ((long) c * input.dtype().byteSize()) % 16 == 0) flags |= F_VEC16;
+        Plan plan = Plan.forRows(rows, c, multiprocessors, true);
+        // 16-byte loads when rows are contiguous, only (max, sum) is accumulated, and a group has a lane for each
+        // of the up to 7 head and 7 tail classes outside the whole vectors
+        if (p.inner() == 1 && (flags & F_GAP) == 0 && plan.group >= 8) flags |= F_VEC16;
         context.makeCurrent();
 
         DeviceTensor weights = null;
@@ -223,7 +225,6 @@ public final class CudaBackend implements Backend {
                 weights = upload(spec.weights().to(DType.F32));
                 flags |= F_WEIGHTS;
             }
-            Plan plan = Plan.forRows(rows, c, multiprocessors, true);
             scratch.ensure(rows, plan.splits);
             cuEventRecord(lossStart, stream);
             cuMemsetD32Async(scratch.err, 0xffffffff, 2, stream);
