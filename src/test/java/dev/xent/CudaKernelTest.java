@@ -237,6 +237,52 @@ class CudaKernelTest {
         }
     }
 
+    @Test void endToEndFromHostEqualsDeviceResidentToTheBit() {
+        System.setProperty("xent.stageBytes", String.valueOf(1 << 20)); // 1 MiB stages: many chunks, both buffers reused
+        try {
+            RandomProblems gen = new RandomProblems(99);
+            Object[][] cases = {
+                {new long[] {3000, 1000}, DType.F32, LossSpec.DEFAULT, false},
+                {new long[] {37, 70000}, DType.BF16, LossSpec.builder().labelSmoothing(0.1).weights(weights(gen, 70000)).build(), false},
+                {new long[] {1, 300000}, DType.F16, LossSpec.builder().reduction(Reduction.SUM).build(), false},
+                {new long[] {50, 6, 70}, DType.F32, LossSpec.builder().ignoreIndex(2).reduction(Reduction.NONE).build(), false},
+                {new long[] {100, 33}, DType.F32, LossSpec.builder().labelSmoothing(0.2).build(), true},
+            };
+            for (Object[] k : cases) {
+                long[] shape = (long[]) k[0];
+                Tensor x = gen.logits(shape, DType.F32, 0).to((DType) k[1]);
+                LossSpec spec = (LossSpec) k[2];
+                int c = (int) shape[1];
+                Tensor t;
+                if ((Boolean) k[3]) {
+                    double[] p = new double[(int) Tensor.numel(shape)];
+                    for (int i = 0; i < p.length; i++) p[i] = gen.rnd.nextDouble();
+                    t = Tensor.of(p, shape).to(DType.F32);
+                } else {
+                    long[] tShape = shape.length == 2 ? new long[] {shape[0]} : new long[] {shape[0], shape[2]};
+                    long[] y = new long[(int) Tensor.numel(tShape)];
+                    for (int i = 0; i < y.length; i++) y[i] = gen.rnd.nextInt(c);
+                    t = Tensor.of(y, tShape);
+                }
+                LossResult host = cuda.lossFromHost(LossKind.CROSS_ENTROPY, x, t, spec);
+                try (DeviceTensor dx = cuda.upload(x); DeviceTensor dy = cuda.upload(t)) {
+                    LossResult dev = cuda.loss(LossKind.CROSS_ENTROPY, dx, dy, spec, true);
+                    String what = java.util.Arrays.toString(shape) + " " + k[1];
+                    assertEquals(Double.doubleToRawLongBits(dev.value()), Double.doubleToRawLongBits(host.value()), what);
+                    assertArrayEquals(dev.perElement().toDoubleArray(), host.perElement().toDoubleArray(), what);
+                }
+                check("e2e " + java.util.Arrays.toString(shape), LossProblem.of(LossKind.CROSS_ENTROPY, x, t, spec));
+            }
+            Tensor x = Tensor.of(new float[4 * 3], 4, 3);
+            Tensor bad = Tensor.of(new long[] {0, 2, 3, -7}, 4);
+            String cpuMessage = assertThrows(InvalidInputException.class, () -> cpu.loss(LossProblem.of(LossKind.CROSS_ENTROPY, x, bad, null))).getMessage();
+            assertEquals(cpuMessage, assertThrows(InvalidInputException.class,
+                    () -> cuda.lossFromHost(LossKind.CROSS_ENTROPY, x, bad, LossSpec.DEFAULT)).getMessage());
+        } finally {
+            System.clearProperty("xent.stageBytes");
+        }
+    }
+
     @Test void deviceResidentLossWithoutDownloadingPerElement() {
         Tensor x = Tensor.of(new float[] {3.2f, 1.3f, 0.2f, 0.8f, 1.2f, 4.1f, 3.8f, 0.1f, 3.3f, 2.5f, 1.9f, 5.9f}, 3, 4);
         try (DeviceTensor dx = cuda.upload(x); DeviceTensor dy = cuda.upload(Tensor.of(new int[] {0, 2, 3}, 3))) {

@@ -53,7 +53,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "f32", description = "f32, f16 or bf16 (default: ${DEFAULT-VALUE}).")
     String dtype;
 
-    @Option(names = "--op", defaultValue = "forward", description = "forward (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--op", defaultValue = "forward",
+            description = "forward: device-resident logits (on cuda); e2e: logits start in Java memory, upload plus loss (cuda only). Default: ${DEFAULT-VALUE}.")
     String op;
 
     @Option(names = "--runs", defaultValue = "15") int runs;
@@ -74,7 +75,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
-        if (!op.equals("forward")) throw new InvalidInputException("--op must be forward (fwdbwd comes with the gradient work)");
+        if (!op.equals("forward") && !op.equals("e2e")) throw new InvalidInputException("--op must be forward or e2e (fwdbwd comes with the gradient work)");
         DType dt = parseDtype(dtype);
         if (rows < 1 || classes < 1) throw new InvalidInputException("--rows and --classes must be positive");
         long elements = Math.multiplyExact(rows, (long) classes);
@@ -93,11 +94,37 @@ final class BenchCommand implements Callable<Integer> {
 
         double[] times = new double[runs];
         double[] callTimes = null; // cuda: host time of the whole call, beside the device time in times[]
+        double[] pageableTimes = null; // e2e: the plain host path (pageable staging, upload then loss)
         double loss;
         String used;
         double memRate;
         String memKind;
-        if (d == Device.CUDA || (d == Device.AUTO && dev.xent.cuda.CudaProbe.probe().usable)) {
+        boolean cudaWanted = d == Device.CUDA || (d == Device.AUTO && dev.xent.cuda.CudaProbe.probe().usable);
+        if (op.equals("e2e")) {
+            if (!cudaWanted) throw new InvalidInputException("--op e2e measures the host-to-GPU path: it needs --device cuda");
+            try (CudaBackend cuda = new CudaBackend()) {
+                used = cuda.name();
+                Tensor x = inputs.get(0);
+                for (int i = 0; i < warmup; i++) cuda.lossFromHost(LossKind.CROSS_ENTROPY, x, target, LossSpec.DEFAULT);
+                loss = 0;
+                for (int i = 0; i < runs; i++) {
+                    long t0 = System.nanoTime();
+                    loss = cuda.lossFromHost(LossKind.CROSS_ENTROPY, x, target, LossSpec.DEFAULT).value();
+                    times[i] = (System.nanoTime() - t0) / 1e9;
+                }
+                pageableTimes = new double[runs];
+                dev.xent.LossProblem plain = dev.xent.LossProblem.of(LossKind.CROSS_ENTROPY, x, target, LossSpec.DEFAULT);
+                for (int i = 0; i < Math.max(1, warmup); i++) cuda.loss(plain);
+                for (int i = 0; i < runs; i++) {
+                    long t0 = System.nanoTime();
+                    cuda.loss(plain);
+                    pageableTimes[i] = (System.nanoTime() - t0) / 1e9;
+                }
+                Arrays.sort(pageableTimes);
+                memRate = cuda.measurePinnedUploadBytesPerSecond();
+                memKind = "pinned host-to-device copy";
+            }
+        } else if (cudaWanted) {
             try (CudaBackend cuda = new CudaBackend()) {
                 used = cuda.name();
                 List<DeviceTensor> dx = new ArrayList<>();
@@ -145,6 +172,10 @@ final class BenchCommand implements Callable<Integer> {
 
         o.printf(Locale.ROOT, "xent %s %s %d x %d (%s): median %.3f ms over %d runs, %.2f GB/s = %.0f%% of the memory rate %.2f GB/s (%s); loss %.6f%n",
                 used, op, rows, classes, dt.label(), median * 1e3, runs, gbps, frac * 100, memRate / 1e9, memKind, loss);
+        if (pageableTimes != null) {
+            o.printf(Locale.ROOT, "xent cuda e2e from pageable memory (upload, then loss): median %.3f ms, %.2f GB/s%n",
+                    pageableTimes[runs / 2] * 1e3, logitBytes / pageableTimes[runs / 2] / 1e9);
+        }
         if (torchSeconds != null) {
             o.printf(Locale.ROOT, "torch %s F.cross_entropy: median %.3f ms, %.2f GB/s; xent is %.2fx torch%n",
                     peerResult.get("torch_version"), torchSeconds * 1e3, logitBytes / torchSeconds / 1e9, torchSeconds / median);
@@ -156,7 +187,8 @@ final class BenchCommand implements Callable<Integer> {
                     .put("runs", runs).put("seconds_median", median).put("gb_per_s", gbps).put("memory_gb_per_s", memRate / 1e9)
                     .put("memory_rate_kind", memKind).put("fraction_of_memory_rate", frac).put("threads", used.equals("cuda") ? null : nThreads)
                     .put("loss", loss).put("timing", callTimes == null ? "host clock around the call" : "device events around the launches")
-                    .put("call_seconds_median", callTimes == null ? null : callTimes[runs / 2]).put("input_copies", copies);
+                    .put("call_seconds_median", callTimes == null ? null : callTimes[runs / 2]).put("input_copies", copies)
+                    .put("pageable_seconds_median", pageableTimes == null ? null : pageableTimes[runs / 2]);
             if (peerResult != null) {
                 j.put("torch_seconds_median", torchSeconds).put("torch_gb_per_s", torchSeconds == null ? null : logitBytes / torchSeconds / 1e9)
                         .put("speedup_vs_torch", torchSeconds == null ? null : torchSeconds / median)
