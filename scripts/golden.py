@@ -35,6 +35,8 @@ def logits(shape, kind="normal"):
         x = np.where(mask, -np.inf, x)
     elif kind == "peaked":      # one very large logit per row: probabilities near 0 and 1
         x = x + np.where(rng.random(shape) < 1.0 / shape[cdim], 30.0, 0.0)
+    elif kind == "ties":        # integers: many equal logits, so argmax and top-k tie-breaking matter
+        x = np.round(x)
     elif kind == "nan":         # a NaN in some rows: those rows give NaN
         flat = x.reshape(-1)
         flat[rng.integers(0, flat.size, size=max(1, flat.size // 50))] = np.nan
@@ -55,8 +57,31 @@ def num(v):
     return v
 
 
+def reduced_with_z(x64, tt, w, loss, reduction, ignore_index, smoothing, zscale, cap, cdim, prob):
+    """The loss as xent defines it with Liger-Kernel's z-loss and softcap: per-row CE (+ s * lse^2 on non-ignored
+    rows); 'mean' divides the CE part by PyTorch's divisor and the z part by the count of non-ignored rows."""
+    xc = cap * torch.tanh(x64 / cap) if cap else x64
+    if loss == "ce":
+        per = F.cross_entropy(xc, tt, weight=w, ignore_index=ignore_index, reduction="none", label_smoothing=smoothing)
+    else:
+        per = F.nll_loss(xc, tt, weight=w, ignore_index=ignore_index, reduction="none")
+    mask = torch.ones_like(per) if prob else (tt != ignore_index).to(per.dtype)
+    z = zscale * torch.logsumexp(xc, dim=cdim) ** 2 * mask if (zscale and loss == "ce") else torch.zeros_like(per)
+    if reduction == "none":
+        return per + z, None
+    if reduction == "sum":
+        return (per + z).sum(), z.sum()
+    if prob:
+        W = torch.tensor(float(per.numel()), dtype=per.dtype)
+    elif w is not None:
+        W = (w[tt.clamp(min=0)] * mask).sum()
+    else:
+        W = mask.sum()
+    return per.sum() / W + z.sum() / mask.sum(), z.sum() / mask.sum()
+
+
 def case(name, shape, dtype="f32", loss="ce", target="index", reduction="mean", weights=False, ignore_index=-100,
-         smoothing=0.0, kind="normal", ignore_frac=0.0, target_dtype="i64", ignore_all=False):
+         smoothing=0.0, kind="normal", ignore_frac=0.0, target_dtype="i64", ignore_all=False, zscale=0.0, cap=0.0):
     np_dtype = {"f16": np.float16, "f32": np.float32, "f64": np.float64}[dtype]
     x = logits(shape, kind).astype(np_dtype)
     cdim = 0 if len(shape) == 1 else 1
@@ -108,7 +133,36 @@ def case(name, shape, dtype="f32", loss="ce", target="index", reduction="mean", 
         else:
             per = F.nll_loss(x64, tt, weight=w32, ignore_index=ignore_index, reduction="none")
         entry["expected_none"] = save(name + ".none", per.numpy())
-    if dtype == "f32" and reduction != "none":  # PyTorch's own float32 answer, to keep the tolerance honest
+    # training outputs: the gradient by autograd (of the reduced loss; of the sum for 'none'), z-loss, accuracy
+    w_used = torch.from_numpy(w.astype(np.float32).astype(np.float64)) if w is not None else None
+    xg = x64.clone().requires_grad_(True)
+    total, zpart = reduced_with_z(xg, tt, w_used, loss, reduction, ignore_index, smoothing, zscale, cap, cdim, target != "index")
+    (total.sum() if reduction == "none" else total).backward()
+    entry["grad"] = save(name + ".grad", xg.grad.numpy())
+    entry["z_loss_scale"], entry["softcap"] = zscale, cap
+    if zscale or cap:
+        entry["expected"] = num(total) if reduction != "none" else None
+        entry["expected_none"] = save(name + ".none", reduced_with_z(x64, tt, w_used, loss, "none", ignore_index, smoothing, zscale, cap, cdim, target != "index")[0].numpy())
+        entry["z_loss"] = num(zpart) if zpart is not None else None
+        entry.pop("torch_float32", None)
+    if target == "index" and x.size > 0:
+        xm = np.moveaxis(x.astype(np.float64), cdim, -1).reshape(-1, C)
+        yv = t.reshape(-1).astype(np.int64)
+        pred = torch.argmax(torch.from_numpy(xm), dim=1).numpy()  # first maximum, NaN as maximum
+        valid = yv != ignore_index
+        k = min(3, C)
+        hits1 = hitsk = 0
+        for r in np.nonzero(valid)[0]:
+            xr, yr = xm[r], yv[r]
+            rank = np.sum((xr > xr[yr]) | ((xr == xr[yr]) & (np.arange(C) < yr)))
+            hits1 += int(pred[r] == yr)
+            hitsk += int(rank < k)
+        n = int(valid.sum())
+        entry["topk"] = k
+        entry["accuracy"] = num(hits1 / n) if n else "NaN"
+        entry["topk_accuracy"] = num(hitsk / n) if n else "NaN"
+        entry["predictions"] = save(name + ".pred", pred.reshape(tshape).astype(np.int64))
+    if dtype == "f32" and reduction != "none" and not (zscale or cap):  # PyTorch's own float32 answer, to keep the tolerance honest
         x32 = torch.from_numpy(x)
         t32 = tt if target == "index" else tt.float()
         w32f = torch.from_numpy(w.astype(np.float32)) if w is not None else None
@@ -163,6 +217,12 @@ def main():
     case("wide_4099_f16", (4, 4099), dtype="f16", weights=True)
     case("kdim_nll", (2, 6, 5), loss="nll", ignore_frac=0.2)
     case("kdim_f16_prob", (2, 6, 5), dtype="f16", target="prob", smoothing=0.1)
+    for red in ("mean", "sum", "none"):
+        case(f"zloss_{red}", (16, 40), reduction=red, zscale=1e-3, ignore_frac=0.25)
+        case(f"softcap_{red}", (16, 40), reduction=red, cap=5.0, kind="peaked")
+        case(f"zloss_softcap_all_{red}", (3, 33, 4), reduction=red, zscale=2e-2, cap=3.0, weights=True, smoothing=0.1, ignore_frac=0.2)
+        case(f"zloss_prob_{red}", (8, 12), reduction=red, target="prob", zscale=1e-2, weights=True)
+    case("ties_accuracy", (40, 5), kind="ties", reduction="none")
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump({"generator": "scripts/golden.py", "torch": torch.__version__, "numpy": np.__version__, "cases": cases}, f, indent=1)
     print(f"{len(cases)} cases written to {os.path.relpath(OUT)} (torch {torch.__version__})")

@@ -18,9 +18,12 @@ public final class LossProblem {
     private final int classes;
     private final double[] weights;
     private final long[] outputShape;
+    private final Outputs outputs;
 
-    private LossProblem(LossKind kind, Tensor input, Tensor target, long[] in, DType inType, long[] tShape, DType tType, LossSpec spec) {
+    private LossProblem(LossKind kind, Tensor input, Tensor target, long[] in, DType inType, long[] tShape, DType tType, LossSpec spec,
+                        Outputs outputs) {
         this.kind = kind;
+        this.outputs = outputs;
         this.input = input;
         this.target = target;
         this.spec = spec;
@@ -50,6 +53,11 @@ public final class LossProblem {
         if (classes == 0 && rows() > 0) throw new InvalidInputException("input has 0 classes: shape " + Tensor.shapeString(in));
 
         if (kind == LossKind.NLL && spec.labelSmoothing() != 0) throw new InvalidInputException("nll_loss has no label smoothing");
+        if (kind == LossKind.NLL && (spec.zLossScale() != 0 || spec.softcap() != 0)) {
+            throw new InvalidInputException("z-loss and softcap act on logits: use cross-entropy, not nll_loss");
+        }
+        if (outputs.accuracy() && probabilityTarget) throw new InvalidInputException("accuracy needs class-index targets");
+        if (outputs.topK() > classes) throw new InvalidInputException("top-k of " + outputs.topK() + " exceeds the " + classes + " classes");
         Tensor w = spec.weights();
         if (w != null) {
             if (w.numel() != classes) {
@@ -63,17 +71,30 @@ public final class LossProblem {
 
     /** Checks a request and lays it out as rows; throws {@link InvalidInputException} with a precise message. */
     public static LossProblem of(LossKind kind, Tensor input, Tensor target, LossSpec spec) {
+        return of(kind, input, target, spec, Outputs.LOSS_ONLY);
+    }
+
+    /** As {@link #of(LossKind, Tensor, Tensor, LossSpec)}, also asking for a gradient, accuracy or predictions. */
+    public static LossProblem of(LossKind kind, Tensor input, Tensor target, LossSpec spec, Outputs outputs) {
         return new LossProblem(kind, input, target, input.shape(), input.dtype(), target.shape(), target.dtype(),
-                spec == null ? LossSpec.DEFAULT : spec);
+                spec == null ? LossSpec.DEFAULT : spec, outputs == null ? Outputs.LOSS_ONLY : outputs);
     }
 
     /** The same checks from shapes and types alone, for data that lives elsewhere (on a device); input() and target() are null. */
     public static LossProblem describe(LossKind kind, long[] inputShape, DType inputType, long[] targetShape, DType targetType, LossSpec spec) {
         return new LossProblem(kind, null, null, inputShape.clone(), inputType, targetShape.clone(), targetType,
-                spec == null ? LossSpec.DEFAULT : spec);
+                spec == null ? LossSpec.DEFAULT : spec, Outputs.LOSS_ONLY);
     }
 
     public LossKind kind() { return kind; }
+
+    /** What besides the loss is asked for. */
+    public Outputs outputs() { return outputs; }
+
+    /** True when the plain loss kernels do not cover the request (outputs, z-loss or softcap). */
+    public boolean needsTrainingPath() {
+        return outputs.any() || spec.zLossScale() != 0 || spec.softcap() != 0;
+    }
 
     /** The host input, or null for a problem made by {@link #describe}. */
     public Tensor input() { return input; }
@@ -131,15 +152,24 @@ public final class LossProblem {
      * values) and packages the result. {@code divisor} is the 'mean' denominator W.
      */
     public LossResult finish(Tensor perRow, double divisor, String device) {
+        return finish(perRow, divisor, 0, 0, device, LossResult.Extras.NONE);
+    }
+
+    /**
+     * As {@link #finish(Tensor, double, String)} with a z-loss part: per-row values include it; 'mean' divides the
+     * cross-entropy part by {@code divisor} and the z part ({@code zSum}) by {@code validRows}, as Liger-Kernel does.
+     */
+    public LossResult finish(Tensor perRow, double divisor, double zSum, long validRows, String device, LossResult.Extras extras) {
         double sum = 0;
         long n = perRow.numel();
         for (long i = 0; i < n; i++) sum += perRow.getDouble(i);
         double value;
         switch (spec.reduction()) {
             case SUM: value = sum; break;
-            case MEAN: value = sum / divisor; break; // 0/0 is NaN: an all-ignored or empty mean, as in PyTorch
+            // 0/0 is NaN: an all-ignored or empty mean, as in PyTorch
+            case MEAN: value = zSum == 0 ? sum / divisor : (sum - zSum) / divisor + zSum / validRows; break;
             default: value = Double.NaN;
         }
-        return new LossResult(spec.reduction(), value, perRow.reshape(outputShape), divisor, device);
+        return new LossResult(spec.reduction(), value, perRow.reshape(outputShape), divisor, device, extras);
     }
 }

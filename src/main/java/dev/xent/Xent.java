@@ -37,6 +37,16 @@ public final class Xent implements AutoCloseable {
         return backend.loss(LossProblem.of(LossKind.CROSS_ENTROPY, logits, target, spec));
     }
 
+    /** Cross-entropy with a gradient, accuracy or predictions as {@code outputs} asks (see {@link LossResult}). */
+    public LossResult crossEntropy(Tensor logits, Tensor target, LossSpec spec, Outputs outputs) {
+        return backend.loss(LossProblem.of(LossKind.CROSS_ENTROPY, logits, target, spec, outputs));
+    }
+
+    /** NLL with a gradient (with respect to the log-probabilities), accuracy or predictions. */
+    public LossResult nllLoss(Tensor logProbs, Tensor target, LossSpec spec, Outputs outputs) {
+        return backend.loss(LossProblem.of(LossKind.NLL, logProbs, target, spec, outputs));
+    }
+
     /** {@code F.nll_loss(logProbs, target, weight, ignore_index, reduction)}: the input already holds log-probabilities. */
     public LossResult nllLoss(Tensor logProbs, Tensor target, LossSpec spec) {
         return backend.loss(LossProblem.of(LossKind.NLL, logProbs, target, spec));

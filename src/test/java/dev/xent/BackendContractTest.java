@@ -62,6 +62,29 @@ public abstract class BackendContractTest {
         Tolerance.assertAllClose(g.name + " softmax", g.array("softmax").toDoubleArray(), sm.toDoubleArray(), outType);
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("goldenCases")
+    void matchesPyTorchAutogradAndAccuracy(Golden g) {
+        Tensor x = g.array("logits");
+        boolean indices = g.node.has("predictions");
+        Outputs outs = Outputs.builder().gradient(true).predictions(indices).topK(indices ? g.node.get("topk").asInt() : 0).build();
+        LossResult r = backend.loss(LossProblem.of(g.kind(), x, g.array("target"), g.spec(), outs));
+        DType ct = computeType(x.dtype());
+        if (g.isScalar()) Tolerance.assertClose(g.name + " value", g.expected(), r.value(), ct);
+        Tolerance.assertAllClose(g.name + " per-element", g.array("expected_none").toDoubleArray(), r.perElement().toDoubleArray(), ct);
+        DType gradType = backend.name().equals("reference") ? DType.F64 : x.dtype();
+        assertEquals(gradType, r.gradient().dtype(), "gradient dtype");
+        assertArrayEquals(x.shape(), r.gradient().shape(), "gradient shape");
+        Tolerance.assertAllClose(g.name + " gradient", g.array("grad").toDoubleArray(), r.gradient().toDoubleArray(),
+                gradType == DType.F64 ? ct : gradType);
+        if (g.number("z_loss_scale", 0) > 0 && g.isScalar()) Tolerance.assertClose(g.name + " z-loss", g.number("z_loss", 0), r.zLoss(), ct);
+        if (indices) {
+            assertArrayEquals(g.array("predictions").toLongArray(), r.predictions().toLongArray(), g.name + " predictions");
+            assertEquals(g.number("accuracy", 0), r.accuracy(), 1e-12, g.name + " accuracy");
+            assertEquals(g.number("topk_accuracy", 0), r.topkAccuracy(), 1e-12, g.name + " top-k accuracy");
+        }
+    }
+
     @Test void badTargetNamesPositionValueAndRange() {
         Tensor x = Tensor.of(new float[12], 2, 3, 2);
         Tensor t = Tensor.of(new long[] {0, 1, 2, 7}, 2, 2);

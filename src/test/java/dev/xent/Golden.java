@@ -49,7 +49,8 @@ public final class Golden {
 
     public LossSpec spec() {
         LossSpec.Builder b = LossSpec.builder().reduction(Reduction.parse(node.get("reduction").asText()))
-                .ignoreIndex(node.get("ignore_index").asLong()).labelSmoothing(node.get("label_smoothing").asDouble());
+                .ignoreIndex(node.get("ignore_index").asLong()).labelSmoothing(node.get("label_smoothing").asDouble())
+                .zLossScale(number("z_loss_scale", 0)).softcap(number("softcap", 0));
         Tensor w = array("weights");
         if (w != null) b.weights(w);
         return b.build();
@@ -63,6 +64,13 @@ public final class Golden {
         if (e == null || e.isNull()) return Double.NaN;
         if (e.isTextual()) return Double.parseDouble(e.asText());
         return e.asDouble();
+    }
+
+    /** A numeric field, with NaN and infinities spelled as strings; {@code absent} when missing or null. */
+    public double number(String field, double absent) {
+        JsonNode e = node.get(field);
+        if (e == null || e.isNull()) return absent;
+        return e.isTextual() ? Double.parseDouble(e.asText()) : e.asDouble();
     }
 
     public boolean isScalar() { return !node.get("reduction").asText().equals("none"); }

@@ -9,6 +9,7 @@ import dev.xent.LossProblem;
 import dev.xent.LossResult;
 import dev.xent.RowLayout;
 import dev.xent.Tensor;
+import dev.xent.reference.TrainingRows;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -71,6 +72,12 @@ public final class CpuBackend implements Backend {
 
     @Override public LossResult loss(LossProblem p) {
         int rows = (int) p.rows();
+        if (p.needsTrainingPath()) {
+            // gradient, accuracy, z-loss, softcap: the reference's double-precision row math, spread over the threads
+            TrainingRows t = new TrainingRows(p, p.input().dtype());
+            forEachRowRange(rows, (long) rows * p.classes() * 4, t::run);
+            return t.result(name(), p.input().dtype() == DType.F64);
+        }
         boolean f64 = p.input().dtype() == DType.F64;
         double[] out64 = f64 ? new double[rows] : null;
         float[] out32 = f64 ? null : new float[rows];

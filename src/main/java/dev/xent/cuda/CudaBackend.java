@@ -80,6 +80,7 @@ public final class CudaBackend implements Backend {
     private volatile double lastDeviceSeconds = Double.NaN;
     private CpuBackend f64Path;
     private Staging stagingBuffers;
+    private boolean toldTrainingOnCpu, toldF64OnCpu;
     private boolean closed;
 
     public CudaBackend() { this(0); }
@@ -191,15 +192,18 @@ public final class CudaBackend implements Backend {
     // ------------------------------------------------------------------------------------------------ losses
 
     @Override public LossResult loss(LossProblem p) {
-        if (p.input().dtype() == DType.F64) {
+        if (p.input().dtype() == DType.F64 || p.needsTrainingPath()) {
             synchronized (this) {
-                if (f64Path == null) {
+                if (f64Path == null) f64Path = new CpuBackend();
+                if (p.needsTrainingPath() && !toldTrainingOnCpu) {
+                    LOG.info("gradient, accuracy, predictions, z-loss and softcap have no CUDA kernels yet: computing them on the CPU path");
+                    toldTrainingOnCpu = true;
+                } else if (p.input().dtype() == DType.F64 && !toldF64OnCpu) {
                     LOG.info("float64 input: computing on the CPU path (the CUDA kernels take float32, float16 and bfloat16)");
-                    f64Path = new CpuBackend();
+                    toldF64OnCpu = true;
                 }
             }
-            LossResult r = f64Path.loss(p);
-            return new LossResult(r.reduction(), r.value(), r.perElement(), r.weightSum(), "cpu");
+            return f64Path.loss(p).onDevice("cpu");
         }
         Tensor target = p.probabilityTarget() ? p.target().to(DType.F32) : p.target();
         try (DeviceTensor x = upload(p.input()); DeviceTensor y = upload(target)) {
