@@ -1,9 +1,11 @@
 package dev.xent.cli;
 
+import dev.xent.DType;
 import dev.xent.Device;
 import dev.xent.InvalidInputException;
 import dev.xent.LossResult;
 import dev.xent.LossSpec;
+import dev.xent.Outputs;
 import dev.xent.Reduction;
 import dev.xent.Tensor;
 import dev.xent.Xent;
@@ -54,6 +56,25 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object as the last line of stdout.")
     boolean json;
 
+    @Option(names = "--grad-out", paramLabel = "FILE.npy",
+            description = "Write the gradient of the reduced loss (of the sum for 'none') with respect to the logits: their shape; float16/32/64 as the logits (bfloat16 as float32).")
+    Path gradOut;
+
+    @Option(names = "--pred-out", paramLabel = "FILE.npy", description = "Write the predicted classes (argmax, first maximum on ties), int64, the target's shape.")
+    Path predOut;
+
+    @Option(names = "--accuracy", description = "Report top-1 accuracy over non-ignored targets.")
+    boolean accuracy;
+
+    @Option(names = "--topk", paramLabel = "K", defaultValue = "0", description = "Report top-K accuracy too (ties: lower class index first).")
+    int topK;
+
+    @Option(names = "--z-loss", paramLabel = "S", defaultValue = "0", description = "Add S * lse^2 per non-ignored row (Liger-Kernel's lse_square_scale).")
+    double zLoss;
+
+    @Option(names = "--softcap", paramLabel = "C", defaultValue = "0", description = "Cap logits as C * tanh(x / C) before the softmax (0: off).")
+    double softcap;
+
     @Override public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
@@ -66,30 +87,46 @@ final class EvalCommand implements Callable<Integer> {
         }
         Tensor x = Npy.read(logits);
         Tensor t = Npy.read(targets);
-        LossSpec.Builder b = LossSpec.builder().reduction(red).ignoreIndex(ignoreIndex).labelSmoothing(labelSmoothing);
+        LossSpec.Builder b = LossSpec.builder().reduction(red).ignoreIndex(ignoreIndex).labelSmoothing(labelSmoothing)
+                .zLossScale(zLoss).softcap(softcap);
         if (weights != null) b.weights(Npy.read(weights));
         LossSpec ls = b.build();
         if (!nll && looksLikeProbabilities(x)) {
             err.println("xent: warning: every row of the logits lies in [0, 1] and sums to 1: these look like probabilities. "
                     + "cross_entropy applies log_softmax itself; pass the raw logits (or use --loss nll with log-probabilities).");
         }
+        Outputs outs = Outputs.builder().gradient(gradOut != null).accuracy(accuracy).topK(topK).predictions(predOut != null).build();
         long t0 = System.nanoTime();
         LossResult r;
         try (Xent xent = Xent.open(Device.parse(device))) {
-            r = nll ? xent.nllLoss(x, t, ls) : xent.crossEntropy(x, t, ls);
+            r = nll ? xent.nllLoss(x, t, ls, outs) : xent.crossEntropy(x, t, ls, outs);
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (out != null) Npy.write(out, r.perElement());
+        if (gradOut != null) Npy.write(gradOut, r.gradient().dtype() == DType.BF16 ? r.gradient().to(DType.F32) : r.gradient());
+        if (predOut != null) Npy.write(predOut, r.predictions());
+        double perplexity = red == Reduction.MEAN ? Math.exp(r.value()) : Double.NaN;
         long rows = r.perElement().numel();
         long classes = x.rank() == 1 ? x.dim(0) : x.dim(1);
         if (r.isScalar()) o.printf(Locale.ROOT, "loss (%s): %s%n", red.label(), fmt(r.value()));
         else o.printf(Locale.ROOT, "loss (none): %d per-element values%s%n", rows, out == null ? " (write them with --out)" : " written to " + out);
+        if (red == Reduction.MEAN) o.printf(Locale.ROOT, "perplexity: %s%n", fmt(perplexity));
+        if (zLoss > 0 && r.isScalar()) o.printf(Locale.ROOT, "z-loss part (%s): %s%n", red.label(), fmt(r.zLoss()));
+        if (outs.accuracy()) o.printf(Locale.ROOT, "accuracy: %s%s%n", fmt(r.accuracy()),
+                topK > 0 ? String.format(Locale.ROOT, ", top-%d accuracy: %s", topK, fmt(r.topkAccuracy())) : "");
+        if (gradOut != null) o.println("gradient written to " + gradOut);
+        if (predOut != null) o.println("predictions written to " + predOut);
         o.printf(Locale.ROOT, "device: %s, rows: %d, classes: %d, seconds: %.6f%n", r.device(), rows, classes, seconds);
         if (json) {
             o.println(new Json().put("loss", r.isScalar() ? (Object) r.value() : null).put("reduction", red.label())
                     .put("device", r.device()).put("rows", rows).put("classes", classes).put("seconds", seconds)
                     .put("weight_sum", r.weightSum()).put("loss_kind", nll ? "nll" : "ce")
-                    .put("logits_dtype", x.dtype().label()).put("out", out == null ? null : out.toString()));
+                    .put("logits_dtype", x.dtype().label()).put("out", out == null ? null : out.toString())
+                    .put("perplexity", red == Reduction.MEAN ? (Object) perplexity : null)
+                    .put("accuracy", outs.accuracy() ? (Object) r.accuracy() : null)
+                    .put("topk", topK > 0 ? (Object) topK : null).put("topk_accuracy", topK > 0 ? (Object) r.topkAccuracy() : null)
+                    .put("z_loss", zLoss > 0 && r.isScalar() ? (Object) r.zLoss() : null)
+                    .put("grad_out", gradOut == null ? null : gradOut.toString()).put("pred_out", predOut == null ? null : predOut.toString()));
         }
         return 0;
     }

@@ -163,6 +163,27 @@ class CliTest {
         assertEquals(0.2547, r.json().get("loss").asDouble(), 1e-6);
     }
 
+    @Test void trainingOutputsFromTheCommandLine() throws Exception {
+        Path t = save("t.npy", Tensor.of(new long[] {0, 2, 1}, 3));
+        Path g = dir.resolve("g.npy"), pr = dir.resolve("p.npy");
+        Run r = xent("eval", "--logits", logits().toString(), "--targets", t.toString(), "--grad-out", g.toString(), "--pred-out", pr.toString(),
+                "--topk", "2", "--z-loss", "0.01", "--softcap", "4", "--device", "cpu", "--json");
+        assertEquals(0, r.code, r.err);
+        JsonNode j = r.json();
+        assertEquals(1.0 / 3, j.get("accuracy").asDouble(), 1e-12);          // argmax 0, 1, 3 against 0, 2, 1
+        assertEquals(2.0 / 3, j.get("topk_accuracy").asDouble(), 1e-12);     // class 2 is second in row 1; class 1 is third in row 2
+        assertEquals(Math.exp(j.get("loss").asDouble()), j.get("perplexity").asDouble(), 1e-12);
+        assertTrue(j.get("z_loss").asDouble() > 0);
+        assertEquals(DType.F32, Npy.read(g).dtype());
+        assertEquals(12, Npy.read(g).numel());
+        assertEquals(java.util.List.of(0L, 1L, 3L), java.util.Arrays.stream(Npy.read(pr).toLongArray()).boxed().collect(java.util.stream.Collectors.toList()));
+        // each row of the mean gradient sums to 0 without z-loss: softmax minus one-hot, divided by N
+        Run plain = xent("eval", "--logits", logits().toString(), "--targets", t.toString(), "--grad-out", g.toString(), "--device", "cpu");
+        assertEquals(0, plain.code, plain.err);
+        double[] gv = Npy.read(g).toDoubleArray();
+        for (int row = 0; row < 3; row++) assertEquals(0, gv[row * 4] + gv[row * 4 + 1] + gv[row * 4 + 2] + gv[row * 4 + 3], 1e-6);
+    }
+
     @Test void demoMatchesEveryNotebookValue() {
         for (String device : new String[] {"cpu", "reference"}) {
             Run r = xent("demo", "--device", device);
