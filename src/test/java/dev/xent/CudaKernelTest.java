@@ -149,6 +149,76 @@ class CudaKernelTest {
         assertEquals(5 * 3 * 8, checked);
     }
 
+    @Test void fusedGradientMatchesReferenceOnEveryRegime() {
+        RandomProblems gen = new RandomProblems(4242);
+        int checked = 0;
+        for (int c : new int[] {1, 5, 33, 1000, 4099, 70000}) {
+            for (DType dt : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+                for (int opt = 0; opt < 8; opt++) {
+                    int n = c >= 70000 ? 3 : 37;
+                    long[] shape = opt == 3 ? new long[] {n, c, 3} : new long[] {n, c};
+                    long[] tShape = opt == 3 ? new long[] {n, 3} : new long[] {n};
+                    Tensor x = gen.logits(shape, DType.F32, opt % 4).to(dt);
+                    LossSpec.Builder b = LossSpec.builder().reduction(Reduction.values()[opt % 3]);
+                    if ((opt & 1) == 1) b.weights(weights(gen, c));
+                    if ((opt & 2) == 2) b.labelSmoothing(0.3);
+                    LossKind kind = LossKind.CROSS_ENTROPY;
+                    Tensor t;
+                    if (opt >= 6) {
+                        double[] pr = new double[(int) Tensor.numel(shape)];
+                        for (int i = 0; i < pr.length; i++) pr[i] = gen.rnd.nextDouble();
+                        t = Tensor.of(pr, shape).to(DType.F32);
+                    } else {
+                        long ignore = opt == 4 ? Math.min(1, c - 1) : -100;
+                        b.ignoreIndex(ignore);
+                        long[] y = new long[(int) Tensor.numel(tShape)];
+                        for (int i = 0; i < y.length; i++) y[i] = gen.rnd.nextInt(5) == 0 ? ignore : gen.rnd.nextInt(c);
+                        t = opt == 5 ? Tensor.of(y, tShape).to(DType.I32) : Tensor.of(y, tShape);
+                        if (opt == 5) {
+                            kind = LossKind.NLL;
+                            x = reference.softmax(x, 1, true).to(dt);
+                            b.labelSmoothing(0);
+                        }
+                    }
+                    LossProblem p = LossProblem.of(kind, x, t, b.build(), Outputs.builder().gradient(true).build());
+                    String what = "fused C=" + c + " " + dt.label() + " option set " + opt;
+                    LossResult want = reference.loss(p), got = cuda.loss(p);
+                    assertEquals("cuda", got.device(), what);
+                    Tolerance.assertAllClose(what + " per-element", want.perElement().toDoubleArray(), got.perElement().toDoubleArray(), DType.F32);
+                    if (want.isScalar()) Tolerance.assertClose(what + " value", want.value(), got.value(), DType.F32);
+                    assertEquals(dt, got.gradient().dtype(), what);
+                    Tolerance.assertAllClose(what + " gradient", want.gradient().toDoubleArray(), got.gradient().toDoubleArray(), dt);
+                    checked++;
+                }
+            }
+        }
+        assertEquals(6 * 3 * 8, checked);
+    }
+
+    @Test void inPlaceGradientEqualsOutOfPlaceToTheBit() {
+        RandomProblems gen = new RandomProblems(7);
+        for (int[] nc : new int[][] {{1000, 33}, {64, 50257}, {2, 300000}}) {
+            Tensor x = gen.logits(new long[] {nc[0], nc[1]}, DType.F32, 0).to(DType.BF16);
+            long[] y = new long[nc[0]];
+            for (int i = 0; i < y.length; i++) y[i] = gen.rnd.nextInt(nc[1]);
+            LossSpec spec = LossSpec.builder().labelSmoothing(0.1).build();
+            try (DeviceTensor a = cuda.upload(x); DeviceTensor b = cuda.upload(x); DeviceTensor g = cuda.allocate(DType.BF16, nc[0], nc[1]);
+                 DeviceTensor dy = cuda.upload(Tensor.of(y, nc[0]))) {
+                LossResult out = cuda.lossAndGradient(LossKind.CROSS_ENTROPY, a, dy, spec, g, true);
+                LossResult in = cuda.lossAndGradient(LossKind.CROSS_ENTROPY, b, dy, spec, b, true);
+                assertEquals(Double.doubleToRawLongBits(out.value()), Double.doubleToRawLongBits(in.value()));
+                assertArrayEquals(g.download().toDoubleArray(), b.download().toDoubleArray(), "in-place gradient");
+                assertArrayEquals(x.toDoubleArray(), a.download().toDoubleArray(), "out of place leaves the logits alone");
+            }
+        }
+        Tensor x = Tensor.of(new float[4 * 3], 4, 3);
+        Tensor bad = Tensor.of(new long[] {0, 2, 3, -7}, 4);
+        Outputs grad = Outputs.builder().gradient(true).build();
+        String cpuMessage = assertThrows(InvalidInputException.class, () -> cpu.loss(LossProblem.of(LossKind.CROSS_ENTROPY, x, bad, null, grad))).getMessage();
+        assertEquals(cpuMessage, assertThrows(InvalidInputException.class,
+                () -> cuda.loss(LossProblem.of(LossKind.CROSS_ENTROPY, x, bad, null, grad))).getMessage());
+    }
+
     @Test void adversarialRows() {
         float ninf = Float.NEGATIVE_INFINITY;
         float[] x = {

@@ -54,7 +54,7 @@ final class BenchCommand implements Callable<Integer> {
     String dtype;
 
     @Option(names = "--op", defaultValue = "forward",
-            description = "forward: device-resident logits (on cuda); e2e: logits start in Java memory, upload plus loss (cuda only). Default: ${DEFAULT-VALUE}.")
+            description = "forward: the loss (device-resident logits on cuda); fwdbwd: loss and gradient; e2e: logits start in Java memory, upload plus loss (cuda only). Default: ${DEFAULT-VALUE}.")
     String op;
 
     @Option(names = "--runs", defaultValue = "15") int runs;
@@ -75,7 +75,7 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
-        if (!op.equals("forward") && !op.equals("e2e")) throw new InvalidInputException("--op must be forward or e2e (fwdbwd comes with the gradient work)");
+        if (!op.equals("forward") && !op.equals("e2e") && !op.equals("fwdbwd")) throw new InvalidInputException("--op must be forward, fwdbwd or e2e");
         DType dt = parseDtype(dtype);
         if (rows < 1 || classes < 1) throw new InvalidInputException("--rows and --classes must be positive");
         long elements = Math.multiplyExact(rows, (long) classes);
@@ -95,6 +95,7 @@ final class BenchCommand implements Callable<Integer> {
         double[] times = new double[runs];
         double[] callTimes = null; // cuda: host time of the whole call, beside the device time in times[]
         double[] pageableTimes = null; // e2e: the plain host path (pageable staging, upload then loss)
+        Long inPlaceExtraBytes = null;  // fwdbwd on cuda: device bytes beyond logits and targets when the gradient overwrites the logits
         double loss;
         String used;
         double memRate;
@@ -130,16 +131,28 @@ final class BenchCommand implements Callable<Integer> {
                 List<DeviceTensor> dx = new ArrayList<>();
                 try (DeviceTensor dy = cuda.upload(target)) {
                     for (Tensor t : inputs) dx.add(cuda.upload(t));
-                    for (int i = 0; i < warmup; i++) cuda.loss(LossKind.CROSS_ENTROPY, dx.get(i % copies), dy, LossSpec.DEFAULT, false);
                     loss = 0;
                     callTimes = new double[runs];
-                    for (int i = 0; i < runs; i++) {
-                        long t0 = System.nanoTime();
-                        loss = cuda.loss(LossKind.CROSS_ENTROPY, dx.get(i % copies), dy, LossSpec.DEFAULT, false).value();
-                        callTimes[i] = (System.nanoTime() - t0) / 1e9;
-                        times[i] = cuda.lastDeviceSeconds();
+                    boolean fwdbwd = op.equals("fwdbwd");
+                    try (DeviceTensor grad = fwdbwd ? cuda.allocate(dt, rows, classes) : null) {
+                        for (int i = -warmup; i < runs; i++) {
+                            long t0 = System.nanoTime();
+                            DeviceTensor x = dx.get(Math.floorMod(i, copies));
+                            loss = fwdbwd ? cuda.lossAndGradient(LossKind.CROSS_ENTROPY, x, dy, LossSpec.DEFAULT, grad, false).value()
+                                    : cuda.loss(LossKind.CROSS_ENTROPY, x, dy, LossSpec.DEFAULT, false).value();
+                            if (i < 0) continue;
+                            callTimes[i] = (System.nanoTime() - t0) / 1e9;
+                            times[i] = cuda.lastDeviceSeconds();
+                        }
                     }
                     Arrays.sort(callTimes);
+                    if (fwdbwd) { // one call in place on a fresh backend: what it needs beyond the logits and targets
+                        try (CudaBackend fresh = new CudaBackend(); DeviceTensor x = fresh.upload(inputs.get(0)); DeviceTensor y = fresh.upload(target)) {
+                            long before = fresh.liveBytes();
+                            fresh.lossAndGradient(LossKind.CROSS_ENTROPY, x, y, LossSpec.DEFAULT, x, false);
+                            inPlaceExtraBytes = fresh.peakBytes() - before;
+                        }
+                    }
                 } finally {
                     for (DeviceTensor t : dx) t.close();
                 }
@@ -147,6 +160,7 @@ final class BenchCommand implements Callable<Integer> {
                 memKind = "device-to-device copy, bytes read + written";
             }
         } else {
+            if (op.equals("fwdbwd")) throw new InvalidInputException("--op fwdbwd is measured on cuda for now (the CPU path computes gradients in float64 row by row)");
             try (Xent x = d == Device.CPU || d == Device.AUTO ? Xent.on(new CpuBackend(nThreads, !"false".equals(System.getProperty("xent.cpu.vector"))))
                     : Xent.open(d)) {
                 used = x.deviceName();
@@ -188,11 +202,13 @@ final class BenchCommand implements Callable<Integer> {
                     .put("memory_rate_kind", memKind).put("fraction_of_memory_rate", frac).put("threads", used.equals("cuda") ? null : nThreads)
                     .put("loss", loss).put("timing", callTimes == null ? "host clock around the call" : "device events around the launches")
                     .put("call_seconds_median", callTimes == null ? null : callTimes[runs / 2]).put("input_copies", copies)
-                    .put("pageable_seconds_median", pageableTimes == null ? null : pageableTimes[runs / 2]);
+                    .put("pageable_seconds_median", pageableTimes == null ? null : pageableTimes[runs / 2])
+                    .put("in_place_extra_device_bytes", inPlaceExtraBytes);
             if (peerResult != null) {
                 j.put("torch_seconds_median", torchSeconds).put("torch_gb_per_s", torchSeconds == null ? null : logitBytes / torchSeconds / 1e9)
                         .put("speedup_vs_torch", torchSeconds == null ? null : torchSeconds / median)
-                        .put("torch_version", peerResult.get("torch_version")).put("torch_error", peerResult.get("error"));
+                        .put("torch_version", peerResult.get("torch_version")).put("torch_error", peerResult.get("error"))
+                        .put("torch_extra_device_bytes", peerResult.get("extra_device_bytes"));
             }
             o.println(j);
         }

@@ -63,7 +63,7 @@ public final class CudaBackend implements Backend {
 
     // flags word of the kernel ABI (cuda/README.md)
     static final int F_DTYPE_F16 = 1, F_DTYPE_BF16 = 2, F_TARGET_I64 = 1 << 2, F_PROB = 1 << 3, F_NLL = 1 << 4,
-            F_GAP = 1 << 5, F_WEIGHTS = 1 << 6, F_LOG_OUTPUT = 1 << 7, F_VEC16 = 1 << 8;
+            F_GAP = 1 << 5, F_WEIGHTS = 1 << 6, F_LOG_OUTPUT = 1 << 7, F_VEC16 = 1 << 8, F_MEAN = 1 << 10;
     /** Blocks of the first reduction stage: each sums a fixed chunk of rows; at most this many partial pairs. */
     static final int MAX_REDUCE_BLOCKS = 1024;
     static final int BLOCK = 256;
@@ -71,9 +71,9 @@ public final class CudaBackend implements Backend {
 
     private final CudaContext context;
     private final DeviceAllocator allocator = new DeviceAllocator("CudaBackend");
-    private final PtxModule module;
+    private final PtxModule module, gradModule;
     private final CUstream stream = new CUstream();
-    private final CUfunction rowStats, rowFinish, reduce, reduceFinal, softmaxRows;
+    private final CUfunction rowStats, rowFinish, reduce, reduceFinal, softmaxRows, rowWeights, fwdbwdRows;
     private final int multiprocessors;
     private final Scratch scratch = new Scratch();
     private final CUevent lossStart = new CUevent(), lossStop = new CUevent();
@@ -95,6 +95,9 @@ public final class CudaBackend implements Backend {
         reduce = module.function("xent_reduce");
         reduceFinal = module.function("xent_reduce_final");
         softmaxRows = module.function("xent_softmax_rows");
+        gradModule = new PtxModule("xent_grad");
+        rowWeights = gradModule.function("xent_row_weights");
+        fwdbwdRows = gradModule.function("xent_fwdbwd_rows");
         cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
         cuEventCreate(lossStart, 0);
         cuEventCreate(lossStop, 0);
@@ -158,6 +161,13 @@ public final class CudaBackend implements Backend {
         });
     }
 
+    /** An uninitialised device tensor (for outputs such as a gradient buffer). */
+    public synchronized DeviceTensor allocate(DType dtype, long... shape) {
+        ensureOpen();
+        context.makeCurrent();
+        return new DeviceTensor(this, shape, dtype);
+    }
+
     /** A .npy file straight to the device. */
     public DeviceTensor upload(Path npy) { return upload(Npy.read(npy)); }
 
@@ -192,6 +202,13 @@ public final class CudaBackend implements Backend {
     // ------------------------------------------------------------------------------------------------ losses
 
     @Override public LossResult loss(LossProblem p) {
+        if (p.input().dtype() != DType.F64 && gradientOnly(p)) {
+            Tensor target = p.probabilityTarget() ? p.target().to(DType.F32) : p.target();
+            try (DeviceTensor x = upload(p.input()); DeviceTensor y = upload(target)) {
+                LossResult r = lossAndGradient(p.kind(), x, y, p.spec(), x, true); // in place: the upload is ours
+                return r.withExtras(new LossResult.Extras(x.download(), Double.NaN, Double.NaN, 0, null, Double.NaN));
+            }
+        }
         if (p.input().dtype() == DType.F64 || p.needsTrainingPath()) {
             synchronized (this) {
                 if (f64Path == null) f64Path = new CpuBackend();
@@ -287,6 +304,62 @@ public final class CudaBackend implements Backend {
             }
             cuMemsetD32Async(scratch.err, 0xffffffff, 2, stream); // targets were checked on the host
             return reduceAndRead(p, rows, true, y);
+        }
+    }
+
+    /** A request the fused kernel covers: the gradient, and nothing the kernels lack (accuracy, predictions, z-loss, softcap). */
+    private static boolean gradientOnly(LossProblem p) {
+        return p.outputs().gradient() && !p.outputs().accuracy() && !p.outputs().predictions()
+                && p.spec().zLossScale() == 0 && p.spec().softcap() == 0;
+    }
+
+    /**
+     * Loss and gradient in one pass over the logits (xent_fwdbwd_rows), after a pre-pass over the targets for the
+     * 'mean' divisor. The gradient of the reduced loss (of the sum for 'none') goes to {@code grad}: the input's shape
+     * and dtype; it may be {@code input} itself, and then nothing beyond the logits, the targets and a few bytes per
+     * row is used. Rows are never split across blocks here.
+     */
+    public synchronized LossResult lossAndGradient(LossKind kind, DeviceTensor input, DeviceTensor target, LossSpec spec,
+                                                   DeviceTensor grad, boolean perElement) {
+        ensureOpen();
+        LossProblem p = LossProblem.describe(kind, input.shape(), input.dtype(), target.shape(), target.dtype(), spec);
+        if (p.spec().zLossScale() != 0 || p.spec().softcap() != 0) {
+            throw new InvalidInputException("z-loss and softcap have no CUDA kernels yet (the host API computes them on the CPU path)");
+        }
+        if (p.probabilityTarget() && target.dtype() != DType.F32) {
+            throw new InvalidInputException("probability targets on the device must be float32, got " + target.dtype().label());
+        }
+        if (grad.dtype() != input.dtype() || !java.util.Arrays.equals(grad.shape(), input.shape())) {
+            throw new InvalidInputException("the gradient buffer must have the input's shape and dtype: " + input + ", got " + grad);
+        }
+        int rows = (int) p.rows();
+        int c = p.classes();
+        Plan plan = Plan.forRows(rows, c, multiprocessors, false);
+        int flags = flags(p, input.dtype(), target.dtype(), plan) & ~F_VEC16;
+        if (p.spec().reduction() == Reduction.MEAN) flags |= F_MEAN;
+        context.makeCurrent();
+        try (DeviceTensor weights = p.weights() == null ? null : upload(p.spec().weights().to(DType.F32))) {
+            scratch.ensure(rows, 1);
+            Pointer w = weights == null ? Pointer.to(new CUdeviceptr()) : Pointer.to(weights.pointer());
+            cuEventRecord(lossStart, stream);
+            cuMemsetD32Async(scratch.err, 0xffffffff, 2, stream);
+            if (rows > 0) {
+                launch(rowWeights, (rows + BLOCK - 1) / BLOCK, BLOCK, args(Pointer.to(target.pointer()), w, Pointer.to(scratch.weight),
+                        Pointer.to(scratch.err), Pointer.to(new int[] {c}), Pointer.to(new int[] {rows}), Pointer.to(new int[] {flags}),
+                        Pointer.to(new long[] {p.spec().ignoreIndex()})));
+            }
+            int blocks = (int) Math.max(1, Math.min(MAX_REDUCE_BLOCKS, (rows + 4095L) / 4096));
+            launch(reduce, blocks, 512, args(Pointer.to(scratch.weight), Pointer.to(scratch.weight), Pointer.to(new int[] {rows}), Pointer.to(scratch.blockSums)));
+            launch(reduceFinal, 1, 512, args(Pointer.to(scratch.blockSums), Pointer.to(new int[] {blocks}), Pointer.to(scratch.sums)));
+            if (rows > 0) {
+                launch(fwdbwdRows, plan.grid, plan.block, args(Pointer.to(input.pointer()),
+                        Pointer.to(p.probabilityTarget() ? target.pointer() : new CUdeviceptr()), Pointer.to(target.pointer()), w,
+                        Pointer.to(grad.pointer()), Pointer.to(scratch.loss), Pointer.to(scratch.weight), Pointer.to(scratch.sums),
+                        Pointer.to(new int[] {c}), Pointer.to(new int[] {rows}), Pointer.to(new long[] {p.inner()}),
+                        Pointer.to(new int[] {plan.group}), Pointer.to(new int[] {flags}), Pointer.to(new long[] {p.spec().ignoreIndex()}),
+                        Pointer.to(new float[] {(float) p.spec().labelSmoothing()})));
+            }
+            return reduceAndRead(p, rows, perElement, target);
         }
     }
 
@@ -600,6 +673,7 @@ public final class CudaBackend implements Backend {
             cuEventDestroy(lossStop);
             cuStreamDestroy(stream);
             module.close();
+            gradModule.close();
             if (f64Path != null) f64Path.close();
             allocator.close(); // throws if a DeviceTensor of this backend is still open
         } finally {

@@ -22,6 +22,11 @@ if op == "forward":
     x = x.to(dtype=dtype, device=dev)
     def step():
         return F.cross_entropy(x, y)
+elif op == "fwdbwd":  # loss and gradient with respect to the logits
+    x = x.to(dtype=dtype, device=dev).requires_grad_(True)
+    def step():
+        x.grad = None
+        F.cross_entropy(x, y).backward()
 elif op == "e2e":  # logits start in (pageable) host memory: copy, then the loss
     x = x.to(dtype=dtype)
     def step():
@@ -44,12 +49,20 @@ for _ in range(warmup):
 sync()
 times = []
 for _ in range(runs):
-    if dev.type == "cuda" and op == "forward":
+    if dev.type == "cuda" and op in ("forward", "fwdbwd"):
         s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         s.record(); step(); e.record(); torch.cuda.synchronize()
         times.append(s.elapsed_time(e) / 1e3)
     else:  # host clock: the e2e copy starts on the host
         t0 = time.perf_counter(); step(); sync(); times.append(time.perf_counter() - t0)
 times.sort()
+extra = None
+if dev.type == "cuda":  # device bytes one step needs beyond its inputs (and, for fwdbwd, the gradient it returns)
+    sync()
+    base = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    step()
+    sync()
+    extra = torch.cuda.max_memory_allocated() - base
 print(json.dumps({"seconds_median": times[len(times) // 2], "torch_version": torch.__version__,
-                  "threads": torch.get_num_threads()}))
+                  "threads": torch.get_num_threads(), "extra_device_bytes": extra}))
