@@ -2,6 +2,7 @@ package dev.xent.cpu;
 
 import dev.xent.Backend;
 import dev.xent.DType;
+import dev.xent.Futures;
 import dev.xent.Half;
 import dev.xent.InvalidInputException;
 import dev.xent.LossKind;
@@ -12,7 +13,6 @@ import dev.xent.Tensor;
 import dev.xent.reference.TrainingRows;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -316,17 +316,7 @@ public final class CpuBackend implements Backend {
             int lo = (int) ((long) n * i / parts), hi = (int) ((long) n * (i + 1) / parts);
             fs.add(pool.submit(() -> body.run(lo, hi)));
         }
-        try {
-            for (Future<?> f : fs) f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof RuntimeException) throw (RuntimeException) c;
-            if (c instanceof Error) throw (Error) c;
-            throw new IllegalStateException(c);
-        }
+        Futures.awaitAll(fs);
     }
 
     @Override public void close() {

@@ -21,6 +21,7 @@ import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
 
 import dev.xent.Backend;
 import dev.xent.DType;
+import dev.xent.Futures;
 import dev.xent.InvalidInputException;
 import dev.xent.LossKind;
 import dev.xent.LossProblem;
@@ -37,7 +38,6 @@ import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -572,14 +572,7 @@ public final class CudaBackend implements Backend {
                 dst.position((int) (lo * es));
                 fs.add(fillers.submit(() -> t.copyBytesTo(dst, first + lo, (int) (hi - lo))));
             }
-            try {
-                for (Future<?> f : fs) f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while staging", e);
-            } catch (ExecutionException e) {
-                throw new IllegalStateException("staging failed", e.getCause());
-            }
+            Futures.awaitAll(fs);
         }
 
         void free() {

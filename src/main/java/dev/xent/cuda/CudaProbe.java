@@ -1,6 +1,6 @@
 package dev.xent.cuda;
 
-import static jcuda.driver.JCudaDriver.cuDeviceComputeCapability;
+import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
@@ -70,7 +70,8 @@ public final class CudaProbe {
             long[] mem = {0};
             cuDeviceTotalMem(mem, dev);
             int[] major = {0}, minor = {0}, ver = {0};
-            cuDeviceComputeCapability(major, minor, dev);
+            cuDeviceGetAttribute(major, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
+            cuDeviceGetAttribute(minor, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
             cuDriverGetVersion(ver);
             String n = new String(name, java.nio.charset.StandardCharsets.US_ASCII).trim().replace("\0", "");
             if (major[0] < 7) return Result.unusable(n + " has compute capability " + major[0] + "." + minor[0] + "; xent's kernels need 7.0 or newer");
