@@ -25,6 +25,7 @@ class VariantsAgainstReferenceTest {
         try (Backend ref = new ReferenceBackend(); Backend fast = v.make.get()) {
             for (int i = 0; i < PROBLEMS; i++) {
                 LossProblem p = gen.problem();
+                if (i % 2 == 1) p = LossProblem.of(p.kind(), p.input(), p.target(), p.spec(), Outputs.builder().gradient(true).build());
                 String what = v.name + " problem " + i + " (seed " + seed + ", input " + p.input() + ", " + p.kind() + ", target "
                         + p.target() + ", " + p.spec() + ")";
                 LossResult want = ref.loss(p), got = fast.loss(p);
@@ -33,6 +34,10 @@ class VariantsAgainstReferenceTest {
                 Tolerance.assertAllClose(what + " per-element", want.perElement().toDoubleArray(), got.perElement().toDoubleArray(), ct);
                 if (want.isScalar()) Tolerance.assertClose(what + " value", want.value(), got.value(), ct);
                 Tolerance.assertClose(what + " divisor", want.weightSum(), got.weightSum(), ct);
+                if (p.outputs().gradient()) {
+                    DType gt = got.gradient().dtype();
+                    Tolerance.assertAllClose(what + " gradient", want.gradient().toDoubleArray(), got.gradient().toDoubleArray(), gt == DType.F64 ? ct : gt);
+                }
             }
         }
     }

@@ -72,6 +72,7 @@ public final class CpuBackend implements Backend {
 
     @Override public LossResult loss(LossProblem p) {
         int rows = (int) p.rows();
+        if (gradientOnly(p) && p.input().dtype() != DType.F64) return lossAndGradient(p);
         if (p.needsTrainingPath()) {
             // gradient, accuracy, z-loss, softcap: the reference's double-precision row math, spread over the threads
             TrainingRows t = new TrainingRows(p, p.input().dtype());
@@ -97,9 +98,32 @@ public final class CpuBackend implements Backend {
         double w = 0;
         for (long r = 0; r < p.rows(); r++) {
             long y = p.targetOf(r);
-            if (!p.isIgnored(y)) w += p.weight(y);
+            if (!p.isIgnored(y) && y >= 0 && y < p.classes()) w += p.weight(y); // bad targets are reported by the row loop
         }
         return w;
+    }
+
+    /** A request the float32 row loop covers: the gradient and nothing else extra (no accuracy, predictions, z-loss, softcap). */
+    static boolean gradientOnly(LossProblem p) {
+        return p.outputs().gradient() && !p.outputs().accuracy() && !p.outputs().predictions()
+                && p.spec().zLossScale() == 0 && p.spec().softcap() == 0;
+    }
+
+    /** Loss and gradient in float32: the loss row loop, writing each row's gradient while the row is in cache. */
+    private LossResult lossAndGradient(LossProblem p) {
+        int rows = (int) p.rows();
+        double w = divisor(p);
+        double rs = p.spec().reduction() == dev.xent.Reduction.MEAN ? 1 / w : 1;
+        DType dt = p.input().dtype();
+        int n = Math.toIntExact(p.input().numel());
+        float[] g32 = dt == DType.F32 ? new float[n] : null;
+        short[] g16 = dt == DType.F32 ? null : new short[n];
+        float[] out = new float[rows];
+        BadTarget bad = new BadTarget();
+        forEachRowRange(rows, (long) rows * p.classes(), (lo, hi) -> new FloatRows(p, math, (float) rs, g32, g16).run(lo, hi, out, bad));
+        if (bad.row >= 0) throw p.badTarget(bad.row, bad.value);
+        Tensor grad = g32 != null ? Tensor.of(g32, p.input().shape()) : Tensor.ofHalfBits(dt, g16, p.input().shape());
+        return p.finish(Tensor.of(out, rows), w, 0, 0, name(), new LossResult.Extras(grad, Double.NaN, Double.NaN, 0, null, Double.NaN));
     }
 
     /** The lowest-numbered bad target any thread saw, so the error does not depend on scheduling. */
@@ -122,9 +146,19 @@ public final class CpuBackend implements Backend {
         private final float[] mix;           // probability targets: t' * w per class
         private final float weightTotal;     // sum of weights (C without weights), for label smoothing
         private final float[] stats = new float[2];
+        private final float rs;              // gradient scale: 1/W for 'mean', else 1
+        private final float[] grad32;        // gradient out (float32 input) or null
+        private final short[] grad16;        // gradient out (float16 / bfloat16 input) or null
+        private final float[] g;             // one row of gradient
 
-        FloatRows(LossProblem p, RowMath math) {
+        FloatRows(LossProblem p, RowMath math) { this(p, math, 1, null, null); }
+
+        FloatRows(LossProblem p, RowMath math, float rs, float[] grad32, short[] grad16) {
             this.p = p;
+            this.rs = rs;
+            this.grad32 = grad32;
+            this.grad16 = grad16;
+            this.g = grad32 != null || grad16 != null ? new float[p.classes()] : null;
             this.math = math;
             this.c = p.classes();
             float[] arr = p.input().floatArrayOrNull();
@@ -164,13 +198,18 @@ public final class CpuBackend implements Backend {
                     }
                     // -sum t'w (x - m - logS) = sum t'w (m - x) + logS * sum t'w: two non-negative terms, no cancellation
                     out[r] = (float) (math.sumWeightedGap(a, off, c, m, mix) + logS * mixTotal);
+                    if (g != null) gradient(r, a, off, m, logS, (float) (rs * mixTotal), rs, mix, -1, 0);
                     continue;
                 }
                 long y = p.targetOf(r);
-                if (p.isIgnored(y)) { out[r] = 0; continue; }
+                if (p.isIgnored(y)) { out[r] = 0; if (g != null) zeroGradient(r); continue; }
                 if (y < 0 || y >= c) { bad.report(r, y); out[r] = 0; continue; }
                 float wy = weights == null ? 1f : weights[(int) y];
-                if (p.kind() == LossKind.NLL) { out[r] = -wy * a[off + (int) y]; continue; }
+                if (p.kind() == LossKind.NLL) {
+                    out[r] = -wy * a[off + (int) y];
+                    if (g != null) { zeroGradient(r); store(r, (int) y, -rs * wy); }
+                    continue;
+                }
                 rowStats(math, a, off, c, stats);
                 float m = stats[0], logS = stats[1];
                 // -(x_y - m - logS) formed as (m - x_y) + logS: exact for huge logits, where lse - x_y would round
@@ -180,7 +219,32 @@ public final class CpuBackend implements Backend {
                     l = (1 - eps) * l + eps / c * smooth;
                 }
                 out[r] = (float) l;
+                if (g != null) { // A p_j - B u_j - [j = y] Cy, as in cuda/xent_grad.ptx
+                    float a1 = (float) (rs * ((1 - eps) * wy + (eps > 0 ? eps / c * weightTotal : 0)));
+                    gradient(r, a, off, m, logS, a1, (float) (rs * eps / c), weights, (int) y, (float) (rs * (1 - eps) * wy));
+                }
             }
+        }
+
+        /** One row of gradient: A p_j - B u_j (u = weights, or 1 where u is null), minus cy at class y. */
+        private void gradient(int r, float[] a, int off, float m, float logS, float coefA, float coefB, float[] u, int y, float cy) {
+            math.normalize(a, off, c, m, logS, (float) Math.exp(-logS), false, g); // p_j
+            for (int k = 0; k < c; k++) g[k] = coefA * g[k] - coefB * (u == null ? 1f : u[k]);
+            if (y >= 0) g[y] -= cy;
+            long start = p.rowStart(r);
+            for (int k = 0; k < c; k++) put(start + k * p.inner(), g[k]);
+        }
+
+        private void zeroGradient(int r) {
+            long start = p.rowStart(r);
+            for (int k = 0; k < c; k++) put(start + k * p.inner(), 0f);
+        }
+
+        private void store(int r, int k, float v) { put(p.rowStart(r) + (long) k * p.inner(), v); }
+
+        private void put(long at, float v) {
+            if (grad32 != null) grad32[(int) at] = v;
+            else grad16[(int) at] = p.input().dtype() == DType.F16 ? Half.fromFloat(v) : Half.bf16FromFloat(v);
         }
     }
 
