@@ -170,6 +170,39 @@ def case(name, shape, dtype="f32", loss="ce", target="index", reduction="mean", 
     cases.append(entry)
 
 
+bce_cases = []
+
+
+def bce_case(name, shape, dtype="f32", reduction="mean", weight_shape=None, pos_shape=None, kind="normal"):
+    """F.binary_cross_entropy_with_logits: expected in float64 on the stored inputs; gradient by autograd."""
+    np_dtype = {"f16": np.float16, "f32": np.float32, "f64": np.float64}[dtype]
+    x = (rng.standard_normal(shape) * 3)
+    t = rng.random(shape)
+    if kind == "extreme":
+        x = rng.choice([-100.0, -50.0, -5.0, 0.0, 5.0, 50.0, 100.0], size=shape)
+        t = rng.integers(0, 2, size=shape).astype(np.float64)
+    x = x.astype(np_dtype)
+    t = t.astype(np_dtype)
+    w = (rng.random(weight_shape) * 2 + 0.1).astype(np.float32) if weight_shape is not None else None
+    pw = (rng.random(pos_shape) * 3 + 0.2).astype(np.float32) if pos_shape is not None else None
+    xg = torch.from_numpy(x.astype(np.float64)).requires_grad_(True)
+    tt = torch.from_numpy(t.astype(np.float64))
+    wt = torch.from_numpy(w.astype(np.float64)) if w is not None else None
+    pt = torch.from_numpy(pw.astype(np.float64)) if pw is not None else None
+    out = F.binary_cross_entropy_with_logits(xg, tt, weight=wt, pos_weight=pt, reduction=reduction)
+    (out.sum() if reduction == "none" else out).backward()
+    per = F.binary_cross_entropy_with_logits(xg.detach(), tt, weight=wt, pos_weight=pt, reduction="none")
+    bce_cases.append({
+        "name": name, "reduction": reduction,
+        "logits": save(name + ".logits", x), "target": save(name + ".target", t),
+        "weight": save(name + ".weight", w) if w is not None else None,
+        "pos_weight": save(name + ".pos_weight", pw) if pw is not None else None,
+        "expected": num(out) if reduction != "none" else None,
+        "expected_none": save(name + ".none", per.numpy()),
+        "grad": save(name + ".grad", xg.grad.numpy()),
+    })
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -223,9 +256,23 @@ def main():
         case(f"zloss_softcap_all_{red}", (3, 33, 4), reduction=red, zscale=2e-2, cap=3.0, weights=True, smoothing=0.1, ignore_frac=0.2)
         case(f"zloss_prob_{red}", (8, 12), reduction=red, target="prob", zscale=1e-2, weights=True)
     case("ties_accuracy", (40, 5), kind="ties", reduction="none")
+    for red in ("mean", "sum", "none"):
+        bce_case(f"bce_basic_{red}", (8, 5), reduction=red)
+        bce_case(f"bce_pos_weight_{red}", (16, 7), reduction=red, pos_shape=(7,))
+        bce_case(f"bce_weight_rows_pos_{red}", (16, 7), reduction=red, weight_shape=(16, 1), pos_shape=(7,))
+    bce_case("bce_weight_full_none", (8, 5), reduction="none", weight_shape=(8, 5))
+    bce_case("bce_weight_classes_mean", (8, 5), weight_shape=(5,))
+    bce_case("bce_extreme_mean", (12, 7), kind="extreme", pos_shape=(7,))
+    bce_case("bce_extreme_none", (12, 7), reduction="none", kind="extreme")
+    bce_case("bce_kdim_mean", (2, 3, 4), weight_shape=(3, 1), pos_shape=(4,))
+    bce_case("bce_vector_sum", (9,), reduction="sum", pos_shape=(9,))
+    bce_case("bce_f16_mean", (16, 31), dtype="f16", pos_shape=(31,))
+    bce_case("bce_f64_sum", (16, 31), dtype="f64", reduction="sum", weight_shape=(31,))
+    bce_case("bce_empty_mean", (0, 3))
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
-        json.dump({"generator": "scripts/golden.py", "torch": torch.__version__, "numpy": np.__version__, "cases": cases}, f, indent=1)
-    print(f"{len(cases)} cases written to {os.path.relpath(OUT)} (torch {torch.__version__})")
+        json.dump({"generator": "scripts/golden.py", "torch": torch.__version__, "numpy": np.__version__, "cases": cases,
+                   "bce_cases": bce_cases}, f, indent=1)
+    print(f"{len(cases)} cases and {len(bce_cases)} BCE cases written to {os.path.relpath(OUT)} (torch {torch.__version__})")
 
 
 if __name__ == "__main__":

@@ -14,5 +14,12 @@ public interface Backend extends AutoCloseable {
     /** log_softmax (or softmax when {@code logOutput} is false) along {@code dim}, in the input's dtype (float32 at least internally). */
     Tensor softmax(Tensor input, int dim, boolean logOutput);
 
+    /** {@code F.binary_cross_entropy_with_logits}; the default runs it element by element in float64, in order. */
+    default LossResult bceWithLogits(Tensor input, Tensor target, BceSpec spec, Outputs outputs) {
+        return BinaryCrossEntropy.compute(input, target, spec, outputs, name(), (chunks, body) -> {
+            for (int k = 0; k < chunks; k++) body.accept(k);
+        });
+    }
+
     @Override void close();
 }

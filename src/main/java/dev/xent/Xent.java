@@ -52,6 +52,11 @@ public final class Xent implements AutoCloseable {
         return backend.loss(LossProblem.of(LossKind.NLL, logProbs, target, spec));
     }
 
+    /** {@code F.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)}; target has the input's shape. */
+    public LossResult bceWithLogits(Tensor input, Tensor target, BceSpec spec, Outputs outputs) {
+        return backend.bceWithLogits(input, target, spec == null ? BceSpec.DEFAULT : spec, outputs == null ? Outputs.LOSS_ONLY : outputs);
+    }
+
     /** {@code F.log_softmax(x, dim)}, in x's dtype (float32 arithmetic at least). */
     public Tensor logSoftmax(Tensor x, int dim) { return backend.softmax(x, dim, true); }
 

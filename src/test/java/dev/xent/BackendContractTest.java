@@ -99,6 +99,31 @@ public abstract class BackendContractTest {
                 gradType == DType.F64 ? ct : gradType);
     }
 
+    static List<Golden> bceCases() { return Golden.bce(); }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("bceCases")
+    void binaryCrossEntropyMatchesPyTorch(Golden g) {
+        Tensor x = g.array("logits");
+        BceSpec spec = BceSpec.builder().reduction(Reduction.parse(g.node.get("reduction").asText()))
+                .weight(g.array("weight")).posWeight(g.array("pos_weight")).build();
+        LossResult r = xent.bceWithLogits(x, g.array("target"), spec, Outputs.builder().gradient(true).build());
+        DType ct = computeType(x.dtype());
+        if (g.isScalar()) Tolerance.assertClose(g.name + " value", g.expected(), r.value(), ct);
+        Tolerance.assertAllClose(g.name + " per-element", g.array("expected_none").toDoubleArray(), r.perElement().toDoubleArray(), ct);
+        DType gradType = r.gradient().dtype();
+        Tolerance.assertAllClose(g.name + " gradient", g.array("grad").toDoubleArray(), r.gradient().toDoubleArray(), gradType == DType.F64 ? ct : gradType);
+    }
+
+    @Test void binaryCrossEntropyRejectsWhatDoesNotBroadcast() {
+        Tensor x = Tensor.of(new float[6], 2, 3);
+        InvalidInputException e = assertThrows(InvalidInputException.class,
+                () -> xent.bceWithLogits(x, Tensor.of(new float[6], 2, 3), BceSpec.builder().posWeight(Tensor.of(new float[2], 2)).build(), null));
+        assertEquals("pos_weight of shape (2,) does not broadcast to (2, 3)", e.getMessage());
+        e = assertThrows(InvalidInputException.class, () -> xent.bceWithLogits(x, Tensor.of(new float[3], 3), null, null));
+        assertEquals("target must have the input's shape: input (2, 3), target (3,)", e.getMessage());
+    }
+
     @Test void badTargetNamesPositionValueAndRange() {
         Tensor x = Tensor.of(new float[12], 2, 3, 2);
         Tensor t = Tensor.of(new long[] {0, 1, 2, 7}, 2, 2);

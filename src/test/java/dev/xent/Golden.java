@@ -31,11 +31,16 @@ public final class Golden {
         }
     }
 
-    public static List<Golden> all() {
+    public static List<Golden> all() { return list("cases"); }
+
+    /** The binary cross-entropy cases. */
+    public static List<Golden> bce() { return list("bce_cases"); }
+
+    private static List<Golden> list(String key) {
         ObjectMapper m = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
         try {
             List<Golden> out = new ArrayList<>();
-            for (JsonNode n : m.readTree(DIR.resolve("manifest.json").toFile()).get("cases")) out.add(new Golden(n));
+            for (JsonNode n : m.readTree(DIR.resolve("manifest.json").toFile()).get(key)) out.add(new Golden(n));
             return out;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

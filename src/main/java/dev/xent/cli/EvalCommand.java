@@ -1,5 +1,6 @@
 package dev.xent.cli;
 
+import dev.xent.BceSpec;
 import dev.xent.DType;
 import dev.xent.Device;
 import dev.xent.InvalidInputException;
@@ -44,8 +45,12 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--label-smoothing", defaultValue = "0", description = "Label smoothing in [0, 1] (default: ${DEFAULT-VALUE}).")
     double labelSmoothing;
 
-    @Option(names = "--loss", defaultValue = "ce", description = "ce (logits in) or nll (log-probabilities in); default: ${DEFAULT-VALUE}.")
+    @Option(names = "--loss", defaultValue = "ce",
+            description = "ce (logits in), nll (log-probabilities in) or bce (binary cross-entropy with logits: targets of the logits' shape, --weights broadcast, --pos-weight); default: ${DEFAULT-VALUE}.")
     String loss;
+
+    @Option(names = "--pos-weight", paramLabel = "PW.npy", description = "bce only: weight of positive examples, broadcast from the last axis (e.g. shape (C)).")
+    Path posWeight;
 
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or reference (default: ${DEFAULT-VALUE}).")
     String device;
@@ -83,8 +88,10 @@ final class EvalCommand implements Callable<Integer> {
         switch (loss.toLowerCase(Locale.ROOT)) {
             case "ce": nll = false; break;
             case "nll": nll = true; break;
-            default: throw new InvalidInputException("--loss must be ce or nll, not '" + loss + "'");
+            case "bce": return binaryCrossEntropy(o, red);
+            default: throw new InvalidInputException("--loss must be ce, nll or bce, not '" + loss + "'");
         }
+        if (posWeight != null) throw new InvalidInputException("--pos-weight belongs to --loss bce");
         Tensor x = Npy.read(logits);
         Tensor t = Npy.read(targets);
         LossSpec.Builder b = LossSpec.builder().reduction(red).ignoreIndex(ignoreIndex).labelSmoothing(labelSmoothing)
@@ -127,6 +134,33 @@ final class EvalCommand implements Callable<Integer> {
                     .put("topk", topK > 0 ? (Object) topK : null).put("topk_accuracy", topK > 0 ? (Object) r.topkAccuracy() : null)
                     .put("z_loss", zLoss > 0 && r.isScalar() ? (Object) r.zLoss() : null)
                     .put("grad_out", gradOut == null ? null : gradOut.toString()).put("pred_out", predOut == null ? null : predOut.toString()));
+        }
+        return 0;
+    }
+
+    private int binaryCrossEntropy(PrintWriter o, Reduction red) {
+        if (labelSmoothing != 0 || zLoss != 0 || softcap != 0 || topK != 0 || accuracy || predOut != null) {
+            throw new InvalidInputException("--loss bce takes --weights, --pos-weight, --reduction, --grad-out and --out only");
+        }
+        Tensor x = Npy.read(logits);
+        Tensor t = Npy.read(targets);
+        BceSpec spec = BceSpec.builder().reduction(red).weight(weights == null ? null : Npy.read(weights))
+                .posWeight(posWeight == null ? null : Npy.read(posWeight)).build();
+        long t0 = System.nanoTime();
+        LossResult r;
+        try (Xent xent = Xent.open(Device.parse(device))) {
+            r = xent.bceWithLogits(x, t, spec, Outputs.builder().gradient(gradOut != null).build());
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        if (out != null) Npy.write(out, r.perElement());
+        if (gradOut != null) Npy.write(gradOut, r.gradient().dtype() == DType.BF16 ? r.gradient().to(DType.F32) : r.gradient());
+        if (r.isScalar()) o.printf(Locale.ROOT, "loss (bce, %s): %s%n", red.label(), fmt(r.value()));
+        else o.printf(Locale.ROOT, "loss (bce, none): %d per-element values%s%n", x.numel(), out == null ? " (write them with --out)" : " written to " + out);
+        o.printf(Locale.ROOT, "device: %s, elements: %d, seconds: %.6f%n", r.device(), x.numel(), seconds);
+        if (json) {
+            o.println(new Json().put("loss", r.isScalar() ? (Object) r.value() : null).put("reduction", red.label()).put("device", r.device())
+                    .put("loss_kind", "bce").put("elements", x.numel()).put("seconds", seconds).put("logits_dtype", x.dtype().label())
+                    .put("out", out == null ? null : out.toString()).put("grad_out", gradOut == null ? null : gradOut.toString()));
         }
         return 0;
     }

@@ -317,6 +317,12 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /** Binary cross-entropy with logits: the elementwise float64 formulas, chunks of elements spread over the threads. */
+    @Override public LossResult bceWithLogits(Tensor input, Tensor target, dev.xent.BceSpec spec, dev.xent.Outputs outputs) {
+        return dev.xent.BinaryCrossEntropy.compute(input, target, spec, outputs, name(),
+                (chunks, body) -> forEachRowRange(chunks, (long) chunks << 16, (lo, hi) -> { for (int k = lo; k < hi; k++) body.accept(k); }));
+    }
+
     // ------------------------------------------------------------------------------------------------ softmax
 
     @Override public Tensor softmax(Tensor input, int dim, boolean logOutput) {

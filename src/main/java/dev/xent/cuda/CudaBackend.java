@@ -80,7 +80,7 @@ public final class CudaBackend implements Backend {
     private volatile double lastDeviceSeconds = Double.NaN;
     private CpuBackend f64Path;
     private Staging stagingBuffers;
-    private boolean toldTrainingOnCpu, toldF64OnCpu;
+    private boolean toldTrainingOnCpu, toldF64OnCpu, toldBceOnCpu;
     private boolean closed;
 
     public CudaBackend() { this(0); }
@@ -430,6 +430,18 @@ public final class CudaBackend implements Backend {
         int es = target.dtype().byteSize();
         cuMemcpyDtoH(Pointer.to(v), target.pointer().withByteOffset(row * es), es);
         return es == 4 ? (int) v[0] : v[0];
+    }
+
+    /** Binary cross-entropy with logits has no CUDA kernel yet: it runs on the CPU path (logged once). */
+    @Override public LossResult bceWithLogits(Tensor input, Tensor target, dev.xent.BceSpec spec, dev.xent.Outputs outputs) {
+        synchronized (this) {
+            if (f64Path == null) f64Path = new CpuBackend();
+            if (!toldBceOnCpu) {
+                LOG.info("binary_cross_entropy_with_logits has no CUDA kernel yet: computing it on the CPU path");
+                toldBceOnCpu = true;
+            }
+        }
+        return f64Path.bceWithLogits(input, target, spec, outputs).onDevice("cpu");
     }
 
     // ------------------------------------------------------------------------------------------------ softmax

@@ -184,6 +184,24 @@ class CliTest {
         for (int row = 0; row < 3; row++) assertEquals(0, gv[row * 4] + gv[row * 4 + 1] + gv[row * 4 + 2] + gv[row * 4 + 3], 1e-6);
     }
 
+    @Test void binaryCrossEntropyFromTheCommandLine() throws Exception {
+        Path x = save("bx.npy", Tensor.of(new float[] {2f, -1f, 0.5f, 0f}, 2, 2));
+        Path t = save("bt.npy", Tensor.of(new float[] {1f, 0f, 0.25f, 1f}, 2, 2));
+        Path pw = save("pw.npy", Tensor.of(new float[] {2f, 0.5f}, 2));
+        Run r = xent("eval", "--loss", "bce", "--logits", x.toString(), "--targets", t.toString(), "--pos-weight", pw.toString(), "--json", "--device", "cpu");
+        assertEquals(0, r.code, r.err);
+        double expect = 0;
+        double[] xs = {2, -1, 0.5, 0}, ts = {1, 0, 0.25, 1}, pws = {2, 0.5, 2, 0.5};
+        for (int i = 0; i < 4; i++) { // (1 - t) x + lw softplus(-x), lw = (pw - 1) t + 1: PyTorch's formula, by hand
+            double lw = (pws[i] - 1) * ts[i] + 1;
+            expect += (1 - ts[i]) * xs[i] + lw * Math.log1p(Math.exp(-xs[i]));
+        }
+        assertEquals(expect / 4, r.json().get("loss").asDouble(), 1e-6);
+        assertEquals("bce", r.json().get("loss_kind").asText());
+        Run bad = xent("eval", "--loss", "bce", "--logits", x.toString(), "--targets", t.toString(), "--label-smoothing", "0.1");
+        assertEquals(2, bad.code);
+    }
+
     @Test void demoMatchesEveryNotebookValue() {
         for (String device : new String[] {"cpu", "reference"}) {
             Run r = xent("demo", "--device", device);
