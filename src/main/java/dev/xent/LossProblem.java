@@ -91,6 +91,11 @@ public final class LossProblem {
     /** What besides the loss is asked for. */
     public Outputs outputs() { return outputs; }
 
+    /** True when the request adds only the gradient to the plain loss (no accuracy, predictions, z-loss or softcap). */
+    public boolean gradientOnly() {
+        return outputs.gradient() && !outputs.accuracy() && !outputs.predictions() && spec.zLossScale() == 0 && spec.softcap() == 0;
+    }
+
     /** True when the plain loss kernels do not cover the request (outputs, z-loss or softcap). */
     public boolean needsTrainingPath() {
         return outputs.any() || spec.zLossScale() != 0 || spec.softcap() != 0;

@@ -72,7 +72,7 @@ public final class CpuBackend implements Backend {
 
     @Override public LossResult loss(LossProblem p) {
         int rows = (int) p.rows();
-        if (gradientOnly(p) && p.input().dtype() != DType.F64) return lossAndGradient(p);
+        if (p.gradientOnly() && p.input().dtype() != DType.F64) return lossAndGradient(p);
         if (p.needsTrainingPath()) {
             // gradient, accuracy, z-loss, softcap: the reference's double-precision row math, spread over the threads
             TrainingRows t = new TrainingRows(p, p.input().dtype());
@@ -101,12 +101,6 @@ public final class CpuBackend implements Backend {
             if (!p.isIgnored(y) && y >= 0 && y < p.classes()) w += p.weight(y); // bad targets are reported by the row loop
         }
         return w;
-    }
-
-    /** A request the float32 row loop covers: the gradient and nothing else extra (no accuracy, predictions, z-loss, softcap). */
-    static boolean gradientOnly(LossProblem p) {
-        return p.outputs().gradient() && !p.outputs().accuracy() && !p.outputs().predictions()
-                && p.spec().zLossScale() == 0 && p.spec().softcap() == 0;
     }
 
     /** Loss and gradient in float32: the loss row loop, writing each row's gradient while the row is in cache. */

@@ -202,7 +202,7 @@ public final class CudaBackend implements Backend {
     // ------------------------------------------------------------------------------------------------ losses
 
     @Override public LossResult loss(LossProblem p) {
-        if (p.input().dtype() != DType.F64 && gradientOnly(p)) {
+        if (p.input().dtype() != DType.F64 && p.gradientOnly()) {
             Tensor target = p.probabilityTarget() ? p.target().to(DType.F32) : p.target();
             try (DeviceTensor x = upload(p.input()); DeviceTensor y = upload(target)) {
                 LossResult r = lossAndGradient(p.kind(), x, y, p.spec(), x, true); // in place: the upload is ours
@@ -305,12 +305,6 @@ public final class CudaBackend implements Backend {
             cuMemsetD32Async(scratch.err, 0xffffffff, 2, stream); // targets were checked on the host
             return reduceAndRead(p, rows, true, y);
         }
-    }
-
-    /** A request the fused kernel covers: the gradient, and nothing the kernels lack (accuracy, predictions, z-loss, softcap). */
-    private static boolean gradientOnly(LossProblem p) {
-        return p.outputs().gradient() && !p.outputs().accuracy() && !p.outputs().predictions()
-                && p.spec().zLossScale() == 0 && p.spec().softcap() == 0;
     }
 
     /**
