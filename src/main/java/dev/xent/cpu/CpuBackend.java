@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The fast CPU path: float32 arithmetic (float64 for float64 inputs), rows spread over a fixed pool of threads, and
- * per-row max and sum of exponentials computed blockwise (a block stays in L1 between its two passes) and merged
- * online, so each logit is read from memory once. Vectorised with jdk.incubator.vector when that module is present.
+ * per-row max and sum of exponentials taken block by block, each block in one loop against the running max (see
+ * {@link #rowStats}), so each logit is read from memory once. Vectorised with jdk.incubator.vector when present.
  */
 public final class CpuBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
