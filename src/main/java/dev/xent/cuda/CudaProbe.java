@@ -77,12 +77,19 @@ public final class CudaProbe {
             if (major[0] < 7) return Result.unusable(n + " has compute capability " + major[0] + "." + minor[0] + "; xent's kernels need 7.0 or newer");
             return new Result(true, null, n, ver[0], mem[0], major[0], minor[0]);
         } catch (UnsatisfiedLinkError e) {
-            return Result.unusable("the CUDA driver library (libcuda.so.1) could not be loaded: " + firstLine(e.getMessage()));
+            return Result.unusable("the CUDA driver library (libcuda.so.1) could not be loaded: " + linkCause(e.getMessage()));
         } catch (LinkageError e) {
             return Result.unusable("JCuda could not be initialised: " + e);
         } catch (RuntimeException e) { // jcuda.CudaException: init or device query failed
             return Result.unusable("CUDA initialisation failed: " + firstLine(e.getMessage()));
         }
+    }
+
+    /** JCuda's message starts with its own library's name; the cause that matters (libcuda.so.1 missing) is further down. */
+    static String linkCause(String s) {
+        if (s == null) return "(no message)";
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(libcuda[^:\\s]*: [^\\n]*)").matcher(s);
+        return m.find() ? m.group(1).trim() : firstLine(s);
     }
 
     private static String firstLine(String s) {
