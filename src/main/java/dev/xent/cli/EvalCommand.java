@@ -8,6 +8,7 @@ import dev.xent.LossResult;
 import dev.xent.LossSpec;
 import dev.xent.Outputs;
 import dev.xent.Reduction;
+import dev.xent.RowLayout;
 import dev.xent.Tensor;
 import dev.xent.Xent;
 import dev.xent.io.Npy;
@@ -169,19 +170,15 @@ final class EvalCommand implements Callable<Integer> {
 
     /** True when every one of the first 4096 rows lies in [0, 1] and sums to 1 within 1e-3 (the softmax-twice mistake). */
     static boolean looksLikeProbabilities(Tensor x) {
-        if (x.numel() == 0) return false;
-        long[] s = x.shape();
-        int c = (int) (s.length == 1 ? s[0] : s[1]);
-        long inner = 1;
-        for (int i = 2; i < s.length; i++) inner *= s[i];
-        long rows = x.numel() / c;
-        if (c < 2) return false;
-        long checkRows = Math.min(rows, 4096);
+        if (x.numel() == 0 || x.rank() == 0) return false;
+        RowLayout rl = RowLayout.along(x.shape(), x.rank() == 1 ? 0 : 1); // the class axis, as the loss sees it
+        if (rl.classes < 2) return false;
+        long checkRows = Math.min(rl.rows(), 4096);
         for (long r = 0; r < checkRows; r++) {
-            long start = (r / inner) * c * inner + r % inner;
+            long start = rl.rowStart(r);
             double sum = 0;
-            for (int k = 0; k < c; k++) {
-                double v = x.getDouble(start + k * inner);
+            for (int k = 0; k < rl.classes; k++) {
+                double v = x.getDouble(start + k * rl.inner);
                 if (!(v >= 0 && v <= 1)) return false;
                 sum += v;
             }
