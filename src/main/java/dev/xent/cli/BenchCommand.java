@@ -101,6 +101,8 @@ final class BenchCommand implements Callable<Integer> {
         String used;
         double memRate;
         String memKind;
+        double[] probeTimes = null;  // cpu: the read probe's pass after each timed run
+        double[] memRange = null;    // cpu: slowest and fastest probe pass, GB/s
         boolean cudaWanted = d == Device.CUDA || (d == Device.AUTO && dev.xent.cuda.CudaProbe.probe().usable);
         if (op.equals("e2e")) {
             if (!cudaWanted) throw new InvalidInputException("--op e2e measures the host-to-GPU path: it needs --device cuda");
@@ -161,21 +163,30 @@ final class BenchCommand implements Callable<Integer> {
                 memKind = "device-to-device copy, bytes read + written";
             }
         } else {
+            // the read rate drifts on shared machines: one probe pass follows each timed run, so both see the same minutes
             try (Xent x = d == Device.CPU || d == Device.AUTO ? Xent.on(new CpuBackend(nThreads, !"false".equals(System.getProperty("xent.cpu.vector"))))
-                    : Xent.open(d)) {
+                    : Xent.open(d);
+                 MemoryProbe probe = new MemoryProbe(nThreads)) {
                 used = x.deviceName();
                 dev.xent.Outputs outs = op.equals("fwdbwd") ? dev.xent.Outputs.builder().gradient(true).build() : dev.xent.Outputs.LOSS_ONLY;
-                for (int i = 0; i < warmup; i++) x.crossEntropy(inputs.get(i % copies), target, LossSpec.DEFAULT, outs);
+                for (int i = 0; i < warmup; i++) {
+                    x.crossEntropy(inputs.get(i % copies), target, LossSpec.DEFAULT, outs);
+                    probe.passSeconds();
+                }
                 loss = 0;
+                probeTimes = new double[runs];
                 for (int i = 0; i < runs; i++) {
                     long t0 = System.nanoTime();
                     loss = x.crossEntropy(inputs.get(i % copies), target, LossSpec.DEFAULT, outs).value();
                     times[i] = (System.nanoTime() - t0) / 1e9;
+                    probeTimes[i] = probe.passSeconds();
                 }
+                Arrays.sort(probeTimes);
+                memRate = probe.bytesPerPass() / probeTimes[runs / 2];
+                memRange = new double[] {probe.bytesPerPass() / probeTimes[runs - 1] / 1e9, probe.bytesPerPass() / probeTimes[0] / 1e9};
             }
             inputs.clear();
-            memRate = MemoryProbe.readBytesPerSecond(nThreads);
-            memKind = "1 GiB array sum, " + nThreads + " threads";
+            memKind = "1 GiB array sum, " + nThreads + " threads, one pass after each timed run";
         }
         Arrays.sort(times);
         double median = times[runs / 2];
@@ -187,6 +198,9 @@ final class BenchCommand implements Callable<Integer> {
 
         o.printf(Locale.ROOT, "xent %s %s %d x %d (%s): median %.3f ms over %d runs, %.2f GB/s = %.0f%% of the memory rate %.2f GB/s (%s); loss %.6f%n",
                 used, op, rows, classes, dt.label(), median * 1e3, runs, gbps, frac * 100, memRate / 1e9, memKind, loss);
+        if (memRange != null) {
+            o.printf(Locale.ROOT, "memory probe passes ranged %.1f to %.1f GB/s%n", memRange[0], memRange[1]);
+        }
         if (pageableTimes != null) {
             o.printf(Locale.ROOT, "xent cuda e2e from pageable memory (upload, then loss): median %.3f ms, %.2f GB/s%n",
                     pageableTimes[runs / 2] * 1e3, logitBytes / pageableTimes[runs / 2] / 1e9);
@@ -200,7 +214,7 @@ final class BenchCommand implements Callable<Integer> {
         if (json) {
             Json j = new Json().put("device", used).put("op", op).put("dtype", dt.label()).put("rows", rows).put("classes", classes)
                     .put("runs", runs).put("seconds_median", median).put("gb_per_s", gbps).put("memory_gb_per_s", memRate / 1e9)
-                    .put("memory_rate_kind", memKind).put("fraction_of_memory_rate", frac).put("threads", used.equals("cuda") ? null : nThreads)
+                    .put("memory_rate_kind", memKind).put("memory_gb_per_s_range", memRange == null ? null : java.util.List.of(memRange[0], memRange[1])).put("fraction_of_memory_rate", frac).put("threads", used.equals("cuda") ? null : nThreads)
                     .put("loss", loss).put("timing", callTimes == null ? "host clock around the call" : "device events around the launches")
                     .put("call_seconds_median", callTimes == null ? null : callTimes[runs / 2]).put("input_copies", copies)
                     .put("pageable_seconds_median", pageableTimes == null ? null : pageableTimes[runs / 2])

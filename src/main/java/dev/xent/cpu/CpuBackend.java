@@ -27,8 +27,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class CpuBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
-    /** Floats per block of a row: 16 KiB, well inside L1, so the second pass over a block hits cache. */
-    static final int BLOCK = 4096;
     /** Below this many elements the work runs on the calling thread: handing it to the pool costs more. */
     private static final long PARALLEL_THRESHOLD = 1 << 15;
 
@@ -242,47 +240,15 @@ public final class CpuBackend implements Backend {
         }
     }
 
-    /** How far a block's max may rise above the running reference before its sum is taken again (exp(60) fits a float). */
-    static final float RESUM_MARGIN = 60f;
-
     /**
-     * Row max and log of the sum of exp(x - max). The first block takes two passes (its max, then its sum, in L1); each
-     * later block takes one: its max and its sum against the running reference (the max so far) in the same loop, so
-     * the stream from memory overlaps the exponentials (seeding the first block's reference from its first values
-     * instead measured slower here); a block whose max passes the reference by more than
-     * {@link #RESUM_MARGIN} is summed again against its own max; a smaller rise re-anchors the running sum by one
-     * scalar exp. So out[0] ends as the row's max and out[1] as log of the sum of exp(x - max), as before. A row of -inf
-     * (or NaN anywhere) gives NaN, as in PyTorch.
+     * Row max (out[0]) and log of the sum of exp(x - max) (out[1]), each logit read from memory once (see
+     * {@link RowMath#rowMaxAndSumExp}). A row of -inf (or NaN anywhere) gives NaN, as in PyTorch.
      */
     static void rowStats(RowMath math, float[] a, int off, int len, float[] out) {
-        float ref = Float.NEGATIVE_INFINITY, s = 0;
-        float[] pair = new float[2];
-        for (int b = 0; b < len; b += BLOCK) {
-            int n = Math.min(BLOCK, len - b);
-            float bm;
-            if (ref == Float.NEGATIVE_INFINITY) { // no reference yet: two passes over this block (the second in L1)
-                bm = math.max(a, off + b, n);
-                if (bm == Float.NEGATIVE_INFINITY) continue; // an all -inf block adds nothing
-                ref = bm;
-                s = math.sumExp(a, off + b, n, bm);
-                continue;
-            }
-            math.maxAndSumExp(a, off + b, n, ref, pair);
-            bm = pair[0];
-            if (bm > ref + RESUM_MARGIN) { // the reference is too low for this block: move it and re-sum the block
-                s = s * (float) Math.exp(ref - bm) + math.sumExp(a, off + b, n, bm);
-                ref = bm;
-            } else if (bm > ref) { // a new max within the margin: one scalar re-anchors everything summed so far
-                s = (s + pair[1]) * (float) Math.exp(ref - bm);
-                ref = bm;
-            } else {
-                s += pair[1]; // NaN anywhere in the block lands here and poisons s
-            }
-        }
-        out[0] = ref;
+        math.rowMaxAndSumExp(a, off, len, out);
         // the sum holds exp(max - max) = 1, so it is at least 1; re-anchoring in float can round it just below, which
         // would make a near-certain row's loss slightly negative (Math.max keeps NaN)
-        out[1] = ref == Float.NEGATIVE_INFINITY ? Float.NaN : (float) Math.log(Math.max(s, 1f));
+        out[1] = out[0] == Float.NEGATIVE_INFINITY ? Float.NaN : (float) Math.log(Math.max(out[1], 1f));
     }
 
     /** Per-row float64 loss: plain two-pass loops in double (float64 inputs only). */

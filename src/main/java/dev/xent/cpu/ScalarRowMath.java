@@ -2,16 +2,13 @@ package dev.xent.cpu;
 
 /** Plain loops: the path when the Vector API module is absent, and a second implementation to test the first against. */
 final class ScalarRowMath implements RowMath {
-    @Override public float max(float[] a, int off, int len) {
-        float m = Float.NEGATIVE_INFINITY;
+    /** Two plain passes: the max, then the sum. */
+    @Override public void rowMaxAndSumExp(float[] a, int off, int len, float[] out) {
+        float m = Float.NEGATIVE_INFINITY, s = 0;
         for (int i = off; i < off + len; i++) m = Math.max(m, a[i]);
-        return m;
-    }
-
-    @Override public float sumExp(float[] a, int off, int len, float m) {
-        float s = 0;
-        for (int i = off; i < off + len; i++) s += (float) Math.exp(a[i] - m);
-        return s;
+        if (m != Float.NEGATIVE_INFINITY) for (int i = off; i < off + len; i++) s += (float) Math.exp(a[i] - m);
+        out[0] = m;
+        out[1] = s;
     }
 
     @Override public float sumWeightedGap(float[] a, int off, int len, float m, float[] w) {

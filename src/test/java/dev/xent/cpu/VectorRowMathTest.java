@@ -1,0 +1,122 @@
+package dev.xent.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The error bounds and edge values that VectorRowMath.expOfNegated's comment promises, lane by lane against Math.exp. */
+class VectorRowMathTest {
+    @BeforeAll static void vectorModule() {
+        assumeTrue(CpuBackend.vectorModulePresent(), "jdk.incubator.vector is not in this JVM");
+    }
+
+    /** Worst relative error of exp(-g) over n evenly spaced gaps g in [lo, hi]. */
+    private static double worstRelativeError(double lo, double hi, int n) {
+        int lanes = FloatVector.SPECIES_PREFERRED.length();
+        float[] d = new float[lanes], e = new float[lanes];
+        double worst = 0;
+        for (int i = 0; i < n; i += lanes) {
+            for (int k = 0; k < lanes; k++) d[k] = (float) (lo + (hi - lo) * Math.min(i + k, n - 1) / (n - 1));
+            VectorRowMath.expOfNegated(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, d, 0)).intoArray(e, 0);
+            for (int k = 0; k < lanes; k++) {
+                double exact = Math.exp(-d[k]); // of the float gap actually passed in
+                worst = Math.max(worst, Math.abs(e[k] - exact) / exact);
+            }
+        }
+        return worst;
+    }
+
+    @Test void nearZeroTheErrorIsFloatRounding() {
+        // |d| < 1: only the polynomial and two float32 roundings; 2.5e-7 is about two ulps
+        double err = worstRelativeError(-1, 1, 1_000_001);
+        assertTrue(err < 2.5e-7, "relative error " + err);
+    }
+
+    @Test void overTheWholeRangeTheBoundHolds() {
+        double err = worstRelativeError(-60, 87, 4_000_001);
+        assertTrue(err < 4e-6, "relative error " + err);
+    }
+
+    @Test void edgeValues() {
+        int lanes = FloatVector.SPECIES_PREFERRED.length();
+        float[] g = new float[lanes], e = new float[lanes];
+        float negativeNaN = Float.intBitsToFloat(0xffc00000); // what x86 makes of inf - inf
+        float[] special = {0f, -0f, negativeNaN, Float.POSITIVE_INFINITY, 1000f, 87.3f, Float.NaN};
+        for (int k = 0; k < lanes; k++) g[k] = special[k % special.length];
+        VectorRowMath.expOfNegated(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, g, 0)).intoArray(e, 0);
+        assertEquals(1f, e[0], 1e-7f);
+        assertEquals(1f, e[1], 1e-7f);
+        assertTrue(Float.isNaN(e[2]), "a negative NaN gap stays NaN");
+        // gaps past 87 (x = -inf among them) read as 87: about 1.6e-38, harmless in a sum that holds exp(0) = 1
+        for (int k = 3; k <= 6; k++) assertTrue(e[k] > 0 && e[k] < 2e-38f, "exp(-" + g[k] + ") = " + e[k]);
+    }
+
+    /** Max and log-sum-exp of a row in double: what rowMaxAndSumExp must match. */
+    private static double[] exact(float[] a) {
+        double m = Double.NEGATIVE_INFINITY;
+        for (float v : a) m = Float.isNaN(v) || Double.isNaN(m) ? Double.NaN : Math.max(m, v);
+        double s = 0;
+        for (float v : a) s += Math.exp(v - m);
+        return new double[] {m, m == Double.NEGATIVE_INFINITY ? Double.NaN : Math.log(s)};
+    }
+
+    private static void check(String what, float[] a) {
+        float[] out = new float[2];
+        // at an offset inside a larger array, as the backend calls it
+        float[] padded = new float[a.length + 37];
+        java.util.Arrays.fill(padded, 1e30f);
+        System.arraycopy(a, 0, padded, 17, a.length);
+        CpuBackend.rowStats(new VectorRowMath(), padded, 17, a.length, out);
+        double[] want = exact(a);
+        if (Double.isNaN(want[0]) || Double.isNaN(want[1])) {
+            assertTrue(Float.isNaN(out[1]), what + ": log-sum-exp should be NaN, got " + out[1]);
+            return;
+        }
+        assertEquals((float) want[0], out[0], what + ": max");
+        assertEquals(want[1], out[1], 2e-6 + 2e-6 * Math.abs(want[1]), what + ": log of the sum");
+    }
+
+    @Test void rowsAgainstDoublePrecision() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(7);
+        int[] lengths = {1, 15, 16, 17, 31, 33, 4095, 4096, 4097, 8192 + 5, 32000, 50257};
+        for (int len : lengths) {
+            float[] a = new float[len];
+            for (int i = 0; i < len; i++) a[i] = (float) (r.nextGaussian() * 4);
+            check("gaussian " + len, a);
+            // the max far beyond the seed, in a later block, and past the re-sum margin
+            float[] b = a.clone();
+            b[len - 1] = 500f;
+            check("late max " + len, b);
+            float[] c = a.clone();
+            c[len / 2] = a[0] + 30; // within the margin: re-anchored
+            check("rise within margin " + len, c);
+            float[] d = a.clone(); // masked vocabulary: most of the row -inf, including the seed
+            for (int i = 0; i < len; i++) if (i % 7 != 3) d[i] = Float.NEGATIVE_INFINITY;
+            check("mostly -inf " + len, d);
+            float[] e = a.clone(); // huge magnitudes and a -1e9 mask
+            for (int i = 0; i < len; i += 5) e[i] = -1e9f;
+            e[len / 3] = 1e30f;
+            check("huge " + len, e);
+            for (float nan : new float[] {Float.NaN, Float.intBitsToFloat(0xffc00000)}) {
+                for (int at : new int[] {0, len / 2, len - 1}) {
+                    float[] f = a.clone();
+                    f[at] = nan;
+                    check("NaN " + Integer.toHexString(Float.floatToRawIntBits(nan)) + " at " + at + " of " + len, f);
+                }
+            }
+        }
+        check("all -inf", new float[] {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY});
+        float[] inf = new float[40];
+        inf[20] = Float.POSITIVE_INFINITY;
+        float[] out = new float[2];
+        CpuBackend.rowStats(new VectorRowMath(), inf, 0, inf.length, out);
+        assertTrue(Float.isNaN(out[1]), "+inf in a row makes its log-sum-exp NaN, as PyTorch's log_softmax does");
+        check("zeros of both signs", new float[] {-0f, 0f, -0f, -1f});
+        check("negative only", new float[] {-0f, -3f, -2f, -5f, -0.5f});
+        check("one class", new float[] {42f});
+    }
+}
