@@ -264,7 +264,10 @@ final class BenchCommand implements Callable<Integer> {
     private Map<String, Object> runTorchPeer(String deviceUsed, DType dt, int nThreads) throws IOException, InterruptedException {
         String py = python != null ? python : findPythonWithTorch();
         if (py == null) return Map.of("error", "no python3 with torch found (apt-get install python3-torch, or pass --python)");
-        Path script = Files.createTempFile("xent-torch-peer", ".py");
+        // in a directory of its own: Python puts the script's directory first on sys.path, so any stray dis.py or
+        // inspect.py beside it in /tmp would shadow the standard library and break "import torch"
+        Path dir = Files.createTempDirectory("xent-torch-peer");
+        Path script = dir.resolve("torch_peer.py");
         try (InputStream in = BenchCommand.class.getResourceAsStream("/dev/xent/bench/torch_peer.py")) {
             Files.write(script, in.readAllBytes());
         }
@@ -283,6 +286,7 @@ final class BenchCommand implements Callable<Integer> {
             return parseFlatJson(last);
         } finally {
             Files.deleteIfExists(script);
+            Files.deleteIfExists(dir);
         }
     }
 

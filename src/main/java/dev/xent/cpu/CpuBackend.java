@@ -171,6 +171,13 @@ public final class CpuBackend implements Backend {
 
         void run(int lo, int hi, float[] out, BadTarget bad) {
             double eps = p.spec().labelSmoothing();
+            // short contiguous rows: the stats of the whole range in one call, many rows per vector
+            float[] manyMax = null, manyLogS = null;
+            if (inPlace != null && c <= VectorRowMath.MANY_ROWS_MAX_CLASSES && p.kind() == LossKind.CROSS_ENTROPY && hi > lo) {
+                manyMax = new float[hi - lo];
+                manyLogS = new float[hi - lo];
+                math.manyRowStats(inPlace, (int) p.rowStart(lo), hi - lo, c, manyMax, manyLogS);
+            }
             for (int r = lo; r < hi; r++) {
                 long start = p.rowStart(r);
                 float[] a;
@@ -179,8 +186,8 @@ public final class CpuBackend implements Backend {
                 else { p.input().readFloats(start, p.inner(), row, 0, c); a = row; off = 0; }
 
                 if (p.probabilityTarget()) {
-                    rowStats(math, a, off, c, stats);
-                    float m = stats[0], logS = stats[1];
+                    if (manyMax == null) rowStats(math, a, off, c, stats);
+                    float m = manyMax == null ? stats[0] : manyMax[r - lo], logS = manyMax == null ? stats[1] : manyLogS[r - lo];
                     p.target().readFloats(start, p.inner(), mix, 0, c);
                     double mixTotal = 0;
                     for (int k = 0; k < c; k++) {
@@ -202,8 +209,8 @@ public final class CpuBackend implements Backend {
                     if (g != null) { zeroGradient(r); store(r, (int) y, -rs * wy); }
                     continue;
                 }
-                rowStats(math, a, off, c, stats);
-                float m = stats[0], logS = stats[1];
+                if (manyMax == null) rowStats(math, a, off, c, stats);
+                float m = manyMax == null ? stats[0] : manyMax[r - lo], logS = manyMax == null ? stats[1] : manyLogS[r - lo];
                 // -(x_y - m - logS) formed as (m - x_y) + logS: exact for huge logits, where lse - x_y would round
                 double l = wy * ((double) (m - a[off + (int) y]) + logS);
                 if (eps > 0) {

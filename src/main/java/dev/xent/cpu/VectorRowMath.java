@@ -60,6 +60,7 @@ final class VectorRowMath implements RowMath {
                 sv = sv.add(expOfNegated(rv.sub(x)));
             }
             if (i < n) { // fewer than L left: one step over a copy padded with -inf, whose exp adds < 16 * 1e-38
+                // (a whole-vector load blended with -inf instead moved the loop's accumulators to the stack)
                 float[] pad = new float[L];
                 for (int k = 0; k < L; k++) pad[k] = i + k < n ? a[at + i + k] : Float.NEGATIVE_INFINITY;
                 FloatVector x = FloatVector.fromArray(S, pad, 0);
@@ -83,6 +84,48 @@ final class VectorRowMath implements RowMath {
         }
         out[0] = ref;
         out[1] = s;
+    }
+
+    /** Rows of at most this many classes go L at a time through {@link #manyRowStats}; above it, one at a time. */
+    static final int MANY_ROWS_MAX_CLASSES = 128;
+
+    /**
+     * Short rows, L at a time: the group is transposed into a scratch array (class k of the L rows becomes one vector),
+     * so each lane carries one row through a max pass and a sum pass, and the per-row costs of the row loop (its
+     * reductions, the seed, the padded tail) are paid once per L rows. Measured on one core of this machine, ns per
+     * row (this path vs one row at a time): 10 classes 6.9 vs 61, 32 classes 15 vs 58, 128 classes 88 vs 107; at 256
+     * the two are even and at 512 the row loop wins, hence {@link #MANY_ROWS_MAX_CLASSES}. The max is exact (bits,
+     * as in the row loop); a lane whose max is NaN or infinite gets NaN, as rowStats gives; the sum starts at
+     * max - max, so it does.
+     */
+    @Override public void manyRowStats(float[] a, int off, int rows, int c, float[] max, float[] logS) {
+        if (c > MANY_ROWS_MAX_CLASSES) {
+            RowMath.super.manyRowStats(a, off, rows, c, max, logS);
+            return;
+        }
+        float[] t = new float[c * L];
+        int r0 = 0;
+        for (; r0 + L <= rows; r0 += L) {
+            int base = off + r0 * c;
+            for (int j = 0; j < L; j++) for (int k = 0; k < c; k++) t[k * L + j] = a[base + j * c + k];
+            IntVector hi = IntVector.broadcast(SI, Integer.MIN_VALUE), lo = IntVector.broadcast(SI, Integer.MAX_VALUE);
+            for (int k = 0; k < c; k++) {
+                IntVector bits = FloatVector.fromArray(S, t, k * L).reinterpretAsInts();
+                hi = hi.max(bits);
+                lo = lo.min(bits);
+            }
+            FloatVector m = lo.blend(hi, hi.compare(VectorOperators.GE, 0)).reinterpretAsFloats();
+            FloatVector sv = m.sub(m); // 0, or NaN where the max is NaN or infinite
+            for (int k = 0; k < c; k++) sv = sv.add(expOfNegated(m.sub(FloatVector.fromArray(S, t, k * L))));
+            m.intoArray(max, r0);
+            sv.max(1f).lanewise(VectorOperators.LOG).intoArray(logS, r0); // the sum holds exp(0) = 1; max keeps NaN
+        }
+        if (r0 < rows) {
+            float[] mt = new float[rows - r0], lt = new float[rows - r0];
+            RowMath.super.manyRowStats(a, off + r0 * c, rows - r0, c, mt, lt);
+            System.arraycopy(mt, 0, max, r0, mt.length);
+            System.arraycopy(lt, 0, logS, r0, lt.length);
+        }
     }
 
     /** exp(d) of one float through the vector routine (no call to Math.exp, see above); for d <= 60. */

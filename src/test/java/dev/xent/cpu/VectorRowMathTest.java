@@ -119,4 +119,31 @@ class VectorRowMathTest {
         check("negative only", new float[] {-0f, -3f, -2f, -5f, -0.5f});
         check("one class", new float[] {42f});
     }
+
+    @Test void manyRowsMatchOneRowAtATime() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(11);
+        VectorRowMath math = new VectorRowMath();
+        float[] specials = {Float.NaN, Float.intBitsToFloat(0xffc00000), Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY,
+                -1e9f, 1e30f, -0f, 0f};
+        for (int c : new int[] {1, 2, 10, 16, 31, 128, 129}) {
+            for (int rows : new int[] {1, 15, 16, 17, 50}) {
+                float[] a = new float[3 + rows * c];
+                for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextGaussian() * 5);
+                for (int k = 0; k < rows; k += 3) a[3 + k * c + r.nextInt(c)] = specials[r.nextInt(specials.length)];
+                if (rows > 4) for (int i = 0; i < c; i++) a[3 + 4 * c + i] = Float.NEGATIVE_INFINITY; // an all -inf row
+                float[] max = new float[rows], logS = new float[rows], st = new float[2];
+                math.manyRowStats(a, 3, rows, c, max, logS);
+                for (int k = 0; k < rows; k++) {
+                    CpuBackend.rowStats(math, a, 3 + k * c, c, st);
+                    String what = c + " classes, row " + k + " of " + rows;
+                    if (Float.isNaN(st[1])) {
+                        assertTrue(Float.isNaN(logS[k]), what + ": log-sum-exp should be NaN, got " + logS[k]);
+                        continue;
+                    }
+                    assertEquals(st[0], max[k], what + ": max");
+                    assertEquals(st[1], logS[k], 2e-6 + 2e-6 * Math.abs(st[1]), what + ": log of the sum");
+                }
+            }
+        }
+    }
 }
