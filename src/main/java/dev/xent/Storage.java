@@ -27,6 +27,9 @@ abstract class Storage {
     /** The backing float32 array when there is one, so hot loops can read it in place; else null. */
     float[] floatArray() { return null; }
 
+    /** The backing array of float16 / bfloat16 bits, if array-backed. */
+    short[] halfBitsArray() { return null; }
+
     /** Copies all elements as little-endian bytes into {@code dst} (for uploads and file writes). */
     void copyBytesTo(ByteBuffer dst) { copyBytesTo(dst, 0, Math.toIntExact(size())); }
 
@@ -48,6 +51,8 @@ abstract class Storage {
         @Override long size() { return length; }
 
         @Override float[] floatArray() { return dtype == DType.F32 ? (float[]) array : null; }
+
+        @Override short[] halfBitsArray() { return dtype == DType.F16 || dtype == DType.BF16 ? (short[]) array : null; }
 
         @Override double getDouble(long i) {
             int k = Math.toIntExact(i);

@@ -98,6 +98,9 @@ public final class Tensor {
     /** The backing float32 array if this tensor is an array-backed float32 tensor (read only, by convention), else null. */
     public float[] floatArrayOrNull() { return storage.floatArray(); }
 
+    /** The backing array of bits if this tensor is an array-backed float16 or bfloat16 tensor (read only), else null. */
+    public short[] halfBitsArrayOrNull() { return storage.halfBitsArray(); }
+
     /** Writes every element, little-endian, into {@code dst} from its position onward. */
     public void copyBytesTo(ByteBuffer dst) { storage.copyBytesTo(dst); }
 

@@ -10,7 +10,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every fast variant ({@link Variants}) against the reference path on thousands of fresh random problems: losses,
- * per-element losses, softmax and log_softmax. The seed changes every run and is printed in any failure.
+ * per-element losses, softmax and log_softmax. The seed changes every run and is printed in any failure;
+ * -Dxent.test.seed=N runs that seed again.
  */
 class VariantsAgainstReferenceTest {
     static final int PROBLEMS = Integer.getInteger("xent.test.problems", 2000);
@@ -20,7 +21,7 @@ class VariantsAgainstReferenceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void lossMatchesReference(Variants.Variant v) {
-        long seed = System.nanoTime();
+        long seed = Long.getLong("xent.test.seed", System.nanoTime()); // -Dxent.test.seed=N replays a failure
         RandomProblems gen = new RandomProblems(seed);
         try (Backend ref = new ReferenceBackend(); Backend fast = v.make.get()) {
             for (int i = 0; i < PROBLEMS; i++) {
@@ -45,7 +46,7 @@ class VariantsAgainstReferenceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void softmaxMatchesReference(Variants.Variant v) {
-        long seed = System.nanoTime();
+        long seed = Long.getLong("xent.test.seed", System.nanoTime()); // -Dxent.test.seed=N replays a failure
         RandomProblems gen = new RandomProblems(seed);
         try (Backend ref = new ReferenceBackend(); Backend fast = v.make.get()) {
             for (int i = 0; i < PROBLEMS / 4; i++) {

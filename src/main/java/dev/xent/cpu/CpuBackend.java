@@ -134,6 +134,8 @@ public final class CpuBackend implements Backend {
         private final int c;
         private final float[] inPlace;      // the logits array when rows can be read where they lie
         private final float[] row;           // scratch for rows that must be gathered or converted
+        private final short[] halfBits;      // float16 / bfloat16 logits whose rows lie contiguous: converted by math
+        private final boolean bf16;
         private final float[] weights;       // float32 class weights or null
         private final float[] mix;           // probability targets: t' * w per class
         private final float weightTotal;     // sum of weights (C without weights), for label smoothing
@@ -155,6 +157,8 @@ public final class CpuBackend implements Backend {
             this.c = p.classes();
             float[] arr = p.input().floatArrayOrNull();
             this.inPlace = p.inner() == 1 ? arr : null;
+            this.halfBits = p.inner() == 1 ? p.input().halfBitsArrayOrNull() : null;
+            this.bf16 = p.input().dtype() == DType.BF16;
             this.row = inPlace == null ? new float[c] : null;
             double[] w = p.weights();
             if (w != null) {
@@ -183,7 +187,12 @@ public final class CpuBackend implements Backend {
                 float[] a;
                 int off;
                 if (inPlace != null) { a = inPlace; off = (int) start; }
-                else { p.input().readFloats(start, p.inner(), row, 0, c); a = row; off = 0; }
+                else {
+                    if (halfBits != null) math.halfToFloat(halfBits, (int) start, row, 0, c, bf16);
+                    else p.input().readFloats(start, p.inner(), row, 0, c);
+                    a = row;
+                    off = 0;
+                }
 
                 if (p.probabilityTarget()) {
                     if (manyMax == null) rowStats(math, a, off, c, stats);
@@ -345,9 +354,11 @@ public final class CpuBackend implements Backend {
         short[] out16 = dt == DType.F32 ? null : new short[n];
         forEachRowRange(rl.rows(), n, (lo, hi) -> {
             float[] x = new float[rl.classes], y = new float[rl.classes], st = new float[2];
+            short[] halfBits = rl.inner == 1 ? input.halfBitsArrayOrNull() : null;
             for (long r = lo; r < hi; r++) {
                 long start = rl.rowStart(r);
-                input.readFloats(start, rl.inner, x, 0, rl.classes);
+                if (halfBits != null) math.halfToFloat(halfBits, (int) start, x, 0, rl.classes, dt == DType.BF16);
+                else input.readFloats(start, rl.inner, x, 0, rl.classes);
                 rowStats(math, x, 0, rl.classes, st);
                 math.normalize(x, 0, rl.classes, st[0], st[1], (float) Math.exp(-st[1]), logOutput, y);
                 for (int k = 0; k < rl.classes; k++) {

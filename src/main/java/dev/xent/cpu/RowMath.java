@@ -1,5 +1,7 @@
 package dev.xent.cpu;
 
+import dev.xent.Half;
+
 /**
  * The per-row float32 primitives of the fast CPU path. Two implementations: {@link VectorRowMath} (jdk.incubator.vector)
  * and {@link ScalarRowMath}; both follow Java's Math.max, so NaN propagates as it does in PyTorch.
@@ -22,6 +24,11 @@ interface RowMath {
             max[r] = st[0];
             logS[r] = st[1];
         }
+    }
+
+    /** dst[dstOff, dstOff+len) = src[off, off+len) as float16 (or, with bf16, bfloat16) bits, converted exactly. */
+    default void halfToFloat(short[] src, int off, float[] dst, int dstOff, int len, boolean bf16) {
+        for (int i = 0; i < len; i++) dst[dstOff + i] = bf16 ? Half.bf16ToFloat(src[off + i]) : Half.toFloat(src[off + i]);
     }
 
     /** sum of w[i] * (m - a[off+i]) (w null: weights of one); used by label smoothing. */

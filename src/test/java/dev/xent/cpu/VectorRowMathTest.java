@@ -146,4 +146,20 @@ class VectorRowMathTest {
             }
         }
     }
+
+    @Test void halfConversionIsExactForEveryPattern() {
+        short[] all = new short[65536 + 5];
+        for (int i = 0; i < all.length; i++) all[i] = (short) i;
+        float[] out = new float[all.length + 3];
+        VectorRowMath math = new VectorRowMath();
+        for (boolean bf16 : new boolean[] {false, true}) {
+            math.halfToFloat(all, 0, out, 3, all.length, bf16); // at a destination offset, with a scalar tail of 5
+            for (int i = 0; i < all.length; i++) {
+                float want = bf16 ? dev.xent.Half.bf16ToFloat(all[i]) : dev.xent.Half.toFloat(all[i]);
+                if (Float.isNaN(want)) assertTrue(Float.isNaN(out[3 + i]), "NaN pattern " + Integer.toHexString(i & 0xffff));
+                else assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(out[3 + i]),
+                        (bf16 ? "bfloat16 " : "float16 ") + Integer.toHexString(i & 0xffff));
+            }
+        }
+    }
 }
