@@ -303,7 +303,27 @@ final class BenchCommand implements Callable<Integer> {
         return null;
     }
 
-    private static final Pattern FIELD = Pattern.compile("\"(\\w+)\":\\s*(\"[^\"]*\"|[^,}]+)");
+    private static final Pattern FIELD = Pattern.compile("\"(\\w+)\":\\s*(\"(?:[^\"\\\\]|\\\\.)*\"|[^,}]+)");
+
+    /** A JSON string's body without its escapes (the peer's messages quote names: \"log_softmax...\"). */
+    static String unescape(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (ch != '\\' || i + 1 == s.length()) { b.append(ch); continue; }
+            char e = s.charAt(++i);
+            switch (e) {
+                case 'n': b.append('\n'); break;
+                case 't': b.append('\t'); break;
+                case 'r': b.append('\r'); break;
+                case 'u':
+                    if (i + 4 < s.length()) { b.append((char) Integer.parseInt(s.substring(i + 1, i + 5), 16)); i += 4; break; }
+                    b.append(e); break;
+                default: b.append(e); // \" \\ \/
+            }
+        }
+        return b.toString();
+    }
 
     /** Reads the peer's one-level JSON object (string and number values). */
     static Map<String, Object> parseFlatJson(String line) {
@@ -311,7 +331,7 @@ final class BenchCommand implements Callable<Integer> {
         Matcher mt = FIELD.matcher(line);
         while (mt.find()) {
             String v = mt.group(2).trim();
-            m.put(mt.group(1), v.startsWith("\"") ? v.substring(1, v.length() - 1) : v);
+            m.put(mt.group(1), v.startsWith("\"") ? unescape(v.substring(1, v.length() - 1)) : v);
         }
         return m;
     }

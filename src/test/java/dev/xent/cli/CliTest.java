@@ -227,4 +227,14 @@ class CliTest {
         assertTrue(j.get("memory_gb_per_s").asDouble() > 0.1);
         assertTrue(Double.isFinite(j.get("loss").asDouble()));
     }
+
+    @Test void torchPeerLineWithEscapedQuotes() {
+        // what PyTorch 1.13 says for float16 on the CPU, as torch_peer.py prints it
+        java.util.Map<String, Object> m = BenchCommand.parseFlatJson(
+                "{\"error\": \"\\\"log_softmax_lastdim_kernel_impl\\\" not implemented for 'Half'\", \"torch_version\": \"1.13.0a0\", \"seconds_median\": 0.25}");
+        assertEquals("\"log_softmax_lastdim_kernel_impl\" not implemented for 'Half'", m.get("error"));
+        assertEquals("1.13.0a0", m.get("torch_version"));
+        assertEquals("0.25", m.get("seconds_median"));
+        assertEquals("a\\b\u00e9\n", BenchCommand.unescape("a\\\\b\\u00e9\\n"));
+    }
 }
