@@ -13,6 +13,13 @@ interface RowMath {
      */
     void rowMaxAndSumExp(float[] a, int off, int len, float[] out);
 
+    /** {@link #rowMaxAndSumExp} of float16 (or, with bf16, bfloat16) bits; this default converts the row first. */
+    default void rowMaxAndSumExpHalf(short[] a, boolean bf16, int off, int len, float[] out) {
+        float[] row = new float[len];
+        halfToFloat(a, off, row, 0, len, bf16);
+        rowMaxAndSumExp(row, 0, len, out);
+    }
+
     /**
      * For rows [0, rows) of c values each, contiguous from a[off]: max[r] and logS[r], as
      * {@link CpuBackend#rowStats} gives them one row at a time (which this default does).

@@ -162,4 +162,32 @@ class VectorRowMathTest {
             }
         }
     }
+
+    @Test void halfRowsMatchConvertedRows() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+        VectorRowMath math = new VectorRowMath();
+        short[] specials = {(short) 0x7e00, (short) 0xfe00, (short) 0xfc00, (short) 0x7c00, (short) 0x0001, (short) 0x8000};
+        for (boolean bf16 : new boolean[] {false, true}) {
+            for (int len : new int[] {1, 15, 16, 33, 4096, 4097, 32000}) {
+                for (int variant = 0; variant < 4; variant++) {
+                    short[] h = new short[len + 9];
+                    for (int i = 0; i < h.length; i++) {
+                        float v = (float) (r.nextGaussian() * 4);
+                        h[i] = bf16 ? dev.xent.Half.bf16FromFloat(v) : dev.xent.Half.fromFloat(v);
+                    }
+                    if (variant == 1) h[9 + len - 1] = bf16 ? dev.xent.Half.bf16FromFloat(200f) : dev.xent.Half.fromFloat(200f);
+                    if (variant >= 2) h[9 + r.nextInt(len)] = specials[r.nextInt(specials.length)];
+                    if (variant == 3) for (int i = 9; i < 9 + len; i += 2) h[i] = (short) (bf16 ? 0xff80 : 0xfc00); // -inf
+                    float[] row = new float[len], want = new float[2], got = new float[2];
+                    math.halfToFloat(h, 9, row, 0, len, bf16);
+                    CpuBackend.rowStats(math, row, 0, len, want);
+                    CpuBackend.rowStatsHalf(math, h, bf16, 9, len, got);
+                    String what = (bf16 ? "bfloat16 " : "float16 ") + len + " variant " + variant;
+                    if (Float.isNaN(want[1])) { assertTrue(Float.isNaN(got[1]), what + ": NaN expected, got " + got[1]); continue; }
+                    assertEquals(want[0], got[0], what + ": max");
+                    assertEquals(want[1], got[1], 0f, what + ": the same values in the same order give the same sum");
+                }
+            }
+        }
+    }
 }
