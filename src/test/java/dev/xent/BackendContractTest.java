@@ -85,6 +85,22 @@ public abstract class BackendContractTest {
         }
     }
 
+    /** Accuracy, top-k and predictions without the gradient: the CPU computes them in its float32 row loop. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("goldenCases")
+    void matchesPyTorchAccuracyWithoutGradient(Golden g) {
+        if (!g.node.has("predictions")) return;
+        Tensor x = g.array("logits");
+        Outputs outs = Outputs.builder().predictions(true).topK(g.node.get("topk").asInt()).build();
+        LossResult r = backend.loss(LossProblem.of(g.kind(), x, g.array("target"), g.spec(), outs));
+        DType ct = computeType(x.dtype());
+        if (g.isScalar()) Tolerance.assertClose(g.name + " value", g.expected(), r.value(), ct);
+        Tolerance.assertAllClose(g.name + " per-element", g.array("expected_none").toDoubleArray(), r.perElement().toDoubleArray(), ct);
+        assertArrayEquals(g.array("predictions").toLongArray(), r.predictions().toLongArray(), g.name + " predictions");
+        assertEquals(g.number("accuracy", 0), r.accuracy(), 1e-12, g.name + " accuracy");
+        assertEquals(g.number("topk_accuracy", 0), r.topkAccuracy(), 1e-12, g.name + " top-k accuracy");
+    }
+
     /** Only the gradient: the fast paths take their own float32 (CPU) or fused (CUDA) route for this. */
     @ParameterizedTest(name = "{0}")
     @MethodSource("goldenCases")

@@ -27,6 +27,10 @@ class VariantsAgainstReferenceTest {
             for (int i = 0; i < PROBLEMS; i++) {
                 LossProblem p = gen.problem();
                 if (i % 2 == 1) p = LossProblem.of(p.kind(), p.input(), p.target(), p.spec(), Outputs.builder().gradient(true).build());
+                else if (i % 4 == 2 && !p.probabilityTarget()) { // accuracy, top-k, predictions: class-index targets only
+                    p = LossProblem.of(p.kind(), p.input(), p.target(), p.spec(),
+                            Outputs.builder().predictions(true).topK(1 + i % Math.min(5, p.classes())).build());
+                }
                 String what = v.name + " problem " + i + " (seed " + seed + ", input " + p.input() + ", " + p.kind() + ", target "
                         + p.target() + ", " + p.spec() + ")";
                 LossResult want = ref.loss(p), got = fast.loss(p);
@@ -35,6 +39,11 @@ class VariantsAgainstReferenceTest {
                 Tolerance.assertAllClose(what + " per-element", want.perElement().toDoubleArray(), got.perElement().toDoubleArray(), ct);
                 if (want.isScalar()) Tolerance.assertClose(what + " value", want.value(), got.value(), ct);
                 Tolerance.assertClose(what + " divisor", want.weightSum(), got.weightSum(), ct);
+                if (p.outputs().predictions()) {
+                    assertArrayEquals(want.predictions().toLongArray(), got.predictions().toLongArray(), what + " predictions");
+                    Tolerance.assertClose(what + " accuracy", want.accuracy(), got.accuracy(), DType.F64);
+                    Tolerance.assertClose(what + " top-k accuracy", want.topkAccuracy(), got.topkAccuracy(), DType.F64);
+                }
                 if (p.outputs().gradient()) {
                     DType gt = got.gradient().dtype();
                     Tolerance.assertAllClose(what + " gradient", want.gradient().toDoubleArray(), got.gradient().toDoubleArray(), gt == DType.F64 ? ct : gt);

@@ -8,6 +8,7 @@ import dev.xent.InvalidInputException;
 import dev.xent.LossKind;
 import dev.xent.LossProblem;
 import dev.xent.LossResult;
+import dev.xent.Outputs;
 import dev.xent.RowLayout;
 import dev.xent.Tensor;
 import dev.xent.reference.TrainingRows;
@@ -71,6 +72,7 @@ public final class CpuBackend implements Backend {
     @Override public LossResult loss(LossProblem p) {
         int rows = (int) p.rows();
         if (p.gradientOnly() && p.input().dtype() != DType.F64) return lossAndGradient(p);
+        if (metricsOnly(p)) return lossWithMetrics(p);
         if (p.needsTrainingPath()) {
             // gradient, accuracy, z-loss, softcap: the reference's double-precision row math, spread over the threads
             TrainingRows t = new TrainingRows(p, p.input().dtype());
@@ -118,6 +120,75 @@ public final class CpuBackend implements Backend {
         return p.finish(Tensor.of(out, rows), w, 0, 0, name(), new LossResult.Extras(grad, Double.NaN, Double.NaN, 0, null, Double.NaN));
     }
 
+    /** Accuracy, top-k or predictions beside a plain class-index loss: the float32 row loop computes them too. */
+    private static boolean metricsOnly(LossProblem p) {
+        Outputs o = p.outputs();
+        return !o.gradient() && (o.accuracy() || o.topK() > 0 || o.predictions()) && p.spec().zLossScale() == 0
+                && p.spec().softcap() == 0 && !p.probabilityTarget() && p.input().dtype() != DType.F64;
+    }
+
+    private LossResult lossWithMetrics(LossProblem p) {
+        int rows = (int) p.rows();
+        Metrics mt = new Metrics(p, rows);
+        float[] out = new float[rows];
+        BadTarget bad = new BadTarget();
+        forEachRowRange(rows, (long) rows * p.classes(), (lo, hi) -> new FloatRows(p, math, 1, null, null, mt).run(lo, hi, out, bad));
+        if (bad.row >= 0) throw p.badTarget(bad.row, bad.value);
+        long valid = 0, h1 = 0, hk = 0;
+        for (int r = 0; r < rows; r++) {
+            if (p.isIgnored(p.targetOf(r))) continue;
+            valid++;
+            if (mt.hit1 != null) h1 += mt.hit1[r];
+            if (mt.hitK != null) hk += mt.hitK[r];
+        }
+        LossResult.Extras extras = new LossResult.Extras(null, mt.hit1 != null ? (double) h1 / valid : Double.NaN,
+                mt.hitK != null ? (double) hk / valid : Double.NaN, p.outputs().topK(),
+                mt.pred != null ? Tensor.of(mt.pred, p.outputShape()) : null, Double.NaN);
+        return p.finish(Tensor.of(out, rows), divisor(p), 0, 0, name(), extras);
+    }
+
+    /**
+     * Per-row top-1 and top-k hits and predicted classes, as {@link TrainingRows} defines them (ties to the lower index,
+     * NaN as the maximum), found from the row's max: the first index holding it, and a count of the classes ranked
+     * above the target. Rows with NaN (or +inf, or only -inf) take the reference's scalar argmax.
+     */
+    static final class Metrics {
+        final byte[] hit1, hitK;
+        final long[] pred;
+        final int k;
+
+        Metrics(LossProblem p, int rows) {
+            Outputs o = p.outputs();
+            this.k = o.topK();
+            this.hit1 = o.accuracy() || k > 0 ? new byte[rows] : null;
+            this.hitK = k > 0 ? new byte[rows] : null;
+            this.pred = o.predictions() ? new long[rows] : null;
+        }
+
+        /** Row r of c values at a[off], with max m and log-sum logS (NaN for odd rows); y is -1 for no target. */
+        void row(RowMath math, int r, float[] a, int off, int c, float m, float logS, int y) {
+            boolean odd = Float.isNaN(m) || Float.isNaN(logS);
+            int best = -1;
+            if (pred != null || odd) best = odd ? argmax(a, off, c) : math.firstIndexOf(a, off, c, m);
+            if (pred != null) pred[r] = best;
+            if (y < 0 || hit1 == null) return;
+            float xy = a[off + y];
+            boolean top1 = best >= 0 ? best == y : xy == m && math.firstIndexOf(a, off, y, m) < 0;
+            hit1[r] = (byte) (top1 ? 1 : 0);
+            if (hitK != null) hitK[r] = (byte) (top1 || math.countAbove(a, off, c, xy, y) < k ? 1 : 0);
+        }
+
+        /** Index of the first maximum; NaN counts as the maximum (as torch.argmax and TrainingRows). */
+        static int argmax(float[] a, int off, int c) {
+            int best = 0;
+            for (int j = 1; j < c; j++) {
+                if (Float.isNaN(a[off + best])) break;
+                if (a[off + j] > a[off + best] || Float.isNaN(a[off + j])) best = j;
+            }
+            return best;
+        }
+    }
+
     /** The lowest-numbered bad target any thread saw, so the error does not depend on scheduling. */
     static final class BadTarget {
         long row = -1, value;
@@ -145,11 +216,15 @@ public final class CpuBackend implements Backend {
         private final float[] grad32;        // gradient out (float32 input) or null
         private final short[] grad16;        // gradient out (float16 / bfloat16 input) or null
         private final float[] g;             // one row of gradient
+        private final Metrics metrics;       // accuracy, top-k, predictions, or null
 
-        FloatRows(LossProblem p, RowMath math) { this(p, math, 1, null, null); }
+        FloatRows(LossProblem p, RowMath math) { this(p, math, 1, null, null, null); }
 
-        FloatRows(LossProblem p, RowMath math, float rs, float[] grad32, short[] grad16) {
+        FloatRows(LossProblem p, RowMath math, float rs, float[] grad32, short[] grad16) { this(p, math, rs, grad32, grad16, null); }
+
+        FloatRows(LossProblem p, RowMath math, float rs, float[] grad32, short[] grad16, Metrics metrics) {
             this.p = p;
+            this.metrics = metrics;
             this.rs = rs;
             this.grad32 = grad32;
             this.grad16 = grad16;
@@ -164,7 +239,7 @@ public final class CpuBackend implements Backend {
             // bfloat16 only: with float16's longer conversion in the loop, C2 boxed its vectors (125 ms against 50 for
             // converting each row first, 8192 x 32000)
             this.statsFromBits = halfBits != null && bf16 && p.kind() == LossKind.CROSS_ENTROPY && !p.probabilityTarget()
-                    && p.spec().labelSmoothing() == 0 && grad32 == null && grad16 == null;
+                    && p.spec().labelSmoothing() == 0 && grad32 == null && grad16 == null && metrics == null;
             this.row = inPlace == null ? new float[c] : null;
             double[] w = p.weights();
             if (w != null) {
@@ -217,6 +292,12 @@ public final class CpuBackend implements Backend {
                     continue;
                 }
                 long y = p.targetOf(r);
+                boolean statsDone = false;
+                if (metrics != null) { // every row, ignored ones too: predictions cover them
+                    if (manyMax == null) { rowStats(math, a, off, c, stats); statsDone = true; }
+                    float m = manyMax == null ? stats[0] : manyMax[r - lo], logS = manyMax == null ? stats[1] : manyLogS[r - lo];
+                    metrics.row(math, r, a, off, c, m, logS, p.isIgnored(y) || y < 0 || y >= c ? -1 : (int) y);
+                }
                 if (p.isIgnored(y)) { out[r] = 0; if (g != null) zeroGradient(r); continue; }
                 if (y < 0 || y >= c) { bad.report(r, y); out[r] = 0; continue; }
                 float wy = weights == null ? 1f : weights[(int) y];
@@ -226,7 +307,7 @@ public final class CpuBackend implements Backend {
                     continue;
                 }
                 if (statsFromBits) rowStatsHalf(math, halfBits, bf16, off, c, stats);
-                else if (manyMax == null) rowStats(math, a, off, c, stats);
+                else if (manyMax == null && !statsDone) rowStats(math, a, off, c, stats);
                 float m = manyMax == null ? stats[0] : manyMax[r - lo], logS = manyMax == null ? stats[1] : manyLogS[r - lo];
                 float xy = statsFromBits ? (bf16 ? Half.bf16ToFloat(halfBits[off + (int) y]) : Half.toFloat(halfBits[off + (int) y]))
                         : a[off + (int) y];

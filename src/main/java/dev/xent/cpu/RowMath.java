@@ -38,6 +38,19 @@ interface RowMath {
         for (int i = 0; i < len; i++) dst[dstOff + i] = bf16 ? Half.bf16ToFloat(src[off + i]) : Half.toFloat(src[off + i]);
     }
 
+    /** The first k in [0, len) with a[off+k] == v, or -1 (v is not NaN). */
+    default int firstIndexOf(float[] a, int off, int len, float v) {
+        for (int k = 0; k < len; k++) if (a[off + k] == v) return k;
+        return -1;
+    }
+
+    /** How many a[off+k] exceed v, plus how many equal it at k < ties: classes ranked above v's own at index ties. */
+    default int countAbove(float[] a, int off, int len, float v, int ties) {
+        int n = 0;
+        for (int k = 0; k < len; k++) if (a[off + k] > v || (a[off + k] == v && k < ties)) n++;
+        return n;
+    }
+
     /** sum of w[i] * (m - a[off+i]) (w null: weights of one); used by label smoothing. */
     float sumWeightedGap(float[] a, int off, int len, float m, float[] w);
 

@@ -260,6 +260,26 @@ final class VectorRowMath implements RowMath {
                 .or(h.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
     }
 
+    @Override public int firstIndexOf(float[] a, int off, int len, float v) {
+        int i = 0;
+        for (; i + L <= len; i += L) {
+            if (FloatVector.fromArray(S, a, off + i).eq(v).anyTrue()) break; // then the lanes one by one
+        }
+        for (; i < len; i++) if (a[off + i] == v) return i;
+        return -1;
+    }
+
+    @Override public int countAbove(float[] a, int off, int len, float v, int ties) {
+        int n = 0, i = 0;
+        int lead = Math.min(Math.max(ties, 0), len);
+        // below ties an equal value ranks above too (NaN compares false either way)
+        for (; i + L <= lead; i += L) n += FloatVector.fromArray(S, a, off + i).compare(VectorOperators.GE, v).trueCount();
+        for (; i < lead; i++) if (a[off + i] >= v) n++;
+        for (; i + L <= len; i += L) n += FloatVector.fromArray(S, a, off + i).compare(VectorOperators.GT, v).trueCount();
+        for (; i < len; i++) if (a[off + i] > v) n++;
+        return n;
+    }
+
     @Override public float sumWeightedGap(float[] a, int off, int len, float m, float[] w) {
         FloatVector mv = FloatVector.broadcast(S, m);
         FloatVector acc = FloatVector.zero(S);
