@@ -74,7 +74,7 @@ public final class CpuBackend implements Backend {
         if (p.gradientOnly() && p.input().dtype() != DType.F64) return lossAndGradient(p);
         if (metricsOnly(p)) return lossWithMetrics(p);
         if (p.needsTrainingPath()) {
-            // gradient, accuracy, z-loss, softcap: the reference's double-precision row math, spread over the threads
+            // the gradient with metrics, z-loss, softcap: the reference's double-precision row math, spread over the threads
             TrainingRows t = new TrainingRows(p, p.input().dtype());
             forEachRowRange(rows, (long) rows * p.classes() * 4, t::run);
             return t.result(name(), p.input().dtype() == DType.F64);

@@ -110,7 +110,9 @@ final class VectorRowMath implements RowMath {
         for (int b = 0; b < len; ) {
             int n = Math.min(BLOCK, len - b), at = off + b;
             if (ref == Float.NEGATIVE_INFINITY) {
-                for (int i = 0; i < n && (i < SEED || ref == Float.NEGATIVE_INFINITY); i++) ref = Math.max(ref, bf16 ? Half.bf16ToFloat(a[at + i]) : Half.toFloat(a[at + i]));
+                for (int i = 0; i < n && (i < SEED || ref == Float.NEGATIVE_INFINITY); i++) {
+                    ref = Math.max(ref, bf16 ? Half.bf16ToFloat(a[at + i]) : Half.toFloat(a[at + i]));
+                }
                 if (ref == Float.NEGATIVE_INFINITY) { b += n; continue; } // an all -inf block adds nothing
             }
             FloatVector rv = FloatVector.broadcast(S, ref), sv = FloatVector.zero(S);
