@@ -57,6 +57,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "forward: the loss (device-resident logits on cuda); fwdbwd: loss and gradient; e2e: logits start in Java memory, upload plus loss (cuda only). Default: ${DEFAULT-VALUE}.")
     String op;
 
+    @Option(names = "--topk", defaultValue = "0",
+            description = "CPU: also compute top-1 and top-k accuracy and the predicted classes (k >= 1; default: none). The torch peer still times the loss alone.")
+    int topk;
+
     @Option(names = "--runs", defaultValue = "15") int runs;
 
     @Option(names = "--warmup", defaultValue = "3") int warmup;
@@ -78,6 +82,7 @@ final class BenchCommand implements Callable<Integer> {
         if (!op.equals("forward") && !op.equals("e2e") && !op.equals("fwdbwd")) throw new InvalidInputException("--op must be forward, fwdbwd or e2e");
         DType dt = parseDtype(dtype);
         if (rows < 1 || classes < 1) throw new InvalidInputException("--rows and --classes must be positive");
+        if (topk < 0 || topk > classes) throw new InvalidInputException("--topk must be between 1 and --classes (or 0 for none)");
         long elements = Math.multiplyExact(rows, (long) classes);
         if (elements > Tensor.MAX_ARRAY_ELEMENTS) throw new InvalidInputException("bench data must fit one Java array: rows x classes <= " + Tensor.MAX_ARRAY_ELEMENTS);
         int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
@@ -104,6 +109,7 @@ final class BenchCommand implements Callable<Integer> {
         double[] probeTimes = null;  // cpu: the read probe's pass after each timed run
         double[] memRange = null;    // cpu: slowest and fastest probe pass, GB/s
         boolean cudaWanted = d == Device.CUDA || (d == Device.AUTO && dev.xent.cuda.CudaProbe.probe().usable);
+        if (topk > 0 && cudaWanted) throw new InvalidInputException("--topk is measured on the CPU only (--device cpu)");
         if (op.equals("e2e")) {
             if (!cudaWanted) throw new InvalidInputException("--op e2e measures the host-to-GPU path: it needs --device cuda");
             try (CudaBackend cuda = new CudaBackend()) {
@@ -168,7 +174,7 @@ final class BenchCommand implements Callable<Integer> {
                     : Xent.open(d);
                  MemoryProbe probe = new MemoryProbe(nThreads)) {
                 used = x.deviceName();
-                dev.xent.Outputs outs = op.equals("fwdbwd") ? dev.xent.Outputs.builder().gradient(true).build() : dev.xent.Outputs.LOSS_ONLY;
+                dev.xent.Outputs outs = dev.xent.Outputs.builder().gradient(op.equals("fwdbwd")).topK(topk).predictions(topk > 0).build();
                 for (int i = 0; i < warmup; i++) {
                     x.crossEntropy(inputs.get(i % copies), target, LossSpec.DEFAULT, outs);
                     probe.passSeconds();
@@ -212,7 +218,7 @@ final class BenchCommand implements Callable<Integer> {
             o.println("torch peer: " + peerResult.get("error"));
         }
         if (json) {
-            Json j = new Json().put("device", used).put("op", op).put("dtype", dt.label()).put("rows", rows).put("classes", classes)
+            Json j = new Json().put("device", used).put("op", op).put("dtype", dt.label()).put("rows", rows).put("classes", classes).put("topk", topk == 0 ? null : topk)
                     .put("runs", runs).put("seconds_median", median).put("gb_per_s", gbps).put("memory_gb_per_s", memRate / 1e9)
                     .put("memory_rate_kind", memKind).put("memory_gb_per_s_range", memRange == null ? null : java.util.List.of(memRange[0], memRange[1])).put("fraction_of_memory_rate", frac).put("threads", used.equals("cuda") ? null : nThreads)
                     .put("loss", loss).put("timing", callTimes == null ? "host clock around the call" : "device events around the launches")
