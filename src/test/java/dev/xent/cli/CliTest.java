@@ -226,6 +226,17 @@ class CliTest {
         assertEquals(64 * 1000 * 4 / j.get("seconds_median").asDouble() / 1e9, j.get("gb_per_s").asDouble(), 1e-6);
         assertTrue(j.get("memory_gb_per_s").asDouble() > 0.1);
         assertTrue(Double.isFinite(j.get("loss").asDouble()));
+        JsonNode range = j.get("memory_gb_per_s_range");
+        assertTrue(range.get(0).asDouble() <= j.get("memory_gb_per_s").asDouble() && j.get("memory_gb_per_s").asDouble() <= range.get(1).asDouble(),
+                "the median probe pass lies within the passes' range: " + range);
+
+        Run k = xent("bench", "--device", "cpu", "--rows", "64", "--classes", "1000", "--runs", "3", "--warmup", "1", "--topk", "5", "--json");
+        assertEquals(0, k.code, k.err);
+        assertEquals(5, k.json().get("topk").asInt());
+        assertEquals(j.get("loss").asDouble(), k.json().get("loss").asDouble(), 0, "the same data and loss with metrics beside it");
+        Run bad = xent("bench", "--device", "cpu", "--rows", "64", "--classes", "10", "--topk", "11");
+        assertEquals(2, bad.code);
+        assertTrue(bad.err.contains("--topk"), bad.err);
     }
 
     @Test void torchPeerLineWithEscapedQuotes() {
