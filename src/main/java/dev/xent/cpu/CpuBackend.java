@@ -327,7 +327,7 @@ public final class CpuBackend implements Backend {
 
         /** One row of gradient: A p_j - B u_j (u = weights, or 1 where u is null), minus cy at class y. */
         private void gradient(int r, float[] a, int off, float m, float logS, float coefA, float coefB, float[] u, int y, float cy) {
-            math.normalize(a, off, c, m, logS, (float) Math.exp(-logS), false, g); // p_j
+            math.normalize(a, off, c, m, logS, (float) Math.exp(-logS), false, g, 0); // p_j
             for (int k = 0; k < c; k++) g[k] = coefA * g[k] - coefB * (u == null ? 1f : u[k]);
             if (y >= 0) g[y] -= cy;
             long start = p.rowStart(r);
@@ -453,15 +453,21 @@ public final class CpuBackend implements Backend {
         }
         float[] out32 = dt == DType.F32 ? new float[n] : null;
         short[] out16 = dt == DType.F32 ? null : new short[n];
+        float[] in32 = rl.inner == 1 ? input.floatArrayOrNull() : null;
         forEachRowRange(rl.rows(), n, (lo, hi) -> {
             float[] x = new float[rl.classes], y = new float[rl.classes], st = new float[2];
             short[] halfBits = rl.inner == 1 ? input.halfBitsArrayOrNull() : null;
             for (long r = lo; r < hi; r++) {
                 long start = rl.rowStart(r);
+                if (in32 != null) { // contiguous float32 rows: read in place, written in place
+                    rowStats(math, in32, (int) start, rl.classes, st);
+                    math.normalize(in32, (int) start, rl.classes, st[0], st[1], (float) Math.exp(-st[1]), logOutput, out32, (int) start);
+                    continue;
+                }
                 if (halfBits != null) math.halfToFloat(halfBits, (int) start, x, 0, rl.classes, dt == DType.BF16);
                 else input.readFloats(start, rl.inner, x, 0, rl.classes);
                 rowStats(math, x, 0, rl.classes, st);
-                math.normalize(x, 0, rl.classes, st[0], st[1], (float) Math.exp(-st[1]), logOutput, y);
+                math.normalize(x, 0, rl.classes, st[0], st[1], (float) Math.exp(-st[1]), logOutput, y, 0);
                 for (int k = 0; k < rl.classes; k++) {
                     int at = (int) (start + k * rl.inner);
                     if (out32 != null) out32[at] = y[k];

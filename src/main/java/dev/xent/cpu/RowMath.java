@@ -54,8 +54,8 @@ interface RowMath {
     /** sum of w[i] * (m - a[off+i]) (w null: weights of one); used by label smoothing. */
     float sumWeightedGap(float[] a, int off, int len, float m, float[] w);
 
-    /** Writes (a - m - logS) (log output) or exp(a - m) * invS (probabilities) into out[0, len). */
-    void normalize(float[] a, int off, int len, float m, float logS, float invS, boolean logOutput, float[] out);
+    /** Writes (a - m - logS) (log output) or exp(a - m) * invS (probabilities) into out[outOff, outOff+len). */
+    void normalize(float[] a, int off, int len, float m, float logS, float invS, boolean logOutput, float[] out, int outOff);
 
     String name();
 }

@@ -22,8 +22,8 @@ final class ScalarRowMath implements RowMath {
         return s;
     }
 
-    @Override public void normalize(float[] a, int off, int len, float m, float logS, float invS, boolean logOutput, float[] out) {
-        for (int i = 0; i < len; i++) out[i] = logOutput ? (a[off + i] - m) - logS : (float) Math.exp(a[off + i] - m) * invS;
+    @Override public void normalize(float[] a, int off, int len, float m, float logS, float invS, boolean logOutput, float[] out, int outOff) {
+        for (int i = 0; i < len; i++) out[outOff + i] = logOutput ? (a[off + i] - m) - logS : (float) Math.exp(a[off + i] - m) * invS;
     }
 
     @Override public String name() { return "scalar"; }

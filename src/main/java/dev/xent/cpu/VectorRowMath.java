@@ -295,14 +295,14 @@ final class VectorRowMath implements RowMath {
         return s;
     }
 
-    @Override public void normalize(float[] a, int off, int len, float m, float logS, float invS, boolean logOutput, float[] out) {
+    @Override public void normalize(float[] a, int off, int len, float m, float logS, float invS, boolean logOutput, float[] out, int outOff) {
         FloatVector mv = FloatVector.broadcast(S, m);
         int i = 0;
         for (; i + L <= len; i += L) {
             FloatVector d = FloatVector.fromArray(S, a, off + i).sub(mv);
-            (logOutput ? d.sub(logS) : d.lanewise(VectorOperators.EXP).mul(invS)).intoArray(out, i);
+            (logOutput ? d.sub(logS) : d.lanewise(VectorOperators.EXP).mul(invS)).intoArray(out, outOff + i);
         }
-        for (; i < len; i++) out[i] = logOutput ? (a[off + i] - m) - logS : (float) Math.exp(a[off + i] - m) * invS;
+        for (; i < len; i++) out[outOff + i] = logOutput ? (a[off + i] - m) - logS : (float) Math.exp(a[off + i] - m) * invS;
     }
 
     @Override public String name() { return "vector(" + S.vectorBitSize() + "-bit)"; }
