@@ -54,7 +54,7 @@ final class BenchCommand implements Callable<Integer> {
     String dtype;
 
     @Option(names = "--op", defaultValue = "forward",
-            description = "forward: the loss (device-resident logits on cuda); fwdbwd: loss and gradient; e2e: logits start in Java memory, upload plus loss (cuda only). Default: ${DEFAULT-VALUE}.")
+            description = "forward: the loss (device-resident logits on cuda); fwdbwd: loss and gradient; e2e: logits start in Java memory, upload plus loss (cuda only); softmax, log_softmax: the outputs over the classes (cpu only; they also write as many bytes as they read, which gb_per_s does not count). Default: ${DEFAULT-VALUE}.")
     String op;
 
     @Option(names = "--topk", defaultValue = "0",
@@ -63,7 +63,11 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--runs", defaultValue = "15") int runs;
 
-    @Option(names = "--warmup", defaultValue = "3") int warmup;
+    @Option(names = "--warmup", defaultValue = "3",
+            description = "Untimed calls first (on the CPU, as many more as fill 2 s, so the JIT has compiled the loops). Default: ${DEFAULT-VALUE}.")
+    int warmup;
+
+    private static final long MIN_CPU_WARMUP_NANOS = 2_000_000_000L;
 
     @Option(names = "--peer", defaultValue = "none", description = "torch: also time PyTorch's F.cross_entropy in this run; none.")
     String peer;
@@ -79,7 +83,10 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
-        if (!op.equals("forward") && !op.equals("e2e") && !op.equals("fwdbwd")) throw new InvalidInputException("--op must be forward, fwdbwd or e2e");
+        boolean softmaxOp = op.equals("softmax") || op.equals("log_softmax");
+        if (!op.equals("forward") && !op.equals("e2e") && !op.equals("fwdbwd") && !softmaxOp) {
+            throw new InvalidInputException("--op must be forward, fwdbwd, e2e, softmax or log_softmax");
+        }
         DType dt = parseDtype(dtype);
         if (rows < 1 || classes < 1) throw new InvalidInputException("--rows and --classes must be positive");
         if (topk < 0 || topk > classes) throw new InvalidInputException("--topk must be between 1 and --classes (or 0 for none)");
@@ -110,6 +117,7 @@ final class BenchCommand implements Callable<Integer> {
         double[] memRange = null;    // cpu: slowest and fastest probe pass, GB/s
         boolean cudaWanted = d == Device.CUDA || (d == Device.AUTO && dev.xent.cuda.CudaProbe.probe().usable);
         if (topk > 0 && cudaWanted) throw new InvalidInputException("--topk is measured on the CPU only (--device cpu)");
+        if (softmaxOp && cudaWanted) throw new InvalidInputException("--op " + op + " is measured on the CPU only (--device cpu)");
         if (op.equals("e2e")) {
             if (!cudaWanted) throw new InvalidInputException("--op e2e measures the host-to-GPU path: it needs --device cuda");
             try (CudaBackend cuda = new CudaBackend()) {
@@ -175,15 +183,20 @@ final class BenchCommand implements Callable<Integer> {
                  MemoryProbe probe = new MemoryProbe(nThreads)) {
                 used = x.deviceName();
                 dev.xent.Outputs outs = dev.xent.Outputs.builder().gradient(op.equals("fwdbwd")).topK(topk).predictions(topk > 0).build();
-                for (int i = 0; i < warmup; i++) {
-                    x.crossEntropy(inputs.get(i % copies), target, LossSpec.DEFAULT, outs);
-                    probe.passSeconds();
+                // warm up by count and by time: the JIT compiles the vector loops only after enough iterations, and
+                // a few calls on a small shape run them interpreted (64 x 1000: 31 ms a call instead of microseconds)
+                long warmStart = System.nanoTime();
+                for (int i = 0; i < warmup || (System.nanoTime() - warmStart < MIN_CPU_WARMUP_NANOS && i < 100_000); i++) {
+                    if (softmaxOp) x.softmax(inputs.get(i % copies), 1);
+                    else x.crossEntropy(inputs.get(i % copies), target, LossSpec.DEFAULT, outs);
+                    if (i < warmup) probe.passSeconds();
                 }
                 loss = 0;
                 probeTimes = new double[runs];
                 for (int i = 0; i < runs; i++) {
                     long t0 = System.nanoTime();
-                    loss = x.crossEntropy(inputs.get(i % copies), target, LossSpec.DEFAULT, outs).value();
+                    if (softmaxOp) loss = (op.equals("softmax") ? x.softmax(inputs.get(i % copies), 1) : x.logSoftmax(inputs.get(i % copies), 1)).getDouble(0);
+                    else loss = x.crossEntropy(inputs.get(i % copies), target, LossSpec.DEFAULT, outs).value();
                     times[i] = (System.nanoTime() - t0) / 1e9;
                     probeTimes[i] = probe.passSeconds();
                 }
@@ -202,7 +215,8 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, Object> peerResult = "torch".equals(peer) ? runTorchPeer(used, dt, nThreads) : null;
         Double torchSeconds = peerResult != null && peerResult.get("seconds_median") != null ? Double.valueOf(peerResult.get("seconds_median").toString()) : null;
 
-        o.printf(Locale.ROOT, "xent %s %s %d x %d (%s): median %.3f ms over %d runs, %.2f GB/s = %.0f%% of the memory rate %.2f GB/s (%s); loss %.6f%n",
+        o.printf(Locale.ROOT, "xent %s %s %d x %d (%s): median %.3f ms over %d runs, %.2f GB/s = %.0f%% of the memory rate %.2f GB/s (%s); "
+                + (softmaxOp ? "output[0] %.6g%n" : "loss %.6f%n"),
                 used, op, rows, classes, dt.label(), median * 1e3, runs, gbps, frac * 100, memRate / 1e9, memKind, loss);
         if (memRange != null) {
             o.printf(Locale.ROOT, "memory probe passes ranged %.1f to %.1f GB/s%n", memRange[0], memRange[1]);
@@ -212,8 +226,8 @@ final class BenchCommand implements Callable<Integer> {
                     pageableTimes[runs / 2] * 1e3, logitBytes / pageableTimes[runs / 2] / 1e9);
         }
         if (torchSeconds != null) {
-            o.printf(Locale.ROOT, "torch %s F.cross_entropy: median %.3f ms, %.2f GB/s; xent is %.2fx torch%n",
-                    peerResult.get("torch_version"), torchSeconds * 1e3, logitBytes / torchSeconds / 1e9, torchSeconds / median);
+            o.printf(Locale.ROOT, "torch %s %s: median %.3f ms, %.2f GB/s; xent is %.2fx torch%n",
+                    peerResult.get("torch_version"), softmaxOp ? "torch." + op : "F.cross_entropy", torchSeconds * 1e3, logitBytes / torchSeconds / 1e9, torchSeconds / median);
         } else if (peerResult != null) {
             o.println("torch peer: " + peerResult.get("error"));
         }
@@ -221,7 +235,7 @@ final class BenchCommand implements Callable<Integer> {
             Json j = new Json().put("device", used).put("op", op).put("dtype", dt.label()).put("rows", rows).put("classes", classes).put("topk", topk == 0 ? null : topk)
                     .put("runs", runs).put("seconds_median", median).put("gb_per_s", gbps).put("memory_gb_per_s", memRate / 1e9)
                     .put("memory_rate_kind", memKind).put("memory_gb_per_s_range", memRange == null ? null : java.util.List.of(memRange[0], memRange[1])).put("fraction_of_memory_rate", frac).put("threads", used.equals("cuda") ? null : nThreads)
-                    .put("loss", loss).put("timing", callTimes == null ? "host clock around the call" : "device events around the launches")
+                    .put("loss", softmaxOp ? null : loss).put("output_first", softmaxOp ? loss : null).put("timing", callTimes == null ? "host clock around the call" : "device events around the launches")
                     .put("call_seconds_median", callTimes == null ? null : callTimes[runs / 2]).put("input_copies", copies)
                     .put("pageable_seconds_median", pageableTimes == null ? null : pageableTimes[runs / 2])
                     .put("in_place_extra_device_bytes", inPlaceExtraBytes);

@@ -27,6 +27,11 @@ elif op == "fwdbwd":  # loss and gradient with respect to the logits
     def step():
         x.grad = None
         F.cross_entropy(x, y).backward()
+elif op in ("softmax", "log_softmax"):  # the outputs over the classes
+    x = x.to(dtype=dtype, device=dev)
+    fn = torch.softmax if op == "softmax" else torch.log_softmax
+    def step():
+        return fn(x, 1)
 elif op == "e2e":  # logits start in (pageable) host memory: copy, then the loss
     x = x.to(dtype=dtype)
     def step():
