@@ -68,6 +68,8 @@ final class BenchCommand implements Callable<Integer> {
     int warmup;
 
     private static final long MIN_CPU_WARMUP_NANOS = 2_000_000_000L;
+    /** Logits per call from which the CPU bench interleaves its memory probe with the timed runs. */
+    private static final long INTERLEAVE_PROBE_BYTES = 64L << 20;
 
     @Option(names = "--peer", defaultValue = "none", description = "torch: also time PyTorch's F.cross_entropy in this run; none.")
     String peer;
@@ -115,6 +117,7 @@ final class BenchCommand implements Callable<Integer> {
         String memKind;
         double[] probeTimes = null;  // cpu: the read probe's pass after each timed run
         double[] memRange = null;    // cpu: slowest and fastest probe pass, GB/s
+        String memKindDetail = "";
         boolean cudaWanted = d == Device.CUDA || (d == Device.AUTO && dev.xent.cuda.CudaProbe.probe().usable);
         if (topk > 0 && cudaWanted) throw new InvalidInputException("--topk is measured on the CPU only (--device cpu)");
         if (softmaxOp && cudaWanted) throw new InvalidInputException("--op " + op + " is measured on the CPU only (--device cpu)");
@@ -183,29 +186,44 @@ final class BenchCommand implements Callable<Integer> {
                  MemoryProbe probe = new MemoryProbe(nThreads)) {
                 used = x.deviceName();
                 dev.xent.Outputs outs = dev.xent.Outputs.builder().gradient(op.equals("fwdbwd")).topK(topk).predictions(topk > 0).build();
-                // warm up by count and by time: the JIT compiles the vector loops only after enough iterations, and
-                // a few calls on a small shape run them interpreted (64 x 1000: 31 ms a call instead of microseconds)
-                long warmStart = System.nanoTime();
-                for (int i = 0; i < warmup || (System.nanoTime() - warmStart < MIN_CPU_WARMUP_NANOS && i < 100_000); i++) {
-                    if (softmaxOp) x.softmax(inputs.get(i % copies), 1);
-                    else x.crossEntropy(inputs.get(i % copies), target, LossSpec.DEFAULT, outs);
-                    if (i < warmup) probe.passSeconds();
-                }
+                // Warm-up by count, by time, and by work: the JIT compiles the vector loops only after enough calls,
+                // and until then a small shape runs them interpreted, which is slow enough (1 x 32000: 60 ms a call
+                // instead of 7 us) that 2 s held too few calls to compile them. So small shapes take 500 calls.
+                // Warm-up and timed calls share one loop: with two loops, the first was compiled on the stack with the
+                // whole call inlined, and the second could run every timed call interpreted (64 x 1000: 10 ms).
+                // A call on big logits reads memory whatever came before: a probe pass after each one samples the
+                // same minutes. A call on small logits would find them evicted by a pass, and time the eviction:
+                // there the passes come before and after the timed runs.
+                boolean interleave = logitBytes >= INTERLEAVE_PROBE_BYTES;
                 loss = 0;
                 probeTimes = new double[runs];
-                for (int i = 0; i < runs; i++) {
+                long warmStart = System.nanoTime();
+                int timed = 0, probed = 0;
+                for (int call = 0; timed < runs; call++) {
+                    long warmNanos = System.nanoTime() - warmStart;
+                    boolean warming = call < warmup || (warmNanos < MIN_CPU_WARMUP_NANOS && call < 100_000)
+                            || (call < 500 && (long) call * elements < (1L << 31) && warmNanos < 60_000_000_000L);
+                    if (!warming && timed == 0 && !interleave) while (probed < runs / 2) probeTimes[probed++] = probe.passSeconds();
+                    Tensor in = inputs.get(call % copies);
                     long t0 = System.nanoTime();
-                    if (softmaxOp) loss = (op.equals("softmax") ? x.softmax(inputs.get(i % copies), 1) : x.logSoftmax(inputs.get(i % copies), 1)).getDouble(0);
-                    else loss = x.crossEntropy(inputs.get(i % copies), target, LossSpec.DEFAULT, outs).value();
-                    times[i] = (System.nanoTime() - t0) / 1e9;
-                    probeTimes[i] = probe.passSeconds();
+                    if (softmaxOp) loss = (op.equals("softmax") ? x.softmax(in, 1) : x.logSoftmax(in, 1)).getDouble(0);
+                    else loss = x.crossEntropy(in, target, LossSpec.DEFAULT, outs).value();
+                    long t1 = System.nanoTime();
+                    if (warming) {
+                        if (call < warmup) probe.passSeconds();
+                        continue;
+                    }
+                    times[timed++] = (t1 - t0) / 1e9;
+                    if (interleave) probeTimes[probed++] = probe.passSeconds();
                 }
+                while (probed < runs) probeTimes[probed++] = probe.passSeconds();
+                memKindDetail = interleave ? "one pass after each timed run" : "passes before and after the timed runs";
                 Arrays.sort(probeTimes);
                 memRate = probe.bytesPerPass() / probeTimes[runs / 2];
                 memRange = new double[] {probe.bytesPerPass() / probeTimes[runs - 1] / 1e9, probe.bytesPerPass() / probeTimes[0] / 1e9};
             }
             inputs.clear();
-            memKind = "1 GiB array sum, " + nThreads + " threads, one pass after each timed run";
+            memKind = "1 GiB array sum, " + nThreads + " threads, " + memKindDetail;
         }
         Arrays.sort(times);
         double median = times[runs / 2];
