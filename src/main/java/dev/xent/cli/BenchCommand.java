@@ -204,7 +204,7 @@ final class BenchCommand implements Callable<Integer> {
                     boolean warming = call < warmup || (warmNanos < MIN_CPU_WARMUP_NANOS && call < 100_000)
                             || (call < 500 && (long) call * elements < (1L << 31) && warmNanos < 60_000_000_000L);
                     if (!warming && timed == 0 && !interleave) while (probed < runs / 2) probeTimes[probed++] = probe.passSeconds();
-                    Tensor in = inputs.get(call % copies);
+                    Tensor in = inputs.get((warming ? call : timed) % copies); // timed runs: the same copies each time
                     long t0 = System.nanoTime();
                     if (softmaxOp) loss = (op.equals("softmax") ? x.softmax(in, 1) : x.logSoftmax(in, 1)).getDouble(0);
                     else loss = x.crossEntropy(in, target, LossSpec.DEFAULT, outs).value();
