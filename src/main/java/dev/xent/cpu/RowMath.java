@@ -9,7 +9,7 @@ import dev.xent.Half;
 interface RowMath {
     /**
      * out[0] = max over a[off, off+len) and out[1] = sum of exp(a[i] - out[0]), which is at least 1 up to rounding.
-     * A NaN anywhere makes both NaN; a row of -inf (or len 0) gives out[0] = -inf.
+     * A NaN anywhere makes the sum NaN (the max too, or not); a row of -inf (or len 0) gives out[0] = -inf.
      */
     void rowMaxAndSumExp(float[] a, int off, int len, float[] out);
 
