@@ -280,8 +280,8 @@ public final class CpuBackend implements Backend {
                 }
 
                 if (p.probabilityTarget()) {
-                    if (manyMax == null) rowStats(math, a, off, c, stats);
-                    float m = manyMax == null ? stats[0] : manyMax[r - lo], logS = manyMax == null ? stats[1] : manyLogS[r - lo];
+                    rowStatsFor(r - lo, a, off, manyMax, manyLogS);
+                    float m = stats[0], logS = stats[1];
                     p.target().readFloats(start, p.inner(), mix, 0, c);
                     double mixTotal = 0;
                     for (int k = 0; k < c; k++) {
@@ -295,12 +295,10 @@ public final class CpuBackend implements Backend {
                     continue;
                 }
                 long y = p.targetOf(r);
-                boolean statsDone = false;
-                if (metrics != null) { // every row, ignored ones too: predictions cover them
-                    if (manyMax == null) { rowStats(math, a, off, c, stats); statsDone = true; }
-                    float m = manyMax == null ? stats[0] : manyMax[r - lo], logS = manyMax == null ? stats[1] : manyLogS[r - lo];
-                    metrics.row(math, r, a, off, c, m, logS, p.isIgnored(y) || y < 0 || y >= c ? -1 : (int) y);
-                }
+                boolean valid = !p.isIgnored(y) && y >= 0 && y < c;
+                // once per row: the loss (cross-entropy) and the metrics (every row, ignored ones too) both use them
+                if (metrics != null || (valid && p.kind() == LossKind.CROSS_ENTROPY)) rowStatsFor(r - lo, a, off, manyMax, manyLogS);
+                if (metrics != null) metrics.row(math, r, a, off, c, stats[0], stats[1], valid ? (int) y : -1);
                 if (p.isIgnored(y)) { out[r] = 0; if (g != null) zeroGradient(r); continue; }
                 if (y < 0 || y >= c) { bad.report(r, y); out[r] = 0; continue; }
                 float wy = weights == null ? 1f : weights[(int) y];
@@ -309,9 +307,7 @@ public final class CpuBackend implements Backend {
                     if (g != null) { zeroGradient(r); store(r, (int) y, -rs * wy); }
                     continue;
                 }
-                if (statsFromBits) rowStatsHalf(math, halfBits, bf16, off, c, stats);
-                else if (manyMax == null && !statsDone) rowStats(math, a, off, c, stats);
-                float m = manyMax == null ? stats[0] : manyMax[r - lo], logS = manyMax == null ? stats[1] : manyLogS[r - lo];
+                float m = stats[0], logS = stats[1];
                 float xy = statsFromBits ? (bf16 ? Half.bf16ToFloat(halfBits[off + (int) y]) : Half.toFloat(halfBits[off + (int) y]))
                         : a[off + (int) y];
                 // -(x_y - m - logS) formed as (m - x_y) + logS: exact for huge logits, where lse - x_y would round
@@ -325,6 +321,18 @@ public final class CpuBackend implements Backend {
                     float a1 = (float) (rs * ((1 - eps) * wy + (eps > 0 ? eps / c * weightTotal : 0)));
                     gradient(r, a, off, m, logS, a1, (float) (rs * eps / c), weights, (int) y, (float) (rs * (1 - eps) * wy));
                 }
+            }
+        }
+
+        /** stats = the row's max and log-sum: from the range's short-row stats (index i) if any, else from the row. */
+        private void rowStatsFor(int i, float[] a, int off, float[] manyMax, float[] manyLogS) {
+            if (manyMax != null) {
+                stats[0] = manyMax[i];
+                stats[1] = manyLogS[i];
+            } else if (statsFromBits) {
+                rowStatsHalf(math, halfBits, bf16, off, c, stats);
+            } else {
+                rowStats(math, a, off, c, stats);
             }
         }
 
