@@ -70,19 +70,27 @@ public abstract class BackendContractTest {
         Outputs outs = Outputs.builder().gradient(true).predictions(indices).topK(indices ? g.node.get("topk").asInt() : 0).build();
         LossResult r = backend.loss(LossProblem.of(g.kind(), x, g.array("target"), g.spec(), outs));
         DType ct = computeType(x.dtype());
-        if (g.isScalar()) Tolerance.assertClose(g.name + " value", g.expected(), r.value(), ct);
-        Tolerance.assertAllClose(g.name + " per-element", g.array("expected_none").toDoubleArray(), r.perElement().toDoubleArray(), ct);
+        assertLossMatches(g, r, ct);
         DType gradType = backend.name().equals("reference") ? DType.F64 : x.dtype();
         assertEquals(gradType, r.gradient().dtype(), "gradient dtype");
         assertArrayEquals(x.shape(), r.gradient().shape(), "gradient shape");
         Tolerance.assertAllClose(g.name + " gradient", g.array("grad").toDoubleArray(), r.gradient().toDoubleArray(),
                 gradType == DType.F64 ? ct : gradType);
         if (g.number("z_loss_scale", 0) > 0 && g.isScalar()) Tolerance.assertClose(g.name + " z-loss", g.number("z_loss", 0), r.zLoss(), ct);
-        if (indices) {
-            assertArrayEquals(g.array("predictions").toLongArray(), r.predictions().toLongArray(), g.name + " predictions");
-            assertEquals(g.number("accuracy", 0), r.accuracy(), 1e-12, g.name + " accuracy");
-            assertEquals(g.number("topk_accuracy", 0), r.topkAccuracy(), 1e-12, g.name + " top-k accuracy");
-        }
+        if (indices) assertMetricsMatch(g, r);
+    }
+
+    /** The scalar (where the case reduces) and the per-element losses against PyTorch's. */
+    private static void assertLossMatches(Golden g, LossResult r, DType ct) {
+        if (g.isScalar()) Tolerance.assertClose(g.name + " value", g.expected(), r.value(), ct);
+        Tolerance.assertAllClose(g.name + " per-element", g.array("expected_none").toDoubleArray(), r.perElement().toDoubleArray(), ct);
+    }
+
+    /** Predicted classes, top-1 and top-k accuracy against PyTorch's. */
+    private static void assertMetricsMatch(Golden g, LossResult r) {
+        assertArrayEquals(g.array("predictions").toLongArray(), r.predictions().toLongArray(), g.name + " predictions");
+        assertEquals(g.number("accuracy", 0), r.accuracy(), 1e-12, g.name + " accuracy");
+        assertEquals(g.number("topk_accuracy", 0), r.topkAccuracy(), 1e-12, g.name + " top-k accuracy");
     }
 
     /** Accuracy, top-k and predictions without the gradient: the CPU computes them in its float32 row loop. */
@@ -94,11 +102,8 @@ public abstract class BackendContractTest {
         Outputs outs = Outputs.builder().predictions(true).topK(g.node.get("topk").asInt()).build();
         LossResult r = backend.loss(LossProblem.of(g.kind(), x, g.array("target"), g.spec(), outs));
         DType ct = computeType(x.dtype());
-        if (g.isScalar()) Tolerance.assertClose(g.name + " value", g.expected(), r.value(), ct);
-        Tolerance.assertAllClose(g.name + " per-element", g.array("expected_none").toDoubleArray(), r.perElement().toDoubleArray(), ct);
-        assertArrayEquals(g.array("predictions").toLongArray(), r.predictions().toLongArray(), g.name + " predictions");
-        assertEquals(g.number("accuracy", 0), r.accuracy(), 1e-12, g.name + " accuracy");
-        assertEquals(g.number("topk_accuracy", 0), r.topkAccuracy(), 1e-12, g.name + " top-k accuracy");
+        assertLossMatches(g, r, ct);
+        assertMetricsMatch(g, r);
     }
 
     /** Only the gradient: the fast paths take their own float32 (CPU) or fused (CUDA) route for this. */
@@ -108,8 +113,7 @@ public abstract class BackendContractTest {
         Tensor x = g.array("logits");
         LossResult r = backend.loss(LossProblem.of(g.kind(), x, g.array("target"), g.spec(), Outputs.builder().gradient(true).build()));
         DType ct = computeType(x.dtype());
-        if (g.isScalar()) Tolerance.assertClose(g.name + " value", g.expected(), r.value(), ct);
-        Tolerance.assertAllClose(g.name + " per-element", g.array("expected_none").toDoubleArray(), r.perElement().toDoubleArray(), ct);
+        assertLossMatches(g, r, ct);
         DType gradType = backend.name().equals("reference") ? DType.F64 : x.dtype();
         Tolerance.assertAllClose(g.name + " gradient", g.array("grad").toDoubleArray(), r.gradient().toDoubleArray(),
                 gradType == DType.F64 ? ct : gradType);
@@ -125,8 +129,7 @@ public abstract class BackendContractTest {
                 .weight(g.array("weight")).posWeight(g.array("pos_weight")).build();
         LossResult r = xent.bceWithLogits(x, g.array("target"), spec, Outputs.builder().gradient(true).build());
         DType ct = computeType(x.dtype());
-        if (g.isScalar()) Tolerance.assertClose(g.name + " value", g.expected(), r.value(), ct);
-        Tolerance.assertAllClose(g.name + " per-element", g.array("expected_none").toDoubleArray(), r.perElement().toDoubleArray(), ct);
+        assertLossMatches(g, r, ct);
         DType gradType = r.gradient().dtype();
         Tolerance.assertAllClose(g.name + " gradient", g.array("grad").toDoubleArray(), r.gradient().toDoubleArray(), gradType == DType.F64 ? ct : gradType);
     }

@@ -18,10 +18,13 @@ class VariantsAgainstReferenceTest {
 
     static List<Variants.Variant> variants() { return Variants.all(); }
 
+    /** A fresh seed each run, or -Dxent.test.seed=N to replay a failure. */
+    static long seed() { return Long.getLong("xent.test.seed", System.nanoTime()); }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void lossMatchesReference(Variants.Variant v) {
-        long seed = Long.getLong("xent.test.seed", System.nanoTime()); // -Dxent.test.seed=N replays a failure
+        long seed = seed();
         RandomProblems gen = new RandomProblems(seed);
         try (Backend ref = new ReferenceBackend(); Backend fast = v.make.get()) {
             for (int i = 0; i < PROBLEMS; i++) {
@@ -55,7 +58,7 @@ class VariantsAgainstReferenceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
     void softmaxMatchesReference(Variants.Variant v) {
-        long seed = Long.getLong("xent.test.seed", System.nanoTime()); // -Dxent.test.seed=N replays a failure
+        long seed = seed();
         RandomProblems gen = new RandomProblems(seed);
         try (Backend ref = new ReferenceBackend(); Backend fast = v.make.get()) {
             for (int i = 0; i < PROBLEMS / 4; i++) {
