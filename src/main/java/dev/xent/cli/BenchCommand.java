@@ -70,6 +70,8 @@ final class BenchCommand implements Callable<Integer> {
     private static final long MIN_CPU_WARMUP_NANOS = 2_000_000_000L;
     /** Logits per call from which the CPU bench interleaves its memory probe with the timed runs. */
     private static final long INTERLEAVE_PROBE_BYTES = 64L << 20;
+    /** Probe passes around the timed runs of a small shape: a pass reads 1 GiB (15 to 40 ms), the runs may be thousands. */
+    private static final int MAX_SEPARATE_PROBE_PASSES = 30;
 
     @Option(names = "--peer", defaultValue = "none", description = "torch: also time PyTorch's F.cross_entropy in this run; none.")
     String peer;
@@ -196,14 +198,15 @@ final class BenchCommand implements Callable<Integer> {
                 // there the passes come before and after the timed runs.
                 boolean interleave = logitBytes >= INTERLEAVE_PROBE_BYTES;
                 loss = 0;
-                probeTimes = new double[runs];
+                int passes = interleave ? runs : Math.min(runs, MAX_SEPARATE_PROBE_PASSES);
+                probeTimes = new double[passes];
                 long warmStart = System.nanoTime();
                 int timed = 0, probed = 0;
                 for (int call = 0; timed < runs; call++) {
                     long warmNanos = System.nanoTime() - warmStart;
                     boolean warming = call < warmup || (warmNanos < MIN_CPU_WARMUP_NANOS && call < 100_000)
                             || (call < 500 && (long) call * elements < (1L << 31) && warmNanos < 60_000_000_000L);
-                    if (!warming && timed == 0 && !interleave) while (probed < runs / 2) probeTimes[probed++] = probe.passSeconds();
+                    if (!warming && timed == 0 && !interleave) while (probed < passes / 2) probeTimes[probed++] = probe.passSeconds();
                     Tensor in = inputs.get((warming ? call : timed) % copies); // timed runs: the same copies each time
                     long t0 = System.nanoTime();
                     if (softmaxOp) loss = (op.equals("softmax") ? x.softmax(in, 1) : x.logSoftmax(in, 1)).getDouble(0);
@@ -216,11 +219,11 @@ final class BenchCommand implements Callable<Integer> {
                     times[timed++] = (t1 - t0) / 1e9;
                     if (interleave) probeTimes[probed++] = probe.passSeconds();
                 }
-                while (probed < runs) probeTimes[probed++] = probe.passSeconds();
+                while (probed < passes) probeTimes[probed++] = probe.passSeconds();
                 memKindDetail = interleave ? "one pass after each timed run" : "passes before and after the timed runs";
                 Arrays.sort(probeTimes);
-                memRate = probe.bytesPerPass() / probeTimes[runs / 2];
-                memRange = new double[] {probe.bytesPerPass() / probeTimes[runs - 1] / 1e9, probe.bytesPerPass() / probeTimes[0] / 1e9};
+                memRate = probe.bytesPerPass() / probeTimes[passes / 2];
+                memRange = new double[] {probe.bytesPerPass() / probeTimes[passes - 1] / 1e9, probe.bytesPerPass() / probeTimes[0] / 1e9};
             }
             inputs.clear();
             memKind = "1 GiB array sum, " + nThreads + " threads, " + memKindDetail;
@@ -252,7 +255,8 @@ final class BenchCommand implements Callable<Integer> {
         if (json) {
             Json j = new Json().put("device", used).put("op", op).put("dtype", dt.label()).put("rows", rows).put("classes", classes).put("topk", topk == 0 ? null : topk)
                     .put("runs", runs).put("seconds_median", median).put("gb_per_s", gbps).put("memory_gb_per_s", memRate / 1e9)
-                    .put("memory_rate_kind", memKind).put("memory_gb_per_s_range", memRange == null ? null : java.util.List.of(memRange[0], memRange[1])).put("fraction_of_memory_rate", frac).put("threads", used.equals("cuda") ? null : nThreads)
+                    .put("memory_rate_kind", memKind).put("memory_gb_per_s_range", memRange == null ? null : java.util.List.of(memRange[0], memRange[1]))
+                    .put("memory_probe_passes", probeTimes == null ? null : probeTimes.length).put("fraction_of_memory_rate", frac).put("threads", used.equals("cuda") ? null : nThreads)
                     .put("loss", softmaxOp ? null : loss).put("output_first", softmaxOp ? loss : null).put("timing", callTimes == null ? "host clock around the call" : "device events around the launches")
                     .put("call_seconds_median", callTimes == null ? null : callTimes[runs / 2]).put("input_copies", copies)
                     .put("pageable_seconds_median", pageableTimes == null ? null : pageableTimes[runs / 2])

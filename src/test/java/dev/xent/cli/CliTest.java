@@ -230,6 +230,11 @@ class CliTest {
         assertTrue(range.get(0).asDouble() <= j.get("memory_gb_per_s").asDouble() && j.get("memory_gb_per_s").asDouble() <= range.get(1).asDouble(),
                 "the median probe pass lies within the passes' range: " + range);
 
+        assertEquals(3, j.get("memory_probe_passes").asInt(), "a small shape: as many passes as runs, up to 30");
+        Run many = xent("bench", "--device", "cpu", "--rows", "16", "--classes", "10", "--runs", "45", "--warmup", "1", "--json");
+        assertEquals(0, many.code, many.err);
+        assertEquals(30, many.json().get("memory_probe_passes").asInt(), "a 1 GiB pass per run would make many runs of a small shape slow");
+
         Run k = xent("bench", "--device", "cpu", "--rows", "64", "--classes", "1000", "--runs", "3", "--warmup", "1", "--topk", "5", "--json");
         assertEquals(0, k.code, k.err);
         assertEquals(5, k.json().get("topk").asInt());

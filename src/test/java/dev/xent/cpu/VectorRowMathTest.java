@@ -31,14 +31,14 @@ class VectorRowMathTest {
     }
 
     @Test void nearZeroTheErrorIsFloatRounding() {
-        // |d| < 1: only the polynomial and two float32 roundings; 2.5e-7 is about two ulps
+        // |d| < 1: only the polynomial and float32 roundings; 2e-7 is under two ulps (measured 1.74e-7)
         double err = worstRelativeError(-1, 1, 1_000_001);
-        assertTrue(err < 2.5e-7, "relative error " + err);
+        assertTrue(err < 2e-7, "relative error " + err);
     }
 
     @Test void overTheWholeRangeTheBoundHolds() {
-        double err = worstRelativeError(-60, 87, 4_000_001);
-        assertTrue(err < 4e-6, "relative error " + err);
+        double err = worstRelativeError(-60, 87, 4_000_001); // measured 1.31e-6
+        assertTrue(err < 1.5e-6, "relative error " + err);
     }
 
     @Test void edgeValues() {
