@@ -9,6 +9,7 @@ import dev.xent.LossKind;
 import dev.xent.LossSpec;
 import dev.xent.Tensor;
 import dev.xent.Xent;
+import dev.xent.bench.ComputeProbe;
 import dev.xent.bench.MemoryProbe;
 import dev.xent.cpu.CpuBackend;
 import dev.xent.cuda.CudaBackend;
@@ -119,6 +120,7 @@ final class BenchCommand implements Callable<Integer> {
         String memKind;
         double[] probeTimes = null;  // cpu: the read probe's pass after each timed run
         double[] memRange = null;    // cpu: slowest and fastest probe pass, GB/s
+        double[] computeNs = null;   // cpu backend: the compute probe's ns per value, one pass beside each read-probe pass
         String memKindDetail = "";
         boolean cudaWanted = d == Device.CUDA || (d == Device.AUTO && dev.xent.cuda.CudaProbe.probe().usable);
         if (topk > 0 && cudaWanted) throw new InvalidInputException("--topk is measured on the CPU only (--device cpu)");
@@ -183,9 +185,10 @@ final class BenchCommand implements Callable<Integer> {
             }
         } else {
             // the read rate drifts on shared machines: one probe pass follows each timed run, so both see the same minutes
-            try (Xent x = d == Device.CPU || d == Device.AUTO ? Xent.on(new CpuBackend(nThreads, !"false".equals(System.getProperty("xent.cpu.vector"))))
-                    : Xent.open(d);
-                 MemoryProbe probe = new MemoryProbe(nThreads)) {
+            boolean cpuBackend = d == Device.CPU || d == Device.AUTO, vector = !"false".equals(System.getProperty("xent.cpu.vector"));
+            try (Xent x = cpuBackend ? Xent.on(new CpuBackend(nThreads, vector)) : Xent.open(d);
+                 MemoryProbe probe = new MemoryProbe(nThreads);
+                 ComputeProbe compute = cpuBackend ? new ComputeProbe(nThreads, vector) : null) {
                 used = x.deviceName();
                 dev.xent.Outputs outs = dev.xent.Outputs.builder().gradient(op.equals("fwdbwd")).topK(topk).predictions(topk > 0).build();
                 // Warm-up by count, by time, and by work: the JIT compiles the vector loops only after enough calls,
@@ -200,30 +203,35 @@ final class BenchCommand implements Callable<Integer> {
                 loss = 0;
                 int passes = interleave ? runs : Math.min(runs, MAX_SEPARATE_PROBE_PASSES);
                 probeTimes = new double[passes];
+                if (compute != null) computeNs = new double[passes];
                 long warmStart = System.nanoTime();
                 int timed = 0, probed = 0;
                 for (int call = 0; timed < runs; call++) {
                     long warmNanos = System.nanoTime() - warmStart;
                     boolean warming = call < warmup || (warmNanos < MIN_CPU_WARMUP_NANOS && call < 100_000)
                             || (call < 500 && (long) call * elements < (1L << 31) && warmNanos < 60_000_000_000L);
-                    if (!warming && timed == 0 && !interleave) while (probed < passes / 2) probeTimes[probed++] = probe.passSeconds();
+                    if (!warming && timed == 0 && !interleave) while (probed < passes / 2) probePass(probe, compute, probeTimes, computeNs, probed++);
                     Tensor in = inputs.get((warming ? call : timed) % copies); // timed runs: the same copies each time
                     long t0 = System.nanoTime();
                     if (softmaxOp) loss = (op.equals("softmax") ? x.softmax(in, 1) : x.logSoftmax(in, 1)).getDouble(0);
                     else loss = x.crossEntropy(in, target, LossSpec.DEFAULT, outs).value();
                     long t1 = System.nanoTime();
                     if (warming) {
-                        if (call < warmup) probe.passSeconds();
+                        if (call < warmup) {
+                            probe.passSeconds();
+                            if (compute != null) compute.passNanosPerValue();
+                        }
                         continue;
                     }
                     times[timed++] = (t1 - t0) / 1e9;
-                    if (interleave) probeTimes[probed++] = probe.passSeconds();
+                    if (interleave) probePass(probe, compute, probeTimes, computeNs, probed++);
                 }
-                while (probed < passes) probeTimes[probed++] = probe.passSeconds();
+                while (probed < passes) probePass(probe, compute, probeTimes, computeNs, probed++);
                 memKindDetail = interleave ? "one pass after each timed run" : "passes before and after the timed runs";
                 Arrays.sort(probeTimes);
                 memRate = probe.bytesPerPass() / probeTimes[passes / 2];
                 memRange = new double[] {probe.bytesPerPass() / probeTimes[passes - 1] / 1e9, probe.bytesPerPass() / probeTimes[0] / 1e9};
+                if (computeNs != null) Arrays.sort(computeNs);
             }
             inputs.clear();
             memKind = "1 GiB array sum, " + nThreads + " threads, " + memKindDetail;
@@ -242,6 +250,12 @@ final class BenchCommand implements Callable<Integer> {
         if (memRange != null) {
             o.printf(Locale.ROOT, "memory probe passes ranged %.1f to %.1f GB/s%n", memRange[0], memRange[1]);
         }
+        if (computeNs != null) {
+            double c = computeNs[computeNs.length / 2];
+            o.printf(Locale.ROOT, "compute probe (the float32 loss on %d in-cache rows per thread, all threads at once): median %.3f ns per value"
+                    + " per thread (passes %.3f to %.3f), a ceiling of %.1f GB/s of float32 logits on %d threads%n",
+                    ComputeProbe.ROWS, c, computeNs[0], computeNs[computeNs.length - 1], 4.0 * nThreads / c, nThreads);
+        }
         if (pageableTimes != null) {
             o.printf(Locale.ROOT, "xent cuda e2e from pageable memory (upload, then loss): median %.3f ms, %.2f GB/s%n",
                     pageableTimes[runs / 2] * 1e3, logitBytes / pageableTimes[runs / 2] / 1e9);
@@ -256,7 +270,10 @@ final class BenchCommand implements Callable<Integer> {
             Json j = new Json().put("device", used).put("op", op).put("dtype", dt.label()).put("rows", rows).put("classes", classes).put("topk", topk == 0 ? null : topk)
                     .put("runs", runs).put("seconds_median", median).put("gb_per_s", gbps).put("memory_gb_per_s", memRate / 1e9)
                     .put("memory_rate_kind", memKind).put("memory_gb_per_s_range", memRange == null ? null : java.util.List.of(memRange[0], memRange[1]))
-                    .put("memory_probe_passes", probeTimes == null ? null : probeTimes.length).put("fraction_of_memory_rate", frac).put("threads", used.equals("cuda") ? null : nThreads)
+                    .put("memory_probe_passes", probeTimes == null ? null : probeTimes.length)
+                    .put("compute_ns_per_value", computeNs == null ? null : computeNs[computeNs.length / 2])
+                    .put("compute_ns_per_value_range", computeNs == null ? null : java.util.List.of(computeNs[0], computeNs[computeNs.length - 1]))
+                    .put("compute_gb_per_s_f32", computeNs == null ? null : 4.0 * nThreads / computeNs[computeNs.length / 2]).put("fraction_of_memory_rate", frac).put("threads", used.equals("cuda") ? null : nThreads)
                     .put("loss", softmaxOp ? null : loss).put("output_first", softmaxOp ? loss : null).put("timing", callTimes == null ? "host clock around the call" : "device events around the launches")
                     .put("call_seconds_median", callTimes == null ? null : callTimes[runs / 2]).put("input_copies", copies)
                     .put("pageable_seconds_median", pageableTimes == null ? null : pageableTimes[runs / 2])
@@ -301,6 +318,12 @@ final class BenchCommand implements Callable<Integer> {
         boolean bf = dt == DType.BF16;
         for (int i = 0; i < n; i++) h[i] = bf ? Half.bf16FromFloat(a[i]) : Half.fromFloat(a[i]);
         return Tensor.ofHalfBits(dt, h, rows, classes);
+    }
+
+    /** One read-probe pass into probeSeconds[i] and, where there is a compute probe, one of its passes into computeNs[i]. */
+    private static void probePass(MemoryProbe probe, ComputeProbe compute, double[] probeSeconds, double[] computeNs, int i) throws Exception {
+        probeSeconds[i] = probe.passSeconds();
+        if (compute != null) computeNs[i] = compute.passNanosPerValue();
     }
 
     private Map<String, Object> runTorchPeer(String deviceUsed, DType dt, int nThreads) throws IOException, InterruptedException {

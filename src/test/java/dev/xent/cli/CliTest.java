@@ -231,6 +231,10 @@ class CliTest {
                 "the median probe pass lies within the passes' range: " + range);
 
         assertEquals(3, j.get("memory_probe_passes").asInt(), "a small shape: as many passes as runs, up to 30");
+        double ns = j.get("compute_ns_per_value").asDouble();
+        assertTrue(ns > 0.01 && ns < 1000, "the compute probe's ns per value: " + ns);
+        assertEquals(4.0 * j.get("threads").asInt() / ns, j.get("compute_gb_per_s_f32").asDouble(), 1e-9, "the ceiling the compute rate sets");
+        assertTrue(j.get("compute_ns_per_value_range").get(0).asDouble() <= ns && ns <= j.get("compute_ns_per_value_range").get(1).asDouble());
         Run many = xent("bench", "--device", "cpu", "--rows", "16", "--classes", "10", "--runs", "45", "--warmup", "1", "--json");
         assertEquals(0, many.code, many.err);
         assertEquals(30, many.json().get("memory_probe_passes").asInt(), "a 1 GiB pass per run would make many runs of a small shape slow");
