@@ -32,7 +32,8 @@ final class VectorRowMath implements RowMath {
      * reference by more than {@link #RESUM_MARGIN} moves the reference there and is summed again (from L1); a
      * smaller rise re-anchors the running sum by one exp. So out[0] ends as the row's max.
      * <p>The loop's shape is what C2 (JDK 17) compiles well, measured on this machine on 2026-11-23 with the disassembly
-     * in view: 17 vector instructions per 16 floats; two vectors per step, 0.10 ns per float on one core in cache and
+     * in view: 16 vector instructions per 16 floats, the load and 7 FMAs among them (plus 6 register copies, as C2 has
+     * one FMA form, whose addend is overwritten); two vectors per step, 0.10 ns per float on one core in cache and
      * 0.14 from memory (one vector per step: 0.16 and 0.15; four: boxed, 0.6).
      * <ul>
      * <li>No max(): Java's max semantics (NaN, -0.0) cost 5 AVX-512 instructions. The block max comes from a signed
