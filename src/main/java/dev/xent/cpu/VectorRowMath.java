@@ -44,7 +44,8 @@ final class VectorRowMath implements RowMath {
      * of each kind, C2 boxed the vectors on every step (an allocation each: 5x slower).
      * <li>No calls, and longer than C2's hot inlining limit (325 bytecodes), so it compiles as its own unit: inlined
      * into a caller that makes calls, the polynomial's constants went to the stack (vector registers do not survive
-     * calls). The tail of a block is padded with -inf; the re-anchoring exp is the vector one.
+     * calls). The tail of a row is one step over its last L values (see {@link #TAIL_GAP}); the re-anchoring exp is
+     * the vector one.
      * </ul>
      */
     @Override public void rowMaxAndSumExp(float[] a, int off, int len, float[] out) {
@@ -52,7 +53,14 @@ final class VectorRowMath implements RowMath {
         for (int b = 0; b < len; ) {
             int n = Math.min(BLOCK, len - b), at = off + b;
             if (ref == Float.NEGATIVE_INFINITY) {
-                for (int i = 0; i < n && (i < SEED || ref == Float.NEGATIVE_INFINITY); i++) ref = Math.max(ref, a[at + i]);
+                int i = 0;
+                if (n >= L) { // the first L values' max, from their bits as in the loop (a scalar loop cost 25 ns a row)
+                    IntVector bits = FloatVector.fromArray(S, a, at).reinterpretAsInts();
+                    int h = bits.reduceLanes(VectorOperators.MAX);
+                    ref = Float.intBitsToFloat(h >= 0 ? h : bits.reduceLanes(VectorOperators.MIN));
+                    i = L;
+                }
+                for (; i < n && (i < SEED || ref == Float.NEGATIVE_INFINITY); i++) ref = Math.max(ref, a[at + i]);
                 if (ref == Float.NEGATIVE_INFINITY) { b += n; continue; } // an all -inf block adds nothing
             }
             FloatVector rv = FloatVector.broadcast(S, ref), sv = FloatVector.zero(S);
@@ -72,7 +80,15 @@ final class VectorRowMath implements RowMath {
                 lo = lo.min(bits);
                 sv = sv.add(expOfNegated(rv.sub(x)));
             }
-            if (i < n) { // fewer than L left: one step over a copy padded with -inf, whose exp adds < 16 * 1e-38
+            if (i < n && b + n >= L) { // fewer than L left: one step over the row's last L values, see TAIL_GAP
+                FloatVector x = FloatVector.fromArray(S, a, at + n - L);
+                IntVector bits = x.reinterpretAsInts();
+                hi = hi.max(bits); // the lanes summed before hold values of this row: the max is the same
+                lo = lo.min(bits);
+                sv = sv.add(expOfNegated(rv.sub(x).reinterpretAsInts().max(IntVector.fromArray(SI, TAIL_GAP, n - i)).reinterpretAsFloats()));
+                i = n;
+            }
+            if (i < n) { // a row shorter than L: one step over a copy padded with -inf, whose exp adds < 16 * 1e-38
                 // (a whole-vector load blended with -inf instead moved the loop's accumulators to the stack)
                 float[] pad = new float[L];
                 for (int k = 0; k < L; k++) pad[k] = i + k < n ? a[at + i + k] : Float.NEGATIVE_INFINITY;
@@ -111,6 +127,7 @@ final class VectorRowMath implements RowMath {
         for (int b = 0; b < len; ) {
             int n = Math.min(BLOCK, len - b), at = off + b;
             if (ref == Float.NEGATIVE_INFINITY) {
+                // scalar: the vector seed of rowMaxAndSumExp made C2 box this loop (bfloat16 65536 x 1000: 9-14 -> 38-51 ms)
                 for (int i = 0; i < n && (i < SEED || ref == Float.NEGATIVE_INFINITY); i++) {
                     ref = Math.max(ref, bf16 ? Half.bf16ToFloat(a[at + i]) : Half.toFloat(a[at + i]));
                 }
@@ -133,8 +150,15 @@ final class VectorRowMath implements RowMath {
                 lo = lo.min(bits);
                 sv = sv.add(expOfNegated(rv.sub(x)));
             }
-            if (i < n) { // fewer than L left: one step over a copy padded with -inf, whose exp adds < 16 * 1e-38
-                // (a whole-vector load blended with -inf instead moved the loop's accumulators to the stack)
+            if (i < n && b + n >= L) { // fewer than L left: the row's last L values, as in rowMaxAndSumExp
+                FloatVector x = halfLoad(a, at + n - L, bf16);
+                IntVector bits = x.reinterpretAsInts();
+                hi = hi.max(bits);
+                lo = lo.min(bits);
+                sv = sv.add(expOfNegated(rv.sub(x).reinterpretAsInts().max(IntVector.fromArray(SI, TAIL_GAP, n - i)).reinterpretAsFloats()));
+                i = n;
+            }
+            if (i < n) { // a row shorter than L: one step over a copy padded with -inf, whose exp adds < 16 * 1e-38
                 float[] pad = new float[L];
                 for (int k = 0; k < L; k++) pad[k] = i + k >= n ? Float.NEGATIVE_INFINITY : bf16 ? Half.bf16ToFloat(a[at + i + k]) : Half.toFloat(a[at + i + k]);
                 FloatVector x = FloatVector.fromArray(S, pad, 0);
@@ -158,6 +182,18 @@ final class VectorRowMath implements RowMath {
         }
         out[0] = ref;
         out[1] = s;
+    }
+
+    /**
+     * The tail of a row (r < L values left) is one step over its last L values, whose first L - r lanes were summed
+     * already: their gaps are raised to +inf (a signed integer max with these bits, read from index r: +inf bits in
+     * lanes [0, L - r), the smallest int, which changes nothing, in the rest), which the exp's cap reads as 87. For
+     * the max, a value seen twice changes nothing. 1000 classes: 0.195 -> 0.146 ns per value on one core in cache
+     * (against a copy padded with -inf, which stays for rows shorter than L); with the vector seed, 0.124.
+     */
+    private static final int[] TAIL_GAP = new int[2 * L];
+    static {
+        for (int k = 0; k < 2 * L; k++) TAIL_GAP[k] = k < L ? Float.floatToRawIntBits(Float.POSITIVE_INFINITY) : Integer.MIN_VALUE;
     }
 
     /** Rows of at most this many classes go L at a time through {@link #manyRowStats}; above it, one at a time. */

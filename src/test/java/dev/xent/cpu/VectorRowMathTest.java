@@ -82,7 +82,8 @@ class VectorRowMathTest {
 
     @Test void rowsAgainstDoublePrecision() {
         java.util.SplittableRandom r = new java.util.SplittableRandom(7);
-        int[] lengths = {1, 15, 16, 17, 31, 33, 4095, 4096, 4097, 8192 + 5, 32000, 50257};
+        // tails of 1, 15, 1, 15, 4 and 1 values after whole vectors, in the row's only block or a later one
+        int[] lengths = {1, 15, 16, 17, 31, 33, 4095, 4096, 4097, 4100, 8192 + 5, 32000, 50257};
         for (int len : lengths) {
             float[] a = new float[len];
             for (int i = 0; i < len; i++) a[i] = (float) (r.nextGaussian() * 4);
@@ -94,6 +95,9 @@ class VectorRowMathTest {
             float[] c = a.clone();
             c[len / 2] = a[0] + 30; // within the margin: re-anchored
             check("rise within margin " + len, c);
+            float[] c2 = a.clone();
+            c2[Math.max(0, len - 9)] = a[0] + 30; // the same where the tail step reads it again
+            check("rise before the tail " + len, c2);
             float[] d = a.clone(); // masked vocabulary: most of the row -inf, including the seed
             for (int i = 0; i < len; i++) if (i % 7 != 3) d[i] = Float.NEGATIVE_INFINITY;
             check("mostly -inf " + len, d);
@@ -102,7 +106,7 @@ class VectorRowMathTest {
             e[len / 3] = 1e30f;
             check("huge " + len, e);
             for (float nan : new float[] {Float.NaN, Float.intBitsToFloat(0xffc00000)}) {
-                for (int at : new int[] {0, len / 2, len - 1}) {
+                for (int at : new int[] {0, len / 2, Math.max(0, len - 9), len - 1}) { // len - 9: summed once, then masked in the tail step
                     float[] f = a.clone();
                     f[at] = nan;
                     check("NaN " + Integer.toHexString(Float.floatToRawIntBits(nan)) + " at " + at + " of " + len, f);
