@@ -74,10 +74,7 @@ public final class CudaProbe {
             cuDeviceGetAttribute(minor, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
             cuDriverGetVersion(ver);
             String n = new String(name, java.nio.charset.StandardCharsets.US_ASCII).trim().replace("\0", "");
-            // the PTX declares .target sm_75: the oldest target the CUDA 13 ptxas here assembles, so the oldest tested
-            if (major[0] < 7 || (major[0] == 7 && minor[0] < 5)) {
-                return Result.unusable(n + " has compute capability " + major[0] + "." + minor[0] + "; xent's kernels need 7.5 or newer");
-            }
+            if (major[0] < 7) return Result.unusable(n + " has compute capability " + major[0] + "." + minor[0] + "; xent's kernels need 7.0 or newer");
             return new Result(true, null, n, ver[0], mem[0], major[0], minor[0]);
         } catch (UnsatisfiedLinkError e) {
             return Result.unusable("the CUDA driver library (libcuda.so.1) could not be loaded: " + linkCause(e.getMessage()));
