@@ -2,11 +2,24 @@ package dev.xent;
 
 import java.util.List;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** Waiting on work handed to a pool, with the worker's own exception coming through unwrapped. */
+/** Pools of daemon workers, and waiting on work handed to them with the worker's own exception coming through unwrapped. */
 public final class Futures {
     private Futures() {}
+
+    /** A fixed pool of daemon threads named name-1, name-2, ...: it never keeps the JVM alive. */
+    public static ExecutorService daemonPool(int threads, String name) {
+        AtomicInteger n = new AtomicInteger();
+        return Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
 
     public static void awaitAll(List<? extends Future<?>> futures) {
         try {

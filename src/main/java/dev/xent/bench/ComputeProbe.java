@@ -1,5 +1,6 @@
 package dev.xent.bench;
 
+import dev.xent.Futures;
 import dev.xent.LossSpec;
 import dev.xent.Tensor;
 import dev.xent.Xent;
@@ -8,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
@@ -40,11 +40,7 @@ public final class ComputeProbe implements AutoCloseable {
         long[] tg = new long[ROWS];
         for (int i = 0; i < ROWS; i++) tg[i] = (i * 7919L) % CLASSES;
         target = Tensor.of(tg, ROWS);
-        this.pool = Executors.newFixedThreadPool(threads, run -> {
-            Thread t = new Thread(run, "xent-compute-probe");
-            t.setDaemon(true);
-            return t;
-        });
+        this.pool = Futures.daemonPool(threads, "xent-compute-probe");
     }
 
     /** One pass, all threads at once: nanoseconds per logit on the slowest thread. */

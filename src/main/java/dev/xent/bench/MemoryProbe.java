@@ -1,9 +1,9 @@
 package dev.xent.bench;
 
+import dev.xent.Futures;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
@@ -21,11 +21,7 @@ public final class MemoryProbe implements AutoCloseable {
     public MemoryProbe(int threads) {
         this.threads = threads;
         java.util.stream.IntStream.range(0, N).parallel().forEach(i -> a[i] = (i % 977) * 1e-3f); // non-constant: nothing to shortcut
-        this.pool = Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "xent-probe");
-            t.setDaemon(true);
-            return t;
-        });
+        this.pool = Futures.daemonPool(threads, "xent-probe");
     }
 
     /** Bytes one pass reads. */

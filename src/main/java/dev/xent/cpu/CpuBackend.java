@@ -15,7 +15,6 @@ import dev.xent.reference.TrainingRows;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -50,12 +49,7 @@ public final class CpuBackend implements Backend {
         if (useVectorApi && !vectorModulePresent()) {
             LOG.info("jdk.incubator.vector is not in the boot layer (run with --add-modules jdk.incubator.vector): using scalar loops");
         }
-        AtomicInteger n = new AtomicInteger();
-        this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads, r -> {
-            Thread t = new Thread(r, "xent-cpu-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+        this.pool = threads == 1 ? null : Futures.daemonPool(threads, "xent-cpu");
     }
 
     /** True when the incubating Vector API module was added to this JVM. */

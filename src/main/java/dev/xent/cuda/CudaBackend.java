@@ -39,9 +39,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import jcuda.Pointer;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
@@ -560,12 +558,7 @@ public final class CudaBackend implements Backend {
                 cuEventCreate(copied[i], CUevent_flags.CU_EVENT_DISABLE_TIMING);
             }
             cuStreamCreate(copyStream, CUstream_flags.CU_STREAM_NON_BLOCKING);
-            AtomicInteger n = new AtomicInteger();
-            fillers = Executors.newFixedThreadPool(fillThreads, r -> {
-                Thread t = new Thread(r, "xent-stage-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
+            fillers = Futures.daemonPool(fillThreads, "xent-stage");
         }
 
         /** Copies elements [first, first + count) of t into buffer b, little-endian, split over the filler threads. */
