@@ -14,11 +14,32 @@ public interface Backend extends AutoCloseable {
     /** log_softmax (or softmax when {@code logOutput} is false) along {@code dim}, in the input's dtype (float32 at least internally). */
     Tensor softmax(Tensor input, int dim, boolean logOutput);
 
-    /** {@code F.binary_cross_entropy_with_logits}; the default runs it element by element in float64, in order. */
-    default LossResult bceWithLogits(Tensor input, Tensor target, BceSpec spec, Outputs outputs) {
-        return BinaryCrossEntropy.compute(input, target, spec, outputs, name(), (chunks, body) -> {
+    /**
+     * {@code F.binary_cross_entropy_with_logits} of a checked request (or an element block of one), in memory; the
+     * default runs it element by element in float64, in order.
+     */
+    default LossResult bce(BinaryCrossEntropy p) {
+        return p.compute(name(), (chunks, body) -> {
             for (int k = 0; k < chunks; k++) body.accept(k);
         });
+    }
+
+    /** The row count of {@code p} as an int, or an error if its per-row results cannot fit Java arrays. */
+    static int checkRowsFit(LossProblem p) {
+        if (p.rows() > Tensor.MAX_ARRAY_ELEMENTS) {
+            throw new InvalidInputException(p.rows() + " rows do not fit one array of per-row results: call through Xent, which"
+                    + " computes row blocks");
+        }
+        return (int) p.rows();
+    }
+
+    /** The element count of {@code t} as an int, or an error if an output of its shape cannot fit one Java array. */
+    static int checkElementsFit(Tensor t) {
+        if (t.numel() > Tensor.MAX_ARRAY_ELEMENTS) {
+            throw new InvalidInputException(t + " has " + t.numel() + " elements: too many for one Java array; call through Xent,"
+                    + " which computes row blocks");
+        }
+        return (int) t.numel();
     }
 
     @Override void close();

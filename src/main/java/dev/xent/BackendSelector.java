@@ -21,11 +21,8 @@ public final class BackendSelector {
     /** The device an AUTO request resolves to through the property and the environment (AUTO if neither says). */
     public static Device configured(Device requested) {
         if (requested != Device.AUTO) return requested;
-        String prop = System.getProperty("xent.device");
-        if (prop != null && !prop.isBlank()) return Device.parse(prop);
-        String env = System.getenv("XENT_DEVICE");
-        if (env != null && !env.isBlank()) return Device.parse(env);
-        return Device.AUTO;
+        String o = Settings.deviceOverride();
+        return o == null ? Device.AUTO : Device.parse(o);
     }
 
     /** Opens the backend for {@code requested}; CUDA asked for by name but unusable is an {@link InvalidInputException}. */

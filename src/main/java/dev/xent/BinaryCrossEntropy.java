@@ -1,20 +1,30 @@
 package dev.xent;
 
+import dev.xent.stream.LossAccumulator;
 import java.util.function.IntConsumer;
 
 /**
- * {@code F.binary_cross_entropy_with_logits}, element by element in float64, exactly as PyTorch 1.13 forms it:
- * with pos_weight, l = (1 − t)·x + lw·(log1p(exp(−|x|)) + max(−x, 0)), lw = (pw − 1)·t + 1; without,
+ * A checked {@code F.binary_cross_entropy_with_logits} request (or an element range of one, {@link #block}), computed
+ * element by element in float64, exactly as PyTorch 1.13 forms it: with pos_weight,
+ * l = (1 − t)·x + lw·(log1p(exp(−|x|)) + max(−x, 0)), lw = (pw − 1)·t + 1; without,
  * l = (1 − t)·x + mv + log(exp(−mv) + exp(−x − mv)), mv = max(−x, 0); then times weight. 'mean' divides by the
- * element count. Gradient: weight·((1 − t) − lw·σ(−x)), divided likewise. Elements are independent: the reference
- * runs them in order, the CPU path in parallel ranges.
+ * element count of the whole request. Gradient: weight·((1 − t) − lw·σ(−x)), divided likewise. Elements are
+ * independent: the reference runs them in order, the CPU path in parallel ranges.
  */
 public final class BinaryCrossEntropy {
-    private BinaryCrossEntropy() {}
+    /** Broadcast weights up to this many elements are read into an array once; larger ones are read where they lie. */
+    private static final long SMALL_WEIGHTS = 1 << 20;
 
-    /** Computes the loss; {@code ranges} runs the body over [0, chunks) (in order, or on a pool). */
-    public static LossResult compute(Tensor x, Tensor t, BceSpec spec, Outputs outputs, String device,
-                                     java.util.function.BiConsumer<Integer, IntConsumer> ranges) {
+    private final Tensor x, t;
+    private final BceSpec spec;
+    private final Outputs outputs;
+    private final long[] shape;      // of the whole request
+    private final long total;        // elements of the whole request ('mean' divides by it)
+    private final long first;        // of this problem in the whole request
+    private final long[] wMap, pMap; // broadcast strides, or null
+    private final Weights w, pw;
+
+    private BinaryCrossEntropy(Tensor x, Tensor t, BceSpec spec, Outputs outputs) {
         if (!x.dtype().isFloating() || !t.dtype().isFloating()) {
             throw new InvalidInputException("binary_cross_entropy_with_logits takes floating input and target, got " + x.dtype().label() + " and " + t.dtype().label());
         }
@@ -22,23 +32,92 @@ public final class BinaryCrossEntropy {
             throw new InvalidInputException("target must have the input's shape: input " + Tensor.shapeString(x.shape()) + ", target " + Tensor.shapeString(t.shape()));
         }
         if (outputs.accuracy() || outputs.predictions()) throw new InvalidInputException("accuracy and predictions are for class targets, not binary cross-entropy");
-        long[] shape = x.shape();
-        int n = Math.toIntExact(x.numel());
-        long[] wMap = spec.weight() == null ? null : broadcast(spec.weight(), shape, "weight");
-        long[] pMap = spec.posWeight() == null ? null : broadcast(spec.posWeight(), shape, "pos_weight");
-        double[] w = spec.weight() == null ? null : spec.weight().toDoubleArray();
-        double[] pw = spec.posWeight() == null ? null : spec.posWeight().toDoubleArray();
+        this.x = x;
+        this.t = t;
+        this.spec = spec;
+        this.outputs = outputs;
+        this.shape = x.shape();
+        this.total = x.numel();
+        this.first = 0;
+        this.wMap = spec.weight() == null ? null : broadcast(spec.weight(), shape, "weight");
+        this.pMap = spec.posWeight() == null ? null : broadcast(spec.posWeight(), shape, "pos_weight");
+        this.w = spec.weight() == null ? null : new Weights(spec.weight());
+        this.pw = spec.posWeight() == null ? null : new Weights(spec.posWeight());
+    }
+
+    private BinaryCrossEntropy(BinaryCrossEntropy whole, long from, long count) {
+        this.x = whole.x.flatRange(from, count);
+        this.t = whole.t.flatRange(from, count);
+        this.spec = whole.spec;
+        this.outputs = whole.outputs;
+        this.shape = whole.shape;
+        this.total = whole.total;
+        this.first = whole.first + from;
+        this.wMap = whole.wMap;
+        this.pMap = whole.pMap;
+        this.w = whole.w;
+        this.pw = whole.pw;
+    }
+
+    /** Checks a request: shapes, dtypes, and that weight and pos_weight broadcast to the input. */
+    public static BinaryCrossEntropy of(Tensor x, Tensor t, BceSpec spec, Outputs outputs) {
+        return new BinaryCrossEntropy(x, t, spec == null ? BceSpec.DEFAULT : spec, outputs == null ? Outputs.LOSS_ONLY : outputs);
+    }
+
+    /** Elements [from, from + count) of this problem's flattened input as a problem of their own (views, no copy). */
+    public BinaryCrossEntropy block(long from, long count) { return new BinaryCrossEntropy(this, from, count); }
+
+    /** Elements of this problem. */
+    public long size() { return x.numel(); }
+
+    /** Elements of the whole request: the 'mean' divisor. */
+    public long totalElements() { return total; }
+
+    /** The input's shape (of the whole request). */
+    public long[] shape() { return shape.clone(); }
+
+    public Tensor input() { return x; }
+
+    public BceSpec spec() { return spec; }
+
+    public Outputs outputs() { return outputs; }
+
+    /** A weight tensor, read into an array when small. */
+    private static final class Weights {
+        final Tensor tensor;
+        final double[] values;
+
+        Weights(Tensor t) {
+            this.tensor = t;
+            this.values = t.numel() <= SMALL_WEIGHTS ? t.toDoubleArray() : null;
+        }
+
+        double at(long i) { return values != null ? values[(int) i] : tensor.getDouble(i); }
+    }
+
+    /**
+     * Computes this problem's elements, {@code ranges} running the body over [0, chunks) chunks of 2^16 elements (in
+     * order, or on a pool). Per-element losses are float64 for float64 input (and on the reference), else float32;
+     * the gradient is float64 on the reference, else the input's dtype.
+     */
+    public LossResult compute(String device, java.util.function.BiConsumer<Integer, IntConsumer> ranges) {
+        int n = Backend.checkElementsFit(x);
         double[] per = new double[n];
         double[] grad = outputs.gradient() ? new double[n] : null;
-        double scale = spec.reduction() == Reduction.MEAN ? 1.0 / n : 1;
+        double scale = spec.reduction() == Reduction.MEAN ? 1.0 / total : 1;
         int chunk = 1 << 16, chunks = (n + chunk - 1) / chunk;
         ranges.accept(chunks, k -> {
-            for (int i = k * chunk; i < Math.min(n, (k + 1) * chunk); i++) {
-                double xi = x.getDouble(i), ti = t.getDouble(i);
-                double wi = w == null ? 1 : w[(int) index(wMap, shape, i)];
+            int lo = k * chunk, hi = Math.min(n, (k + 1) * chunk);
+            double[] xs = new double[hi - lo], ts = new double[hi - lo];
+            x.readDoubles(lo, 1, xs, 0, hi - lo);
+            t.readDoubles(lo, 1, ts, 0, hi - lo);
+            for (int i = lo; i < hi; i++) {
+                double xi = xs[i - lo], ti = ts[i - lo];
+                long at = first + i;
+                double wi = w == null ? 1 : w.at(index(wMap, shape, at));
                 double l, lw = 1;
                 if (pw != null) {
-                    lw = (pw[(int) index(pMap, shape, i)] - 1) * ti + 1;
+                    lw = (pw.at(index(pMap, shape, at)) - 1) * ti + 1;
                     l = (1 - ti) * xi + lw * (Math.log1p(Math.exp(-Math.abs(xi))) + Math.max(-xi, 0));
                 } else {
                     double mv = Math.max(-xi, 0);
@@ -48,13 +127,18 @@ public final class BinaryCrossEntropy {
                 if (grad != null) grad[i] = scale * wi * ((1 - ti) - lw * sigmoidOfNegative(xi));
             }
         });
-        double sum = 0;
-        for (double v : per) sum += v;
-        double value = spec.reduction() == Reduction.SUM ? sum : spec.reduction() == Reduction.MEAN ? sum / n : Double.NaN;
-        boolean f64 = x.dtype() == DType.F64 || device.equals("reference");
-        Tensor perT = f64 ? Tensor.of(per, shape) : Tensor.of(per, shape).to(DType.F32);
-        Tensor gradT = grad == null ? null : device.equals("reference") ? Tensor.of(grad, shape) : Tensor.of(grad, shape).to(x.dtype());
-        return new LossResult(spec.reduction(), value, perT, n, device, new LossResult.Extras(gradT, Double.NaN, Double.NaN, 0, null, Double.NaN));
+        boolean reference = device.equals("reference");
+        long[] outShape = first == 0 && n == total ? shape : new long[] {n};
+        Tensor perT = x.dtype() == DType.F64 || reference ? Tensor.of(per, outShape) : Tensor.of(per, outShape).to(DType.F32);
+        Tensor gradT = grad == null ? null : reference ? Tensor.of(grad, outShape) : Tensor.of(grad, outShape).to(x.dtype());
+        LossAccumulator acc = new LossAccumulator();
+        acc.add(perT, LossResult.Extras.NONE);
+        return result(acc, perT, gradT, device);
+    }
+
+    /** The result of the whole request from the accumulated per-element losses of its parts. */
+    public LossResult result(LossAccumulator acc, Tensor perElement, Tensor gradient, String device) {
+        return acc.result(spec.reduction(), total, total, 0, perElement, gradient, null, device);
     }
 
     /** σ(−x) = 1 / (1 + e^x), formed without overflow on either side. */

@@ -1,5 +1,7 @@
 package dev.xent;
 
+import dev.xent.stream.ExactSum;
+import dev.xent.stream.LossAccumulator;
 import java.util.Arrays;
 
 /**
@@ -19,11 +21,16 @@ public final class LossProblem {
     private final double[] weights;
     private final long[] outputShape;
     private final Outputs outputs;
+    private final long firstRow;     // of this problem in the whole request (non-zero for a block)
+    private volatile Totals totals;  // the target pre-pass, shared by every block of a request
+    private final boolean isBlock;
 
     private LossProblem(LossKind kind, Tensor input, Tensor target, long[] in, DType inType, long[] tShape, DType tType, LossSpec spec,
                         Outputs outputs) {
         this.kind = kind;
         this.outputs = outputs;
+        this.firstRow = 0;
+        this.isBlock = false;
         this.input = input;
         this.target = target;
         this.spec = spec;
@@ -49,7 +56,6 @@ public final class LossProblem {
             throw new InvalidInputException("shape mismatch: input " + Tensor.shapeString(in) + " needs class-index target of shape "
                     + Tensor.shapeString(withoutClassAxis) + ", got " + Tensor.shapeString(tShape));
         }
-        if (rows() > Tensor.MAX_ARRAY_ELEMENTS) throw new InvalidInputException("too many rows for per-element output: " + rows());
         if (classes == 0 && rows() > 0) throw new InvalidInputException("input has 0 classes: shape " + Tensor.shapeString(in));
 
         if (kind == LossKind.NLL && spec.labelSmoothing() != 0) throw new InvalidInputException("nll_loss has no label smoothing");
@@ -68,6 +74,106 @@ public final class LossProblem {
             this.weights = null;
         }
     }
+
+    /** A block of {@code parent}: the same request over indices [from, to) of axis 0 of the input and target. */
+    private LossProblem(LossProblem parent, long from, long to) {
+        this.kind = parent.kind;
+        this.outputs = parent.outputs;
+        this.spec = parent.spec;
+        this.probabilityTarget = parent.probabilityTarget;
+        this.classes = parent.classes;
+        this.weights = parent.weights;
+        this.totals = parent.totals();
+        this.isBlock = true;
+        long[] in = parent.input.shape();
+        if (in.length == 1) {
+            if (from != 0 || to != 1) throw new IndexOutOfBoundsException("a (C) input is one block, not [" + from + ", " + to + ")");
+            this.input = parent.input;
+            this.target = parent.target;
+            this.layout = parent.layout;
+            this.outputShape = parent.outputShape;
+            this.firstRow = 0;
+            return;
+        }
+        this.input = parent.input.slice(from, to);
+        this.target = parent.target.slice(from, to);
+        this.layout = RowLayout.along(input.shape(), 1);
+        this.outputShape = parent.outputShape.clone();
+        this.outputShape[0] = to - from;
+        this.firstRow = parent.firstRow + from * layout.inner;
+    }
+
+    /**
+     * What the target pre-pass finds: the 'mean' divisor W (summed exactly, so it does not depend on blocking), the
+     * count of non-ignored rows, and that every class index is valid.
+     */
+    public static final class Totals {
+        private final double divisor;
+        private final long validRows;
+
+        public Totals(double divisor, long validRows) {
+            this.divisor = divisor;
+            this.validRows = validRows;
+        }
+
+        /** W: the summed weight of non-ignored targets (their count without weights), or the row count for probabilities. */
+        public double divisor() { return divisor; }
+
+        /** Rows whose target is not ignore_index (every row for probability targets). */
+        public long validRows() { return validRows; }
+    }
+
+    /**
+     * The pre-pass over the targets, done once per request (blocks share it): throws {@link #badTarget} for the first
+     * class index outside [0, C) that is not ignore_index, before any logit is read.
+     */
+    public Totals totals() {
+        Totals t = totals;
+        if (t == null) {
+            synchronized (this) {
+                if (totals == null) totals = computeTotals();
+                t = totals;
+            }
+        }
+        return t;
+    }
+
+    private Totals computeTotals() {
+        long rows = rows();
+        if (probabilityTarget) return new Totals(rows, rows);
+        long ignore = spec.ignoreIndex();
+        long[] y = new long[(int) Math.min(rows, 1 << 16)];
+        ExactSum w = weights == null ? null : new ExactSum();
+        long valid = 0;
+        for (long r0 = 0; r0 < rows; r0 += y.length) {
+            int n = (int) Math.min(y.length, rows - r0);
+            target.readLongs(r0, y, 0, n);
+            for (int j = 0; j < n; j++) {
+                long v = y[j];
+                if (v == ignore) continue;
+                if (v < 0 || v >= classes) throw badTarget(r0 + j, v);
+                valid++;
+                if (w != null) w.add(weights[(int) v]);
+            }
+        }
+        return new Totals(w == null ? valid : w.value(), valid);
+    }
+
+    /**
+     * Indices [from, to) of axis 0 (N) as a problem of their own: views of the input and target (no copy), the same
+     * spec, and this request's {@link #totals()}, so gradients and 'mean' scaling are those of the whole request. Its
+     * rows are numbered from 0; {@link #firstRow()} says where they lie in the whole, and errors name whole positions.
+     */
+    public LossProblem block(long from, long to) { return new LossProblem(this, from, to); }
+
+    /** True for a {@link #block} of a request (its totals are the request's, not its own rows'). */
+    public boolean isBlock() { return isBlock; }
+
+    /** Where row 0 of this problem lies in the whole request (0 unless this is a {@link #block}). */
+    public long firstRow() { return firstRow; }
+
+    /** Extent of axis 0 (N), the axis blocks are cut along; 1 for a (C) input. */
+    public long outerSize() { return layout.outer; }
 
     /** Checks a request and lays it out as rows; throws {@link InvalidInputException} with a precise message. */
     public static LossProblem of(LossKind kind, Tensor input, Tensor target, LossSpec spec) {
@@ -140,10 +246,12 @@ public final class LossProblem {
     /** The error for a class index outside [0, C) that is not ignore_index; names its position in the target. */
     public InvalidInputException badTarget(long row, long value) {
         long[] pos = new long[outputShape.length];
-        long r = row;
+        long r = firstRow + row;
+        long[] whole = outputShape.clone();
+        if (whole.length > 0 && firstRow > 0) whole[0] = Long.MAX_VALUE; // axis 0 of a block: number it in the whole
         for (int i = pos.length - 1; i >= 0; i--) {
-            pos[i] = r % outputShape[i];
-            r /= outputShape[i];
+            pos[i] = r % whole[i];
+            r /= whole[i];
         }
         StringBuilder at = new StringBuilder("target[");
         for (int i = 0; i < pos.length; i++) at.append(i == 0 ? "" : ", ").append(pos[i]);
@@ -153,28 +261,16 @@ public final class LossProblem {
     }
 
     /**
-     * Reduces per-row losses in row order (so every backend, and every run, gives the same bits from the same per-row
-     * values) and packages the result. {@code divisor} is the 'mean' denominator W.
+     * Packages one computation of this problem's rows: {@code perRow} (each row's loss, its z term included) and the
+     * extras, reduced exactly as a whole request is (see {@link LossAccumulator}). For a {@link #block} the value is
+     * that of the block's rows alone; the extras keep the counts and z terms that merging needs.
      */
-    public LossResult finish(Tensor perRow, double divisor, String device) {
-        return finish(perRow, divisor, 0, 0, device, LossResult.Extras.NONE);
+    public LossResult finish(Tensor perRow, String device, LossResult.Extras extras) {
+        LossAccumulator acc = new LossAccumulator();
+        acc.add(perRow, extras);
+        return acc.result(this, perRow.reshape(outputShape), extras.gradient(), extras.predictions(), device).withExtras(extras);
     }
 
-    /**
-     * As {@link #finish(Tensor, double, String)} with a z-loss part: per-row values include it; 'mean' divides the
-     * cross-entropy part by {@code divisor} and the z part ({@code zSum}) by {@code validRows}, as Liger-Kernel does.
-     */
-    public LossResult finish(Tensor perRow, double divisor, double zSum, long validRows, String device, LossResult.Extras extras) {
-        double sum = 0;
-        long n = perRow.numel();
-        for (long i = 0; i < n; i++) sum += perRow.getDouble(i);
-        double value;
-        switch (spec.reduction()) {
-            case SUM: value = sum; break;
-            // 0/0 is NaN: an all-ignored or empty mean, as in PyTorch
-            case MEAN: value = zSum == 0 ? sum / divisor : (sum - zSum) / divisor + zSum / validRows; break;
-            default: value = Double.NaN;
-        }
-        return new LossResult(spec.reduction(), value, perRow.reshape(outputShape), divisor, device, extras);
-    }
+    /** {@link #finish(Tensor, String, LossResult.Extras)} of the loss alone. */
+    public LossResult finish(Tensor perRow, String device) { return finish(perRow, device, LossResult.Extras.NONE); }
 }

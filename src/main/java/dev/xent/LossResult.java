@@ -1,56 +1,91 @@
 package dev.xent;
 
 /**
- * The outcome of a loss: the reduced value (for 'sum' and 'mean') and the per-element losses (always), with the
- * bookkeeping a report needs.
+ * The outcome of a loss: the reduced value (for 'sum' and 'mean') and the per-element losses, with the bookkeeping a
+ * report needs. When the per-element losses, the gradient or the predictions were streamed to a {@link ResultSink},
+ * the corresponding accessor returns null.
  */
 public final class LossResult {
     private final Reduction reduction;
     private final double value;
     private final Tensor perElement;
     private final double weightSum;
+    private final long validRows;
     private final String device;
     private final Extras extras;
 
-    /** What a call computes besides the loss (see {@link Outputs}); absent parts are null or NaN. */
+    /**
+     * What a call computes besides the loss (see {@link Outputs}), as counts so that the parts of a request (row
+     * blocks, shards, partitions) merge exactly; absent parts are null or -1.
+     */
     public static final class Extras {
-        public static final Extras NONE = new Extras(null, Double.NaN, Double.NaN, 0, null, Double.NaN);
+        public static final Extras NONE = new Extras(null, -1, -1, 0, null, null);
         final Tensor gradient;
-        final double accuracy, topkAccuracy, zLoss;
+        final long hits1, hitsK;
         final int topK;
         final Tensor predictions;
+        final Tensor zPerRow;
 
-        public Extras(Tensor gradient, double accuracy, double topkAccuracy, int topK, Tensor predictions, double zLoss) {
+        /**
+         * @param hits1 rows whose target is the top-1 prediction (-1: not computed)
+         * @param hitsK rows whose target is in the top k (-1: not computed)
+         * @param zPerRow each row's z-loss term (included in its loss), or null without z-loss
+         */
+        public Extras(Tensor gradient, long hits1, long hitsK, int topK, Tensor predictions, Tensor zPerRow) {
             this.gradient = gradient;
-            this.accuracy = accuracy;
-            this.topkAccuracy = topkAccuracy;
+            this.hits1 = hits1;
+            this.hitsK = hitsK;
             this.topK = topK;
             this.predictions = predictions;
-            this.zLoss = zLoss;
+            this.zPerRow = zPerRow;
         }
+
+        /** The same extras with another gradient. */
+        public Extras withGradient(Tensor g) { return new Extras(g, hits1, hitsK, topK, predictions, zPerRow); }
+
+        public Tensor gradient() { return gradient; }
+
+        public long hits1() { return hits1; }
+
+        public long hitsK() { return hitsK; }
+
+        public int topK() { return topK; }
+
+        public Tensor predictions() { return predictions; }
+
+        public Tensor zPerRow() { return zPerRow; }
     }
+
+    private final double zLoss;
 
     public LossResult(Reduction reduction, double value, Tensor perElement, double weightSum, String device) {
-        this(reduction, value, perElement, weightSum, device, Extras.NONE);
+        this(reduction, value, perElement, weightSum, -1, device, Extras.NONE, Double.NaN);
     }
 
-    public LossResult(Reduction reduction, double value, Tensor perElement, double weightSum, String device, Extras extras) {
+    /**
+     * @param validRows rows with a non-ignored target (the accuracy's denominator), -1 when not known
+     * @param zLoss the z-loss part of {@code value}, reduced the same way (NaN when none)
+     */
+    public LossResult(Reduction reduction, double value, Tensor perElement, double weightSum, long validRows, String device,
+                      Extras extras, double zLoss) {
         this.reduction = reduction;
         this.value = value;
         this.perElement = perElement;
         this.weightSum = weightSum;
+        this.validRows = validRows;
         this.device = device;
         this.extras = extras;
+        this.zLoss = zLoss;
     }
 
     /** Gradient of the reduced loss (of the sum, for 'none') with respect to the input: its shape and dtype; or null. */
     public Tensor gradient() { return extras.gradient; }
 
     /** Top-1 accuracy over non-ignored class-index targets (NaN if not asked for, or none counted). */
-    public double accuracy() { return extras.accuracy; }
+    public double accuracy() { return extras.hits1 < 0 ? Double.NaN : (double) extras.hits1 / validRows; }
 
     /** Top-k accuracy for k = {@link #topK()} (NaN if not asked for). */
-    public double topkAccuracy() { return extras.topkAccuracy; }
+    public double topkAccuracy() { return extras.hitsK < 0 ? Double.NaN : (double) extras.hitsK / validRows; }
 
     public int topK() { return extras.topK; }
 
@@ -58,13 +93,19 @@ public final class LossResult {
     public Tensor predictions() { return extras.predictions; }
 
     /** The z-loss part of {@link #value()}, reduced the same way (NaN when the scale is 0 or reduction is 'none'). */
-    public double zLoss() { return extras.zLoss; }
+    public double zLoss() { return zLoss; }
+
+    /** What besides the loss this result carries, as counts. */
+    public Extras extras() { return extras; }
+
+    /** Rows with a non-ignored target (every row for probability targets); -1 where not known. */
+    public long validRows() { return validRows; }
 
     /** The same result with other extras. */
-    public LossResult withExtras(Extras e) { return new LossResult(reduction, value, perElement, weightSum, device, e); }
+    public LossResult withExtras(Extras e) { return new LossResult(reduction, value, perElement, weightSum, validRows, device, e, zLoss); }
 
     /** The same result reported as computed on another device (when a backend hands work to another). */
-    public LossResult onDevice(String d) { return new LossResult(reduction, value, perElement, weightSum, d, extras); }
+    public LossResult onDevice(String d) { return new LossResult(reduction, value, perElement, weightSum, validRows, d, extras, zLoss); }
 
     public Reduction reduction() { return reduction; }
 
@@ -74,7 +115,10 @@ public final class LossResult {
     /** True when {@link #value()} is a reduced loss (reduction 'sum' or 'mean'). */
     public boolean isScalar() { return reduction != Reduction.NONE; }
 
-    /** Per-element losses in the target's shape (class indices) or the input's shape less the class axis (probabilities); 0 where ignored. */
+    /**
+     * Per-element losses in the target's shape (class indices) or the input's shape less the class axis
+     * (probabilities); 0 where ignored. Null when they went to a {@link ResultSink}.
+     */
     public Tensor perElement() { return perElement; }
 
     /** The divisor 'mean' uses: the summed weight of non-ignored targets, or the row count for probability targets. */

@@ -43,15 +43,66 @@ public final class Tensor {
         return new Tensor(shape, dtype, new Storage.ArrayStorage(dtype, bits));
     }
 
-    /** A tensor over little-endian byte chunks of 2^chunkShift elements each (used for memory-mapped files). */
-    public static Tensor ofChunks(DType dtype, ByteBuffer[] chunks, int chunkShift, long... shape) {
-        return new Tensor(shape, dtype, new Storage.ChunkedStorage(dtype, chunks, chunkShift, numel(shape)));
+    /**
+     * A tensor over little-endian byte segments (memory-mapped file regions, each holding whole elements), read in
+     * place. {@code storedBytes} is the width of a stored element: the dtype's own, or 1 or 2 for int8 / uint8 / bool /
+     * int16 data seen as int32 ({@code unsigned} for uint8 and bool).
+     */
+    public static Tensor ofSegments(DType dtype, int storedBytes, boolean unsigned, ByteBuffer[] segments, long... shape) {
+        if (storedBytes != dtype.byteSize() && !(dtype == DType.I32 && (storedBytes == 1 || storedBytes == 2))) {
+            throw new IllegalArgumentException(storedBytes + "-byte elements cannot be read as " + dtype.label());
+        }
+        return new Tensor(shape, dtype, new Storage.SegmentStorage(dtype, storedBytes, unsigned, segments));
     }
+
+    /**
+     * The row-wise concatenation of {@code parts} (along axis 0), without copying: every part has the same dtype and
+     * the same shape after axis 0, as {@code np.concatenate(parts, axis=0)} requires.
+     */
+    public static Tensor concat(java.util.List<Tensor> parts) {
+        if (parts.isEmpty()) throw new InvalidInputException("nothing to concatenate");
+        Tensor a = parts.get(0);
+        if (a.rank() == 0) throw new InvalidInputException("0-d arrays cannot be concatenated along axis 0");
+        if (parts.size() == 1) return a;
+        long rows = 0;
+        Storage[] st = new Storage[parts.size()];
+        for (int k = 0; k < st.length; k++) {
+            Tensor t = parts.get(k);
+            if (t.dtype != a.dtype) throw new InvalidInputException("part " + k + " is " + t.dtype.label() + ", part 0 is " + a.dtype.label());
+            if (t.rank() != a.rank() || !Arrays.equals(t.shape, 1, t.shape.length, a.shape, 1, a.shape.length)) {
+                throw new InvalidInputException("part " + k + " has shape " + shapeString(t.shape) + ", part 0 has "
+                        + shapeString(a.shape) + ": they must agree after axis 0");
+            }
+            rows = Math.addExact(rows, t.shape[0]);
+            st[k] = t.storage;
+        }
+        long[] shape = a.shape.clone();
+        shape[0] = rows;
+        return new Tensor(shape, a.dtype, new Storage.ConcatStorage(a.dtype, st));
+    }
+
+    /** Indices [from, to) of axis 0 as a tensor of their own, sharing these elements (no copy). */
+    public Tensor slice(long from, long to) {
+        if (rank() == 0) throw new IllegalArgumentException("a 0-d tensor has no axis 0");
+        if (from < 0 || to < from || to > shape[0]) throw new IndexOutOfBoundsException("[" + from + ", " + to + ") of axis 0 of " + shapeString(shape));
+        long inner = shape[0] == 0 ? 0 : numel() / shape[0];
+        long[] s = shape.clone();
+        s[0] = to - from;
+        return new Tensor(s, dtype, storage.view(from * inner, (to - from) * inner));
+    }
+
+    /** Elements [from, from + count) of the flattened tensor, as a 1-d tensor sharing them (no copy). */
+    public Tensor flatRange(long from, long count) { return new Tensor(new long[] {count}, dtype, storage.view(from, count)); }
 
     /** A copy of this tensor converted to {@code target} (float types round to nearest even; floats to ints truncate). */
     public Tensor to(DType target) {
         if (target == dtype) return this;
         long n = numel();
+        if (target == DType.F32 && (dtype == DType.F16 || dtype == DType.BF16) && n <= MAX_ARRAY_ELEMENTS) {
+            float[] a = new float[(int) n];
+            storage.readFloats(0, 1, a, 0, (int) n);
+            return of(a, shape);
+        }
         if (n > MAX_ARRAY_ELEMENTS) throw new InvalidInputException("conversion of " + n + " elements does not fit one array");
         int len = (int) n;
         switch (target) {
@@ -95,14 +146,35 @@ public final class Tensor {
     /** Copies {@code len} elements from {@code start}, {@code stride} apart, converted to float64. */
     public void readDoubles(long start, long stride, double[] dst, int off, int len) { storage.readDoubles(start, stride, dst, off, len); }
 
-    /** The backing float32 array if this tensor is an array-backed float32 tensor (read only, by convention), else null. */
+    /** Copies {@code len} contiguous elements from {@code start} as longs (integers exactly; floating types truncated). */
+    public void readLongs(long start, long[] dst, int off, int len) { storage.readLongs(start, dst, off, len); }
+
+    /** Copies {@code len} contiguous float16 / bfloat16 bit patterns from {@code start} (16-bit float tensors only). */
+    public void readHalfBits(long start, short[] dst, int off, int len) { storage.readHalfBits(start, dst, off, len); }
+
+    /**
+     * The backing float32 array if this tensor is an array-backed float32 tensor (read only, by convention), else null;
+     * element 0 is at {@link #arrayOffset()}.
+     */
     public float[] floatArrayOrNull() { return storage.floatArray(); }
 
     /** The backing array of bits if this tensor is an array-backed float16 or bfloat16 tensor (read only), else null. */
     public short[] halfBitsArrayOrNull() { return storage.halfBitsArray(); }
 
+    /** Where element 0 lies in the backing array of {@link #floatArrayOrNull()} / {@link #halfBitsArrayOrNull()}. */
+    public int arrayOffset() { return storage.arrayOffset(); }
+
+    /**
+     * Elements [start, start + count) as a little-endian buffer of exactly their bytes, when they lie within one
+     * memory-mapped region (so loops can read a file's rows in place); null when they do not (or live on the heap).
+     */
+    public ByteBuffer region(long start, long count) { return storage.region(start, count); }
+
+    /** True when the elements live in one Java array (not in a mapped file or in several shards). */
+    public boolean isArrayBacked() { return storage instanceof Storage.ArrayStorage; }
+
     /** Writes every element, little-endian, into {@code dst} from its position onward. */
-    public void copyBytesTo(ByteBuffer dst) { storage.copyBytesTo(dst); }
+    public void copyBytesTo(ByteBuffer dst) { storage.copyBytesTo(dst, 0, smallCount()); }
 
     /** Writes elements [start, start + count), little-endian, into {@code dst} from its position onward. */
     public void copyBytesTo(ByteBuffer dst, long start, int count) { storage.copyBytesTo(dst, start, count); }
@@ -112,23 +184,33 @@ public final class Tensor {
 
     /** All elements as doubles (small tensors only; for tests and printing). */
     public double[] toDoubleArray() {
-        double[] a = new double[Math.toIntExact(numel())];
+        double[] a = new double[smallCount()];
         storage.readDoubles(0, 1, a, 0, a.length);
         return a;
     }
 
     /** All elements as longs (small tensors only). */
     public long[] toLongArray() {
-        long[] a = new long[Math.toIntExact(numel())];
-        for (int i = 0; i < a.length; i++) a[i] = storage.getLong(i);
+        long[] a = new long[smallCount()];
+        storage.readLongs(0, a, 0, a.length);
         return a;
+    }
+
+    private int smallCount() {
+        long n = numel();
+        if (n > MAX_ARRAY_ELEMENTS) throw new InvalidInputException(this + " has " + n + " elements: too many for one Java array");
+        return (int) n;
     }
 
     public static long numel(long[] shape) {
         long n = 1;
         for (long d : shape) {
             if (d < 0) throw new InvalidInputException("negative dimension in shape " + shapeString(shape));
-            n = Math.multiplyExact(n, d);
+            try {
+                n = Math.multiplyExact(n, d);
+            } catch (ArithmeticException e) {
+                throw new InvalidInputException("shape " + shapeString(shape) + " has more than 2^63 elements");
+            }
         }
         return n;
     }

@@ -185,7 +185,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         } else {
             // the read rate drifts on shared machines: one probe pass follows each timed run, so both see the same minutes
-            boolean cpuBackend = d == Device.CPU || d == Device.AUTO, vector = !"false".equals(System.getProperty("xent.cpu.vector"));
+            boolean cpuBackend = d == Device.CPU || d == Device.AUTO, vector = dev.xent.Settings.cpuVector();
             try (Xent x = cpuBackend ? Xent.on(new CpuBackend(nThreads, vector)) : Xent.open(d);
                  MemoryProbe probe = new MemoryProbe(nThreads);
                  ComputeProbe compute = cpuBackend ? new ComputeProbe(nThreads, vector) : null) {

@@ -1,19 +1,27 @@
 package dev.xent.cli;
 
 import dev.xent.BceSpec;
+import dev.xent.BinaryCrossEntropy;
 import dev.xent.DType;
 import dev.xent.Device;
 import dev.xent.InvalidInputException;
+import dev.xent.LossKind;
+import dev.xent.LossProblem;
 import dev.xent.LossResult;
 import dev.xent.LossSpec;
 import dev.xent.Outputs;
 import dev.xent.Reduction;
+import dev.xent.ResultSink;
 import dev.xent.RowLayout;
 import dev.xent.Tensor;
 import dev.xent.Xent;
-import dev.xent.io.Npy;
+import dev.xent.io.ArraySource;
+import dev.xent.io.NpyWriter;
+import dev.xent.io.OutputSet;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -21,21 +29,30 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code xent eval}: the loss of logits in .npy files, as F.cross_entropy / F.nll_loss would compute it. */
-@Command(name = "eval", mixinStandardHelpOptions = true,
-        description = "Cross-entropy (or NLL) of logits against targets, from .npy files. Targets with the logits' shape "
-                + "and a float dtype are class probabilities; integer targets are class indices.")
+/**
+ * {@code xent eval}: the loss of logits in files, as F.cross_entropy / F.nll_loss / F.binary_cross_entropy_with_logits
+ * would compute it. Inputs are memory-mapped and evaluated in row blocks; outputs are written block by block to
+ * temporaries and renamed over their targets only when the whole run has succeeded.
+ */
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Cross-entropy, NLL or binary cross-entropy of logits against targets, from .npy, .npz or safetensors files "
+                + "of any size (memory-mapped, evaluated in row blocks). Targets with the logits' shape and a float dtype are "
+                + "class probabilities; integer targets are class indices.",
+                "Arrays: FILE.npy, FILE.npz or FILE.npz:NAME, FILE.safetensors or FILE.safetensors:NAME. Several files, or a quoted "
+                + "glob ('shards/*.npy', in lexicographic order), are the shards of one array: their row-wise concatenation."})
 final class EvalCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--logits", required = true, paramLabel = "L.npy", description = "Logits (C), (N, C) or (N, C, d1..dk); float16/32/64.")
-    Path logits;
+    @Option(names = "--logits", required = true, arity = "1..*", paramLabel = "L",
+            description = "Logits (C), (N, C) or (N, C, d1..dk); float16/32/64 or bfloat16 (safetensors). Several files or a glob: shards.")
+    List<String> logits;
 
-    @Option(names = "--targets", required = true, paramLabel = "T.npy", description = "Class indices (int) or probabilities (float, the logits' shape).")
-    Path targets;
+    @Option(names = "--targets", required = true, arity = "1..*", paramLabel = "T",
+            description = "Class indices (integers) or probabilities (floats, the logits' shape). Shards are matched to the logits' in order.")
+    List<String> targets;
 
-    @Option(names = "--weights", paramLabel = "W.npy", description = "Class weights, shape (C).")
-    Path weights;
+    @Option(names = "--weights", paramLabel = "W", description = "Class weights, shape (C); for bce, weights broadcast to the logits.")
+    String weights;
 
     @Option(names = "--reduction", defaultValue = "mean", description = "none, sum or mean (default: ${DEFAULT-VALUE}).")
     String reduction;
@@ -50,17 +67,14 @@ final class EvalCommand implements Callable<Integer> {
             description = "ce (logits in), nll (log-probabilities in) or bce (binary cross-entropy with logits: targets of the logits' shape, --weights broadcast, --pos-weight); default: ${DEFAULT-VALUE}.")
     String loss;
 
-    @Option(names = "--pos-weight", paramLabel = "PW.npy", description = "bce only: weight of positive examples, broadcast from the last axis (e.g. shape (C)).")
-    Path posWeight;
+    @Option(names = "--pos-weight", paramLabel = "PW", description = "bce only: weight of positive examples, broadcast from the last axis (e.g. shape (C)).")
+    String posWeight;
 
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or reference (default: ${DEFAULT-VALUE}).")
     String device;
 
     @Option(names = "--out", paramLabel = "FILE.npy", description = "Write per-element losses (the target's shape; float32, float64 for float64 logits).")
     Path out;
-
-    @Option(names = "--json", description = "Print one JSON object as the last line of stdout.")
-    boolean json;
 
     @Option(names = "--grad-out", paramLabel = "FILE.npy",
             description = "Write the gradient of the reduced loss (of the sum for 'none') with respect to the logits: their shape; float16/32/64 as the logits (bfloat16 as float32).")
@@ -72,56 +86,94 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--accuracy", description = "Report top-1 accuracy over non-ignored targets.")
     boolean accuracy;
 
-    @Option(names = "--topk", paramLabel = "K", defaultValue = "0", description = "Report top-K accuracy too (ties: lower class index first).")
-    int topK;
+    @Option(names = "--topk", paramLabel = "K", description = "Report top-K accuracy too (K >= 1; ties: lower class index first).")
+    Integer topK;
 
-    @Option(names = "--z-loss", paramLabel = "S", defaultValue = "0", description = "Add S * lse^2 per non-ignored row (Liger-Kernel's lse_square_scale).")
+    @Option(names = "--z-loss", paramLabel = "S", defaultValue = "0", description = "Add S * lse^2 per non-ignored row (Liger-Kernel's lse_square_scale; S >= 0).")
     double zLoss;
 
-    @Option(names = "--softcap", paramLabel = "C", defaultValue = "0", description = "Cap logits as C * tanh(x / C) before the softmax (0: off).")
+    @Option(names = "--softcap", paramLabel = "C", defaultValue = "0", description = "Cap logits as C * tanh(x / C) before the softmax (C > 0; 0: off).")
     double softcap;
+
+    @Option(names = "--json", description = "Print one JSON object as the last line of stdout.")
+    boolean json;
+
+    @Option(names = {"-q", "--quiet"}, description = "No progress bar and no warnings on stderr.")
+    boolean quiet;
 
     @Override public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Reduction red = Reduction.parse(reduction);
-        boolean nll;
-        switch (loss.toLowerCase(Locale.ROOT)) {
-            case "ce": nll = false; break;
-            case "nll": nll = true; break;
-            case "bce": return binaryCrossEntropy(o, red);
-            default: throw new InvalidInputException("--loss must be ce, nll or bce, not '" + loss + "'");
+        Device dev = Device.parse(device);
+        String kind = loss.toLowerCase(Locale.ROOT);
+        if (!kind.equals("ce") && !kind.equals("nll") && !kind.equals("bce")) throw new InvalidInputException("--loss must be ce, nll or bce, not '" + loss + "'");
+        if (topK != null && topK < 1) throw new InvalidInputException("--topk must be at least 1, got " + topK);
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new InvalidInputException("--label-smoothing must be in [0, 1], got " + labelSmoothing);
+        if (!(zLoss >= 0) || Double.isInfinite(zLoss)) throw new InvalidInputException("--z-loss must be a finite number >= 0, got " + zLoss);
+        if (!(softcap >= 0) || Double.isInfinite(softcap)) throw new InvalidInputException("--softcap must be a finite number > 0 (or 0: off), got " + softcap);
+        if (kind.equals("bce")) {
+            if (labelSmoothing != 0 || zLoss != 0 || softcap != 0 || topK != null || accuracy || predOut != null) {
+                throw new InvalidInputException("--loss bce takes --weights, --pos-weight, --reduction, --grad-out and --out only");
+            }
+        } else if (posWeight != null) {
+            throw new InvalidInputException("--pos-weight belongs to --loss bce");
         }
-        if (posWeight != null) throw new InvalidInputException("--pos-weight belongs to --loss bce");
-        Tensor x = Npy.read(logits);
-        Tensor t = Npy.read(targets);
+
+        // every input named, every output checked against them, before anything is read
+        List<ArraySource> xs = ArraySource.resolveAll(logits), ts = ArraySource.resolveAll(targets);
+        List<ArraySource> ws = weights == null ? List.of() : ArraySource.resolve(weights);
+        List<ArraySource> ps = posWeight == null ? List.of() : ArraySource.resolve(posWeight);
+        if (ws.size() > 1 || ps.size() > 1) throw new InvalidInputException("--weights and --pos-weight name one array, not shards");
+        List<OutputSet.Named> ins = new ArrayList<>(), outs = new ArrayList<>();
+        for (ArraySource s : xs) ins.add(new OutputSet.Named("--logits", s.file));
+        for (ArraySource s : ts) ins.add(new OutputSet.Named("--targets", s.file));
+        for (ArraySource s : ws) ins.add(new OutputSet.Named("--weights", s.file));
+        for (ArraySource s : ps) ins.add(new OutputSet.Named("--pos-weight", s.file));
+        if (out != null) outs.add(new OutputSet.Named("--out", out));
+        if (gradOut != null) outs.add(new OutputSet.Named("--grad-out", gradOut));
+        if (predOut != null) outs.add(new OutputSet.Named("--pred-out", predOut));
+        OutputSet.checkDistinct(ins, outs);
+
+        Tensor x = ArraySource.openAll(xs);
+        Tensor t = ArraySource.openAll(ts);
+        checkShardPairs(xs, ts);
+        Tensor w = ws.isEmpty() ? null : ws.get(0).open();
+        if (kind.equals("bce")) return binaryCrossEntropy(o, red, dev, x, t, w, ps.isEmpty() ? null : ps.get(0).open());
+
+        boolean nll = kind.equals("nll");
         LossSpec.Builder b = LossSpec.builder().reduction(red).ignoreIndex(ignoreIndex).labelSmoothing(labelSmoothing)
                 .zLossScale(zLoss).softcap(softcap);
-        if (weights != null) b.weights(Npy.read(weights));
-        LossSpec ls = b.build();
-        if (!nll && looksLikeProbabilities(x)) {
+        if (w != null) b.weights(w);
+        Outputs want = Outputs.builder().gradient(gradOut != null).accuracy(accuracy).topK(topK == null ? 0 : topK)
+                .predictions(predOut != null).build();
+        LossProblem p = LossProblem.of(nll ? LossKind.NLL : LossKind.CROSS_ENTROPY, x, t, b.build(), want);
+        if (!nll && !quiet && looksLikeProbabilities(x)) {
             err.println("xent: warning: every row of the logits lies in [0, 1] and sums to 1: these look like probabilities. "
                     + "cross_entropy applies log_softmax itself; pass the raw logits (or use --loss nll with log-probabilities).");
         }
-        Outputs outs = Outputs.builder().gradient(gradOut != null).accuracy(accuracy).topK(topK).predictions(predOut != null).build();
         long t0 = System.nanoTime();
         LossResult r;
-        try (Xent xent = Xent.open(Device.parse(device))) {
-            r = nll ? xent.nllLoss(x, t, ls, outs) : xent.crossEntropy(x, t, ls, outs);
+        try (OutputSet files = new OutputSet(); Xent xent = Xent.open(dev);
+             Progress progress = Progress.of(quiet, x.byteSize(), x.numel(), p.rows())) {
+            p.totals(); // a bad target is reported before any output file is created
+            NpyWriter lossW = out == null ? null : files.npy(out, x.dtype() == DType.F64 ? DType.F64 : DType.F32, p.outputShape());
+            NpyWriter gradW = gradOut == null ? null : files.npy(gradOut, x.dtype() == DType.BF16 ? DType.F32 : x.dtype(), x.shape());
+            NpyWriter predW = predOut == null ? null : files.npy(predOut, DType.I64, p.outputShape());
+            r = xent.loss(p, sink(lossW, gradW, predW, progress));
+            progress.close();
+            files.commit();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        if (out != null) Npy.write(out, r.perElement());
-        if (gradOut != null) Npy.write(gradOut, r.gradient().dtype() == DType.BF16 ? r.gradient().to(DType.F32) : r.gradient());
-        if (predOut != null) Npy.write(predOut, r.predictions());
         double perplexity = red == Reduction.MEAN ? Math.exp(r.value()) : Double.NaN;
-        long rows = r.perElement().numel();
-        long classes = x.rank() == 1 ? x.dim(0) : x.dim(1);
+        long rows = p.rows();
+        long classes = p.classes();
         if (r.isScalar()) o.printf(Locale.ROOT, "loss (%s): %s%n", red.label(), fmt(r.value()));
         else o.printf(Locale.ROOT, "loss (none): %d per-element values%s%n", rows, out == null ? " (write them with --out)" : " written to " + out);
         if (red == Reduction.MEAN) o.printf(Locale.ROOT, "perplexity: %s%n", fmt(perplexity));
         if (zLoss > 0 && r.isScalar()) o.printf(Locale.ROOT, "z-loss part (%s): %s%n", red.label(), fmt(r.zLoss()));
-        if (outs.accuracy()) o.printf(Locale.ROOT, "accuracy: %s%s%n", fmt(r.accuracy()),
-                topK > 0 ? String.format(Locale.ROOT, ", top-%d accuracy: %s", topK, fmt(r.topkAccuracy())) : "");
+        if (want.accuracy()) o.printf(Locale.ROOT, "accuracy: %s%s%n", fmt(r.accuracy()),
+                topK != null ? String.format(Locale.ROOT, ", top-%d accuracy: %s", topK, fmt(r.topkAccuracy())) : "");
         if (gradOut != null) o.println("gradient written to " + gradOut);
         if (predOut != null) o.println("predictions written to " + predOut);
         o.printf(Locale.ROOT, "device: %s, rows: %d, classes: %d, seconds: %.6f%n", r.device(), rows, classes, seconds);
@@ -131,32 +183,55 @@ final class EvalCommand implements Callable<Integer> {
                     .put("weight_sum", r.weightSum()).put("loss_kind", nll ? "nll" : "ce")
                     .put("logits_dtype", x.dtype().label()).put("out", out == null ? null : out.toString())
                     .put("perplexity", red == Reduction.MEAN ? (Object) perplexity : null)
-                    .put("accuracy", outs.accuracy() ? (Object) r.accuracy() : null)
-                    .put("topk", topK > 0 ? (Object) topK : null).put("topk_accuracy", topK > 0 ? (Object) r.topkAccuracy() : null)
+                    .put("accuracy", want.accuracy() ? (Object) r.accuracy() : null)
+                    .put("topk", topK != null ? (Object) topK : null).put("topk_accuracy", topK != null ? (Object) r.topkAccuracy() : null)
                     .put("z_loss", zLoss > 0 && r.isScalar() ? (Object) r.zLoss() : null)
                     .put("grad_out", gradOut == null ? null : gradOut.toString()).put("pred_out", predOut == null ? null : predOut.toString()));
         }
         return 0;
     }
 
-    private int binaryCrossEntropy(PrintWriter o, Reduction red) {
-        if (labelSmoothing != 0 || zLoss != 0 || softcap != 0 || topK != 0 || accuracy || predOut != null) {
-            throw new InvalidInputException("--loss bce takes --weights, --pos-weight, --reduction, --grad-out and --out only");
+    /** Where each block's outputs go: the writers that were asked for, and the progress bar. */
+    private static ResultSink sink(NpyWriter lossW, NpyWriter gradW, NpyWriter predW, Progress progress) {
+        return new ResultSink() {
+            @Override public void losses(long firstRow, Tensor values) { if (lossW != null) lossW.write(firstRow, values); }
+
+            @Override public void gradient(long firstElement, Tensor values) { if (gradW != null) gradW.write(firstElement, values); }
+
+            @Override public void predictions(long firstRow, Tensor values) { if (predW != null) predW.write(firstRow, values); }
+
+            @Override public void progress(long done, long total) { progress.update(done, total); }
+        };
+    }
+
+    /** With as many target shards as logit shards, each pair must agree on axis 0, so a misordered glob is caught. */
+    private static void checkShardPairs(List<ArraySource> xs, List<ArraySource> ts) {
+        if (xs.size() != ts.size() || xs.size() < 2) return;
+        for (int i = 0; i < xs.size(); i++) {
+            Tensor a = xs.get(i).open(), b = ts.get(i).open();
+            if (a.rank() > 0 && b.rank() > 0 && a.dim(0) != b.dim(0)) {
+                throw new InvalidInputException("shard " + i + ": " + xs.get(i) + " has " + a.dim(0) + " rows along axis 0 but " + ts.get(i)
+                        + " has " + b.dim(0) + " (shards are matched in order)");
+            }
         }
-        Tensor x = Npy.read(logits);
-        Tensor t = Npy.read(targets);
-        BceSpec spec = BceSpec.builder().reduction(red).weight(weights == null ? null : Npy.read(weights))
-                .posWeight(posWeight == null ? null : Npy.read(posWeight)).build();
+    }
+
+    private int binaryCrossEntropy(PrintWriter o, Reduction red, Device dev, Tensor x, Tensor t, Tensor w, Tensor pw) {
+        BceSpec bs = BceSpec.builder().reduction(red).weight(w).posWeight(pw).build();
+        BinaryCrossEntropy p = BinaryCrossEntropy.of(x, t, bs, Outputs.builder().gradient(gradOut != null).build());
         long t0 = System.nanoTime();
         LossResult r;
-        try (Xent xent = Xent.open(Device.parse(device))) {
-            r = xent.bceWithLogits(x, t, spec, Outputs.builder().gradient(gradOut != null).build());
+        try (OutputSet files = new OutputSet(); Xent xent = Xent.open(dev); Progress progress = Progress.of(quiet, x.byteSize(), x.numel(), x.numel())) {
+            NpyWriter lossW = out == null ? null : files.npy(out, x.dtype() == DType.F64 ? DType.F64 : DType.F32, x.shape());
+            NpyWriter gradW = gradOut == null ? null : files.npy(gradOut, x.dtype() == DType.BF16 ? DType.F32 : x.dtype(), x.shape());
+            r = xent.bce(p, sink(lossW, gradW, null, progress));
+            progress.close();
+            files.commit();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        if (out != null) Npy.write(out, r.perElement());
-        if (gradOut != null) Npy.write(gradOut, r.gradient().dtype() == DType.BF16 ? r.gradient().to(DType.F32) : r.gradient());
         if (r.isScalar()) o.printf(Locale.ROOT, "loss (bce, %s): %s%n", red.label(), fmt(r.value()));
         else o.printf(Locale.ROOT, "loss (bce, none): %d per-element values%s%n", x.numel(), out == null ? " (write them with --out)" : " written to " + out);
+        if (gradOut != null) o.println("gradient written to " + gradOut);
         o.printf(Locale.ROOT, "device: %s, elements: %d, seconds: %.6f%n", r.device(), x.numel(), seconds);
         if (json) {
             o.println(new Json().put("loss", r.isScalar() ? (Object) r.value() : null).put("reduction", red.label()).put("device", r.device())
@@ -168,17 +243,17 @@ final class EvalCommand implements Callable<Integer> {
 
     private static String fmt(double v) { return Double.isNaN(v) ? "NaN" : Double.toString(v); }
 
-    /** True when every one of the first 4096 rows lies in [0, 1] and sums to 1 within 1e-3 (the softmax-twice mistake). */
+    /** True when each of the first 256 rows lies in [0, 1] and sums to 1 within 1e-3 (the softmax-twice mistake). */
     static boolean looksLikeProbabilities(Tensor x) {
         if (x.numel() == 0 || x.rank() == 0) return false;
         RowLayout rl = RowLayout.along(x.shape(), x.rank() == 1 ? 0 : 1); // the class axis, as the loss sees it
         if (rl.classes < 2) return false;
-        long checkRows = Math.min(rl.rows(), 4096);
+        long checkRows = Math.min(rl.rows(), 256);
+        double[] row = new double[rl.classes];
         for (long r = 0; r < checkRows; r++) {
-            long start = rl.rowStart(r);
+            x.readDoubles(rl.rowStart(r), rl.inner, row, 0, rl.classes);
             double sum = 0;
-            for (int k = 0; k < rl.classes; k++) {
-                double v = x.getDouble(start + k * rl.inner);
+            for (double v : row) {
                 if (!(v >= 0 && v <= 1)) return false;
                 sum += v;
             }

@@ -32,6 +32,8 @@ public final class CpuBackend implements Backend {
      * (loss, 1000 classes, hot): 256 rows 53 us on one thread against 80 on two; 1024 rows 295 against 249.
      */
     private static final long PARALLEL_THRESHOLD = 1 << 20;
+    /** Elements of one group of rows copied from outside the heap: a quarter of a core's L2 here, in float32. */
+    static final int GROUP_ELEMENTS = 1 << 16;
 
     private final int threads;
     private final RowMath math;
@@ -39,7 +41,7 @@ public final class CpuBackend implements Backend {
 
     /** All cores; the Vector API when present (unless -Dxent.cpu.vector=false). */
     public CpuBackend() {
-        this(Runtime.getRuntime().availableProcessors(), !"false".equals(System.getProperty("xent.cpu.vector")));
+        this(Runtime.getRuntime().availableProcessors(), dev.xent.Settings.cpuVector());
     }
 
     public CpuBackend(int threads, boolean useVectorApi) {
@@ -66,8 +68,13 @@ public final class CpuBackend implements Backend {
 
     // ------------------------------------------------------------------------------------------------ losses
 
+    /**
+     * The rows of {@code p} in memory: its per-row losses (and gradient, predictions) must fit Java arrays, which the
+     * row blocks of {@link dev.xent.Xent} guarantee whatever the request's size.
+     */
     @Override public LossResult loss(LossProblem p) {
-        int rows = (int) p.rows();
+        int rows = Backend.checkRowsFit(p);
+        p.totals(); // every target checked, and W known, before any logit is read
         if (p.gradientOnly() && p.input().dtype() != DType.F64) return lossAndGradient(p);
         if (metricsOnly(p)) return lossWithMetrics(p);
         if (p.needsTrainingPath()) {
@@ -86,27 +93,15 @@ public final class CpuBackend implements Backend {
         });
         if (bad.row >= 0) throw p.badTarget(bad.row, bad.value);
         Tensor perRow = f64 ? Tensor.of(out64, rows) : Tensor.of(out32, rows);
-        return p.finish(perRow, divisor(p), name());
-    }
-
-    /** The 'mean' denominator: summed weight of non-ignored targets, or the row count for probability targets. */
-    private static double divisor(LossProblem p) {
-        if (p.probabilityTarget()) return p.rows();
-        double w = 0;
-        for (long r = 0; r < p.rows(); r++) {
-            long y = p.targetOf(r);
-            if (!p.isIgnored(y) && y >= 0 && y < p.classes()) w += p.weight(y); // bad targets are reported by the row loop
-        }
-        return w;
+        return p.finish(perRow, name());
     }
 
     /** Loss and gradient in float32: the loss row loop, writing each row's gradient while the row is in cache. */
     private LossResult lossAndGradient(LossProblem p) {
         int rows = (int) p.rows();
-        double w = divisor(p);
-        double rs = p.spec().reduction() == dev.xent.Reduction.MEAN ? 1 / w : 1;
+        double rs = p.spec().reduction() == dev.xent.Reduction.MEAN ? 1 / p.totals().divisor() : 1;
         DType dt = p.input().dtype();
-        int n = Math.toIntExact(p.input().numel());
+        int n = Backend.checkElementsFit(p.input());
         float[] g32 = dt == DType.F32 ? new float[n] : null;
         short[] g16 = dt == DType.F32 ? null : new short[n];
         float[] out = new float[rows];
@@ -114,7 +109,7 @@ public final class CpuBackend implements Backend {
         forEachRowRange(rows, (long) rows * p.classes(), (lo, hi) -> new FloatRows(p, math, (float) rs, g32, g16).run(lo, hi, out, bad));
         if (bad.row >= 0) throw p.badTarget(bad.row, bad.value);
         Tensor grad = g32 != null ? Tensor.of(g32, p.input().shape()) : Tensor.ofHalfBits(dt, g16, p.input().shape());
-        return p.finish(Tensor.of(out, rows), w, 0, 0, name(), new LossResult.Extras(grad, Double.NaN, Double.NaN, 0, null, Double.NaN));
+        return p.finish(Tensor.of(out, rows), name(), new LossResult.Extras(grad, -1, -1, 0, null, null));
     }
 
     /** Accuracy, top-k or predictions beside a plain class-index loss: the float32 row loop computes them too. */
@@ -131,17 +126,14 @@ public final class CpuBackend implements Backend {
         BadTarget bad = new BadTarget();
         forEachRowRange(rows, (long) rows * p.classes(), (lo, hi) -> new FloatRows(p, math, 1, null, null, mt).run(lo, hi, out, bad));
         if (bad.row >= 0) throw p.badTarget(bad.row, bad.value);
-        long valid = 0, h1 = 0, hk = 0;
+        long h1 = 0, hk = 0; // ignored rows hold 0
         for (int r = 0; r < rows; r++) {
-            if (p.isIgnored(p.targetOf(r))) continue;
-            valid++;
             if (mt.hit1 != null) h1 += mt.hit1[r];
             if (mt.hitK != null) hk += mt.hitK[r];
         }
-        LossResult.Extras extras = new LossResult.Extras(null, mt.hit1 != null ? (double) h1 / valid : Double.NaN,
-                mt.hitK != null ? (double) hk / valid : Double.NaN, p.outputs().topK(),
-                mt.pred != null ? Tensor.of(mt.pred, p.outputShape()) : null, Double.NaN);
-        return p.finish(Tensor.of(out, rows), divisor(p), 0, 0, name(), extras);
+        LossResult.Extras extras = new LossResult.Extras(null, mt.hit1 != null ? h1 : -1, mt.hitK != null ? hk : -1,
+                p.outputs().topK(), mt.pred != null ? Tensor.of(mt.pred, p.outputShape()) : null, null);
+        return p.finish(Tensor.of(out, rows), name(), extras);
     }
 
     /**
@@ -200,9 +192,12 @@ public final class CpuBackend implements Backend {
         private final LossProblem p;
         private final RowMath math;
         private final int c;
-        private final float[] inPlace;      // the logits array when rows can be read where they lie
+        private final float[] inPlace;      // the logits array when rows can be read where they lie (or a group copy)
         private final float[] row;           // scratch for rows that must be gathered or converted
         private final short[] halfBits;      // float16 / bfloat16 logits whose rows lie contiguous: converted by math
+        private long base;                   // row r's class 0 is at inPlace / halfBits [rowStart(r) + base]
+        private final int groupRows;         // > 0: contiguous rows outside the heap are copied this many at a time
+        private final boolean direct;        // float32 rows of a mapped file, plain loss: read in place by vector loads
         private final boolean bf16;
         private final boolean statsFromBits; // halfBits rows go straight to rowStatsHalf, never converted whole
         private final float[] weights;       // float32 class weights or null
@@ -228,10 +223,28 @@ public final class CpuBackend implements Backend {
             this.g = grad32 != null || grad16 != null ? new float[p.classes()] : null;
             this.math = math;
             this.c = p.classes();
-            float[] arr = p.input().floatArrayOrNull();
-            this.inPlace = p.inner() == 1 ? arr : null;
-            this.halfBits = p.inner() == 1 ? p.input().halfBitsArrayOrNull() : null;
             this.bf16 = p.input().dtype() == DType.BF16;
+            boolean half = p.input().dtype() == DType.F16 || bf16;
+            boolean plain = p.kind() == LossKind.CROSS_ENTROPY && !p.probabilityTarget() && p.spec().labelSmoothing() == 0
+                    && grad32 == null && grad16 == null && metrics == null;
+            this.direct = plain && p.inner() == 1 && !p.input().isArrayBacked() && p.input().dtype() == DType.F32
+                    && c > VectorRowMath.MANY_ROWS_MAX_CLASSES;
+            if (direct) {
+                this.groupRows = 0;
+                this.inPlace = null;
+                this.halfBits = null;
+            } else if (p.inner() == 1 && !p.input().isArrayBacked() && (half || p.input().dtype() == DType.F32)) {
+                // rows in a mapped file or in shards: copied a group at a time (in cache) and read in place there, so
+                // the same loops, and the same bits, as for rows in a Java array
+                this.groupRows = Math.max(1, GROUP_ELEMENTS / Math.max(1, c));
+                this.inPlace = half ? null : new float[groupRows * c];
+                this.halfBits = half ? new short[groupRows * c] : null;
+            } else {
+                this.groupRows = 0;
+                this.inPlace = p.inner() == 1 ? p.input().floatArrayOrNull() : null;
+                this.halfBits = p.inner() == 1 ? p.input().halfBitsArrayOrNull() : null;
+                this.base = p.input().arrayOffset();
+            }
             // a plain class-index loss needs only the row's stats and its target's logit: read those from the bits.
             // bfloat16 only: with float16's longer conversion in the loop, C2 boxed its vectors (125 ms against 50 for
             // converting each row first, 8192 x 32000)
@@ -252,22 +265,68 @@ public final class CpuBackend implements Backend {
         }
 
         void run(int lo, int hi, float[] out, BadTarget bad) {
+            if (direct) {
+                runInPlace(lo, hi, out, bad);
+                return;
+            }
+            if (groupRows == 0) {
+                runRows(lo, hi, out, bad);
+                return;
+            }
+            for (int g = lo; g < hi; g += groupRows) {
+                int gh = Math.min(hi, g + groupRows);
+                long first = p.rowStart(g);
+                int n = (gh - g) * c;
+                if (halfBits != null) p.input().readHalfBits(first, halfBits, 0, n);
+                else p.input().readFloats(first, 1, inPlace, 0, n);
+                base = -first;
+                runRows(g, gh, out, bad);
+            }
+        }
+
+        /**
+         * The plain loss over float32 rows of a mapped file, each read where it lies (a row that straddles two
+         * mappings is copied first): the arithmetic of {@link #runRows}, so the same bits, without a copy of the rows.
+         */
+        private void runInPlace(int lo, int hi, float[] out, BadTarget bad) {
+            for (int r = lo; r < hi; r++) {
+                long y = p.targetOf(r);
+                if (p.isIgnored(y)) { out[r] = 0; continue; }
+                if (y < 0 || y >= c) { bad.report(r, y); out[r] = 0; continue; }
+                long start = p.rowStart(r);
+                java.nio.ByteBuffer b = p.input().region(start, c);
+                float xy;
+                if (b != null) {
+                    math.rowMaxAndSumExp(b, c, stats);
+                    logOfSum(stats);
+                    xy = b.getFloat(4 * (int) y);
+                } else {
+                    p.input().readFloats(start, 1, row, 0, c);
+                    rowStats(math, row, 0, c, stats);
+                    xy = row[(int) y];
+                }
+                float wy = weights == null ? 1f : weights[(int) y];
+                out[r] = (float) (wy * ((double) (stats[0] - xy) + stats[1]));
+            }
+        }
+
+        private void runRows(int lo, int hi, float[] out, BadTarget bad) {
             double eps = p.spec().labelSmoothing();
             // short contiguous rows: the stats of the whole range in one call, many rows per vector
             float[] manyMax = null, manyLogS = null;
             if (inPlace != null && c <= VectorRowMath.MANY_ROWS_MAX_CLASSES && p.kind() == LossKind.CROSS_ENTROPY && hi > lo) {
                 manyMax = new float[hi - lo];
                 manyLogS = new float[hi - lo];
-                math.manyRowStats(inPlace, (int) p.rowStart(lo), hi - lo, c, manyMax, manyLogS);
+                math.manyRowStats(inPlace, (int) (p.rowStart(lo) + base), hi - lo, c, manyMax, manyLogS);
             }
             for (int r = lo; r < hi; r++) {
                 long start = p.rowStart(r);
                 float[] a;
                 int off;
-                if (inPlace != null) { a = inPlace; off = (int) start; }
-                else if (statsFromBits) { a = null; off = (int) start; }
+                if (inPlace != null) { a = inPlace; off = (int) (start + base); }
+                else if (statsFromBits) { a = null; off = (int) (start + base); }
                 else {
-                    if (halfBits != null) math.halfToFloat(halfBits, (int) start, row, 0, c, bf16);
+                    if (halfBits != null) math.halfToFloat(halfBits, (int) (start + base), row, 0, c, bf16);
                     else p.input().readFloats(start, p.inner(), row, 0, c);
                     a = row;
                     off = 0;
@@ -424,8 +483,8 @@ public final class CpuBackend implements Backend {
     }
 
     /** Binary cross-entropy with logits: the elementwise float64 formulas, chunks of elements spread over the threads. */
-    @Override public LossResult bceWithLogits(Tensor input, Tensor target, dev.xent.BceSpec spec, dev.xent.Outputs outputs) {
-        return dev.xent.BinaryCrossEntropy.compute(input, target, spec, outputs, name(),
+    @Override public LossResult bce(dev.xent.BinaryCrossEntropy p) {
+        return p.compute(name(),
                 (chunks, body) -> forEachRowRange(chunks, (long) chunks << 16, (lo, hi) -> { for (int k = lo; k < hi; k++) body.accept(k); }));
     }
 
@@ -433,9 +492,8 @@ public final class CpuBackend implements Backend {
 
     @Override public Tensor softmax(Tensor input, int dim, boolean logOutput) {
         if (!input.dtype().isFloating()) throw new InvalidInputException("softmax needs a floating input, got " + input.dtype().label());
-        if (input.numel() > Tensor.MAX_ARRAY_ELEMENTS) throw new InvalidInputException("softmax output of " + input.numel() + " elements does not fit one array");
         RowLayout rl = RowLayout.along(input.shape(), dim);
-        int n = (int) input.numel();
+        int n = Backend.checkElementsFit(input);
         DType dt = input.dtype();
         if (dt == DType.F64) {
             double[] out = new double[n];
@@ -459,17 +517,18 @@ public final class CpuBackend implements Backend {
         float[] out32 = dt == DType.F32 ? new float[n] : null;
         short[] out16 = dt == DType.F32 ? null : new short[n];
         float[] in32 = rl.inner == 1 ? input.floatArrayOrNull() : null;
+        int base = input.arrayOffset();
         forEachRowRange(rl.rows(), n, (lo, hi) -> {
             float[] x = new float[rl.classes], y = new float[rl.classes], st = new float[2];
             short[] halfBits = rl.inner == 1 ? input.halfBitsArrayOrNull() : null;
             for (long r = lo; r < hi; r++) {
                 long start = rl.rowStart(r);
                 if (in32 != null) { // contiguous float32 rows: read in place, written in place
-                    rowStats(math, in32, (int) start, rl.classes, st);
-                    math.normalize(in32, (int) start, rl.classes, st[0], st[1], (float) Math.exp(-st[1]), logOutput, out32, (int) start);
+                    rowStats(math, in32, (int) start + base, rl.classes, st);
+                    math.normalize(in32, (int) start + base, rl.classes, st[0], st[1], (float) Math.exp(-st[1]), logOutput, out32, (int) start);
                     continue;
                 }
-                if (halfBits != null) math.halfToFloat(halfBits, (int) start, x, 0, rl.classes, dt == DType.BF16);
+                if (halfBits != null) math.halfToFloat(halfBits, (int) start + base, x, 0, rl.classes, dt == DType.BF16);
                 else input.readFloats(start, rl.inner, x, 0, rl.classes);
                 rowStats(math, x, 0, rl.classes, st);
                 math.normalize(x, 0, rl.classes, st[0], st[1], (float) Math.exp(-st[1]), logOutput, y, 0);

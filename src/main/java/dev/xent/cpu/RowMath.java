@@ -13,6 +13,16 @@ interface RowMath {
      */
     void rowMaxAndSumExp(float[] a, int off, int len, float[] out);
 
+    /**
+     * {@link #rowMaxAndSumExp} of the {@code len} little-endian floats of {@code b} from byte 0, with the same bits as
+     * over an array of the same values; this default copies them into one first.
+     */
+    default void rowMaxAndSumExp(java.nio.ByteBuffer b, int len, float[] out) {
+        float[] row = new float[len];
+        b.asFloatBuffer().get(0, row, 0, len);
+        rowMaxAndSumExp(row, 0, len, out);
+    }
+
     /** {@link #rowMaxAndSumExp} of float16 (or, with bf16, bfloat16) bits; this default converts the row first. */
     default void rowMaxAndSumExpHalf(short[] a, boolean bf16, int off, int len, float[] out) {
         float[] row = new float[len];

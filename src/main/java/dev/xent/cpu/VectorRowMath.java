@@ -1,6 +1,8 @@
 package dev.xent.cpu;
 
 import dev.xent.Half;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -92,6 +94,78 @@ final class VectorRowMath implements RowMath {
                 // (a whole-vector load blended with -inf instead moved the loop's accumulators to the stack)
                 float[] pad = new float[L];
                 for (int k = 0; k < L; k++) pad[k] = i + k < n ? a[at + i + k] : Float.NEGATIVE_INFINITY;
+                FloatVector x = FloatVector.fromArray(S, pad, 0);
+                IntVector bits = x.reinterpretAsInts();
+                hi = hi.max(bits);
+                lo = lo.min(bits);
+                sv = sv.add(expOfNegated(rv.sub(x)));
+            }
+            int h = hi.reduceLanes(VectorOperators.MAX);
+            float bm = Float.intBitsToFloat(h >= 0 ? h : lo.reduceLanes(VectorOperators.MIN));
+            float bs = sv.reduceLanes(VectorOperators.ADD);
+            if (bm > ref + RESUM_MARGIN) { // the reference is too low for this block: move it, sum the block again
+                s *= exp(ref - bm);
+                ref = bm;
+                continue;
+            }
+            s = bm > ref ? (s + bs) * exp(ref - bm) : s + bs;
+            if (Float.isNaN(bm)) s = Float.NaN;
+            ref = Math.max(ref, bm); // NaN sticks
+            b += n;
+        }
+        out[0] = ref;
+        out[1] = s;
+    }
+
+    /**
+     * {@link #rowMaxAndSumExp} of a row in a little-endian buffer (a memory-mapped file's, read in place): the same
+     * loop and arithmetic, loads from the buffer instead of an array, so the same bits. Its own copy, since C2
+     * compiles each shape well only as its own unit (see above).
+     */
+    @Override public void rowMaxAndSumExp(ByteBuffer a, int len, float[] out) {
+        float ref = Float.NEGATIVE_INFINITY, s = 0;
+        for (int b = 0; b < len; ) {
+            int n = Math.min(BLOCK, len - b), at = b;
+            if (ref == Float.NEGATIVE_INFINITY) {
+                int i = 0;
+                if (n >= L) { // the first L values' max, from their bits as in the loop (a scalar loop cost about 20 ns a row)
+                    IntVector bits = FloatVector.fromByteBuffer(S, a, 4 * at, ByteOrder.LITTLE_ENDIAN).reinterpretAsInts();
+                    int h = bits.reduceLanes(VectorOperators.MAX);
+                    ref = Float.intBitsToFloat(h >= 0 ? h : bits.reduceLanes(VectorOperators.MIN));
+                    i = L;
+                }
+                for (; i < n && (i < SEED || ref == Float.NEGATIVE_INFINITY); i++) ref = Math.max(ref, a.getFloat(4 * (at + i)));
+                if (ref == Float.NEGATIVE_INFINITY) { b += n; continue; } // an all -inf block adds nothing
+            }
+            FloatVector rv = FloatVector.broadcast(S, ref), sv = FloatVector.zero(S);
+            IntVector hi = IntVector.broadcast(SI, Integer.MIN_VALUE), lo = IntVector.broadcast(SI, Integer.MAX_VALUE);
+            int i = 0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                FloatVector x0 = FloatVector.fromByteBuffer(S, a, 4 * (at + i), ByteOrder.LITTLE_ENDIAN), x1 = FloatVector.fromByteBuffer(S, a, 4 * (at + i + L), ByteOrder.LITTLE_ENDIAN);
+                IntVector b0 = x0.reinterpretAsInts(), b1 = x1.reinterpretAsInts();
+                hi = hi.max(b0).max(b1);
+                lo = lo.min(b0).min(b1);
+                sv = sv.add(expOfNegated(rv.sub(x0)).add(expOfNegated(rv.sub(x1))));
+            }
+            for (; i + L <= n; i += L) {
+                FloatVector x = FloatVector.fromByteBuffer(S, a, 4 * (at + i), ByteOrder.LITTLE_ENDIAN);
+                IntVector bits = x.reinterpretAsInts();
+                hi = hi.max(bits);
+                lo = lo.min(bits);
+                sv = sv.add(expOfNegated(rv.sub(x)));
+            }
+            if (i < n && b + n >= L) { // fewer than L left: one step over the row's last L values, see TAIL_GAP
+                FloatVector x = FloatVector.fromByteBuffer(S, a, 4 * (at + n - L), ByteOrder.LITTLE_ENDIAN);
+                IntVector bits = x.reinterpretAsInts();
+                hi = hi.max(bits); // the lanes summed before hold values of this row: the max is the same
+                lo = lo.min(bits);
+                sv = sv.add(expOfNegated(rv.sub(x).reinterpretAsInts().max(IntVector.fromArray(SI, TAIL_GAP, n - i)).reinterpretAsFloats()));
+                i = n;
+            }
+            if (i < n) { // a row shorter than L: one step over a copy padded with -inf, whose exp adds < 16 * 1e-38
+                // (a whole-vector load blended with -inf instead moved the loop's accumulators to the stack)
+                float[] pad = new float[L];
+                for (int k = 0; k < L; k++) pad[k] = i + k < n ? a.getFloat(4 * (at + i + k)) : Float.NEGATIVE_INFINITY;
                 FloatVector x = FloatVector.fromArray(S, pad, 0);
                 IntVector bits = x.reinterpretAsInts();
                 hi = hi.max(bits);
@@ -215,10 +289,12 @@ final class VectorRowMath implements RowMath {
             return;
         }
         float[] t = new float[c * L];
-        int r0 = 0;
-        for (; r0 + L <= rows; r0 += L) {
+        float[] tailMax = null, tailLogS = null;
+        for (int r0 = 0; r0 < rows; r0 += L) {
             int base = off + r0 * c;
-            for (int j = 0; j < L; j++) for (int k = 0; k < c; k++) t[k * L + j] = a[base + j * c + k];
+            int n = Math.min(L, rows - r0);
+            if (n < L) java.util.Arrays.fill(t, 0f); // the last group's missing rows: zeros, whose results are dropped
+            for (int j = 0; j < n; j++) for (int k = 0; k < c; k++) t[k * L + j] = a[base + j * c + k];
             IntVector hi = IntVector.broadcast(SI, Integer.MIN_VALUE), lo = IntVector.broadcast(SI, Integer.MAX_VALUE);
             for (int k = 0; k < c; k++) {
                 IntVector bits = FloatVector.fromArray(S, t, k * L).reinterpretAsInts();
@@ -228,14 +304,17 @@ final class VectorRowMath implements RowMath {
             FloatVector m = lo.blend(hi, hi.compare(VectorOperators.GE, 0)).reinterpretAsFloats();
             FloatVector sv = m.sub(m); // 0, or NaN where the max is NaN or infinite
             for (int k = 0; k < c; k++) sv = sv.add(expOfNegated(m.sub(FloatVector.fromArray(S, t, k * L))));
-            m.intoArray(max, r0);
-            sv.max(1f).lanewise(VectorOperators.LOG).intoArray(logS, r0); // the sum holds exp(0) = 1; max keeps NaN
-        }
-        if (r0 < rows) {
-            float[] mt = new float[rows - r0], lt = new float[rows - r0];
-            RowMath.super.manyRowStats(a, off + r0 * c, rows - r0, c, mt, lt);
-            System.arraycopy(mt, 0, max, r0, mt.length);
-            System.arraycopy(lt, 0, logS, r0, lt.length);
+            FloatVector ls = sv.max(1f).lanewise(VectorOperators.LOG); // the sum holds exp(0) = 1; max keeps NaN
+            if (n == L) {
+                m.intoArray(max, r0);
+                ls.intoArray(logS, r0);
+            } else { // every row goes through the same lanes, so its bits do not depend on where a range or block ends
+                if (tailMax == null) { tailMax = new float[L]; tailLogS = new float[L]; }
+                m.intoArray(tailMax, 0);
+                ls.intoArray(tailLogS, 0);
+                System.arraycopy(tailMax, 0, max, r0, n);
+                System.arraycopy(tailLogS, 0, logS, r0, n);
+            }
         }
     }
 

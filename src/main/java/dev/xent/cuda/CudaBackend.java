@@ -199,12 +199,22 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------------------------------------ losses
 
+    /**
+     * A problem from host memory, or a row block of one (from {@link dev.xent.stream.BlockStream}): device memory is
+     * that of the problem's own rows. The forward loss streams the rows through pinned staging ({@link #lossFromHost});
+     * the gradient of a block of a 'mean' request is the gradient of its sum scaled by the request's 1/W on the host,
+     * since the fused kernel divides by the W of the rows it sees.
+     */
     @Override public LossResult loss(LossProblem p) {
         if (p.input().dtype() != DType.F64 && p.gradientOnly()) {
             Tensor target = p.probabilityTarget() ? p.target().to(DType.F32) : p.target();
+            boolean scaleOnHost = p.isBlock() && p.spec().reduction() == Reduction.MEAN;
+            LossSpec spec = scaleOnHost ? p.spec().toBuilder().reduction(Reduction.SUM).build() : p.spec();
             try (DeviceTensor x = upload(p.input()); DeviceTensor y = upload(target)) {
-                LossResult r = lossAndGradient(p.kind(), x, y, p.spec(), x, true); // in place: the upload is ours
-                return r.withExtras(new LossResult.Extras(x.download(), Double.NaN, Double.NaN, 0, null, Double.NaN));
+                LossResult r = lossAndGradient(p.kind(), x, y, spec, x, true); // in place: the upload is ours
+                Tensor g = x.download();
+                if (scaleOnHost) g = scaled(g, 1 / p.totals().divisor());
+                return r.withExtras(new LossResult.Extras(g, -1, -1, 0, null, null));
             }
         }
         if (p.input().dtype() == DType.F64 || p.needsTrainingPath()) {
@@ -220,10 +230,18 @@ public final class CudaBackend implements Backend {
             }
             return f64Path.loss(p).onDevice("cpu");
         }
-        Tensor target = p.probabilityTarget() ? p.target().to(DType.F32) : p.target();
-        try (DeviceTensor x = upload(p.input()); DeviceTensor y = upload(target)) {
-            return loss(p.kind(), x, y, p.spec(), true);
-        }
+        return lossFromHost(p.kind(), p.input(), p.target(), p.spec());
+    }
+
+    /** g times s, in float32, rounded back to g's dtype. */
+    private static Tensor scaled(Tensor g, double s) {
+        int n = Math.toIntExact(g.numel());
+        float[] v = new float[n];
+        g.readFloats(0, 1, v, 0, n);
+        float f = (float) s;
+        for (int i = 0; i < n; i++) v[i] *= f;
+        Tensor t = Tensor.of(v, g.shape());
+        return g.dtype() == DType.F32 ? t : t.to(g.dtype());
     }
 
     /**
@@ -425,7 +443,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Binary cross-entropy with logits has no CUDA kernel yet: it runs on the CPU path (logged once). */
-    @Override public LossResult bceWithLogits(Tensor input, Tensor target, dev.xent.BceSpec spec, dev.xent.Outputs outputs) {
+    @Override public LossResult bce(dev.xent.BinaryCrossEntropy p) {
         synchronized (this) {
             if (f64Path == null) f64Path = new CpuBackend();
             if (!toldBceOnCpu) {
@@ -433,7 +451,7 @@ public final class CudaBackend implements Backend {
                 toldBceOnCpu = true;
             }
         }
-        return f64Path.bceWithLogits(input, target, spec, outputs).onDevice("cpu");
+        return f64Path.bce(p).onDevice("cpu");
     }
 
     // ------------------------------------------------------------------------------------------------ softmax
@@ -532,7 +550,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** Bytes per pinned staging buffer of {@link #lossFromHost} (-Dxent.stageBytes, default 64 MiB). */
-    static long stageBytes() { return Long.getLong("xent.stageBytes", STAGE_BYTES); }
+    static long stageBytes() { return dev.xent.Settings.stageBytes(STAGE_BYTES); }
 
     private Staging staging(long bytes) {
         if (stagingBuffers != null && stagingBuffers.bytes < bytes) { stagingBuffers.free(); stagingBuffers = null; }

@@ -56,7 +56,7 @@ public final class CudaProbe {
     }
 
     private static Result run() {
-        if ("false".equals(System.getProperty("xent.cuda"))) return Result.unusable("disabled by -Dxent.cuda=false");
+        if (!dev.xent.Settings.cudaEnabled()) return Result.unusable("disabled by -Dxent.cuda=false");
         try {
             JCudaDriver.setExceptionsEnabled(true);
             cuInit(0);

@@ -32,7 +32,7 @@ public final class DeviceAllocator implements AutoCloseable {
     public CUdeviceptr allocate(long bytes) {
         CUdeviceptr p = new CUdeviceptr();
         cuMemAlloc(p, Math.max(bytes, 4)); // a zero-byte tensor still gets a distinct, freeable pointer
-        if (Boolean.getBoolean("xent.poison")) {
+        if (dev.xent.Settings.poisonDeviceMemory()) {
             cuMemsetD32(p, NAN_PATTERN, Math.max(bytes, 4) / 4);
             cuCtxSynchronize(); // the memset runs on the legacy stream: finish it before any other stream touches p
         }

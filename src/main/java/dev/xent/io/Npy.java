@@ -4,211 +4,312 @@ import dev.xent.DType;
 import dev.xent.InvalidInputException;
 import dev.xent.Tensor;
 import java.io.IOException;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Map;
+import java.util.Set;
 
 /**
- * NumPy {@code .npy} files, format versions 1.0, 2.0 and 3.0: little-endian, C order; float16, float32, float64,
- * int32 and int64 (and bool, int8, uint8, int16 targets, widened to int32). Files whose data fits one Java array are
- * read into memory; larger ones are memory-mapped in chunks, so tensors of more than 2^31 elements work.
+ * NumPy {@code .npy} files, format versions 1.0, 2.0 and 3.0, read as {@code np.load} reads them: the header is
+ * evaluated as the Python literal it is ({@link PyLiteral}), with numpy's checks (exactly the keys descr,
+ * fortran_order and shape; a tuple of ints; a bool; at most 10000 characters; Python 2 long suffixes in versions 1 and
+ * 2), so what {@code np.load} refuses is refused, naming the file and the problem. Data is always memory-mapped, never
+ * copied to the heap: float16, float32, float64, int32 and int64, with int8, int16, uint8 and bool read as int32;
+ * little-endian (or single-byte), C order. Sizes are checked with overflow-checked arithmetic before anything is mapped.
  */
 public final class Npy {
-    private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
-    /** Elements per mapped chunk: 2^28 (at most 2 GiB for float64, the limit of one mapping). */
-    static final int DEFAULT_CHUNK_SHIFT = 28;
+    static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+    /** numpy's _MAX_HEADER_SIZE: longer headers are refused (np.load: "may not be safe to load securely"). */
+    public static final int MAX_HEADER_SIZE = 10000;
+    /** Bytes per mapped segment (at most one mapping's limit, 2 GiB). */
+    static final long SEGMENT_BYTES = 1L << 30;
+    private static final Set<String> KEYS = Set.of("descr", "fortran_order", "shape");
 
     private Npy() {}
 
-    /** The parsed header of an .npy file. */
+    /** The parsed header of an .npy file (or of an .npz member). */
     public static final class Header {
         public final String descr;
         public final DType dtype;
+        /** Bytes per stored element (the dtype's own, or 1 or 2 for small integers read as int32). */
+        public final int storedBytes;
+        public final boolean unsigned;
         public final long[] shape;
+        /** Where the data starts, from the start of the .npy stream. */
         public final long dataOffset;
+        public final long dataBytes;
 
-        Header(String descr, DType dtype, long[] shape, long dataOffset) {
+        Header(String descr, DType dtype, int storedBytes, boolean unsigned, long[] shape, long dataOffset, long dataBytes) {
             this.descr = descr;
             this.dtype = dtype;
+            this.storedBytes = storedBytes;
+            this.unsigned = unsigned;
             this.shape = shape;
             this.dataOffset = dataOffset;
+            this.dataBytes = dataBytes;
         }
     }
 
-    public static Tensor read(Path file) { return read(file, DEFAULT_CHUNK_SHIFT, false); }
+    /** The array in {@code file}, memory-mapped. */
+    public static Tensor read(Path file) { return read(file, SEGMENT_BYTES); }
+
+    /** As {@link #read(Path)} with mappings of at most {@code segmentBytes} (tests cross segment edges on small files). */
+    static Tensor read(Path file, long segmentBytes) {
+        try (FileChannel ch = Inputs.open(file)) {
+            Header h = readHeader(ch, 0, ch.size(), file.toString());
+            return Tensor.ofSegments(h.dtype, h.storedBytes, h.unsigned, segments(ch, h.dataOffset, h.dataBytes, h.storedBytes, segmentBytes), h.shape);
+        } catch (IOException e) {
+            throw Inputs.cannotRead(file, e);
+        }
+    }
+
+    /** Only the header (dtype and shape) of {@code file}. */
+    public static Header header(Path file) {
+        try (FileChannel ch = Inputs.open(file)) {
+            return readHeader(ch, 0, ch.size(), file.toString());
+        } catch (IOException e) {
+            throw Inputs.cannotRead(file, e);
+        }
+    }
+
+    /** Maps the data of a .npy stream that starts at {@code base} of {@code ch}. */
+    static Tensor map(FileChannel ch, long base, Header h, String name) throws IOException {
+        return Tensor.ofSegments(h.dtype, h.storedBytes, h.unsigned, segments(ch, base + h.dataOffset, h.dataBytes, h.storedBytes, SEGMENT_BYTES), h.shape);
+    }
+
+    /** Read-only mappings of [from, from + bytes) of ch, each of at most {@link #SEGMENT_BYTES} and whole elements. */
+    static ByteBuffer[] segments(FileChannel ch, long from, long bytes, int elementBytes, long segmentBytes) throws IOException {
+        long per = Math.max(1, segmentBytes / elementBytes) * elementBytes;
+        int n = (int) ((bytes + per - 1) / per);
+        ByteBuffer[] out = new ByteBuffer[n];
+        for (int i = 0; i < n; i++) {
+            long at = i * per;
+            out[i] = ch.map(FileChannel.MapMode.READ_ONLY, from + at, Math.min(per, bytes - at)).order(ByteOrder.LITTLE_ENDIAN);
+        }
+        return out;
+    }
 
     /**
-     * Reads {@code file}; {@code forceMap} maps it even when small, and {@code chunkShift} sets elements per mapped
-     * chunk (both for tests of the large-file path on small files).
+     * Parses the header of a .npy stream occupying [base, base + limit) of {@code ch}; checks that the data it
+     * announces lies within the stream.
      */
-    public static Tensor read(Path file, int chunkShift, boolean forceMap) {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            Header h = readHeader(ch, file);
-            long n = Tensor.numel(h.shape);
-            int es = sourceSize(h.descr);
-            long need = h.dataOffset + n * es;
-            if (ch.size() < need) {
-                throw bad(file, "truncated: shape " + Tensor.shapeString(h.shape) + " of " + h.descr + " needs " + need
-                        + " bytes, the file has " + ch.size());
-            }
-            boolean widen = es != h.dtype.byteSize();
-            if (!widen && (forceMap || n > Tensor.MAX_ARRAY_ELEMENTS)) return mapped(ch, h, n, chunkShift);
-            if (n > Tensor.MAX_ARRAY_ELEMENTS) throw bad(file, h.descr + " arrays over 2^31 elements are not supported");
-            ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(n * es)).order(ByteOrder.LITTLE_ENDIAN);
-            ch.position(h.dataOffset);
-            while (data.hasRemaining()) {
-                if (ch.read(data) < 0) throw bad(file, "truncated while reading data");
-            }
-            data.flip();
-            return fromBytes(h, (int) n, data);
-        } catch (NoSuchFileException e) {
-            throw new InvalidInputException(file + ": no such file");
-        } catch (IOException e) {
-            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
-        }
-    }
-
-    /** Reads only the header (dtype and shape) of {@code file}. */
-    public static Header header(Path file) {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            return readHeader(ch, file);
-        } catch (NoSuchFileException e) {
-            throw new InvalidInputException(file + ": no such file");
-        } catch (IOException e) {
-            throw new InvalidInputException(file + ": cannot read: " + e.getMessage(), e);
-        }
-    }
-
-    private static Tensor mapped(FileChannel ch, Header h, long n, int shift) throws IOException {
-        int es = h.dtype.byteSize();
-        long perChunk = 1L << shift;
-        int count = (int) ((n + perChunk - 1) / perChunk);
-        ByteBuffer[] chunks = new ByteBuffer[Math.max(count, 1)];
-        if (n == 0) chunks[0] = ByteBuffer.allocate(0);
-        for (int i = 0; i < count; i++) {
-            long first = i * perChunk;
-            long len = Math.min(perChunk, n - first) * es;
-            chunks[i] = ch.map(FileChannel.MapMode.READ_ONLY, h.dataOffset + first * es, len);
-        }
-        return Tensor.ofChunks(h.dtype, chunks, shift, h.shape);
-    }
-
-    private static Tensor fromBytes(Header h, int n, ByteBuffer b) {
-        switch (h.descr.substring(1)) {
-            case "f2": { short[] a = new short[n]; b.asShortBuffer().get(a); return Tensor.ofHalfBits(DType.F16, a, h.shape); }
-            case "f4": { float[] a = new float[n]; b.asFloatBuffer().get(a); return Tensor.of(a, h.shape); }
-            case "f8": { double[] a = new double[n]; b.asDoubleBuffer().get(a); return Tensor.of(a, h.shape); }
-            case "i4": { int[] a = new int[n]; b.asIntBuffer().get(a); return Tensor.of(a, h.shape); }
-            case "i8": { long[] a = new long[n]; b.asLongBuffer().get(a); return Tensor.of(a, h.shape); }
-            case "i2": { int[] a = new int[n]; for (int i = 0; i < n; i++) a[i] = b.getShort(); return Tensor.of(a, h.shape); }
-            case "i1": { int[] a = new int[n]; for (int i = 0; i < n; i++) a[i] = b.get(); return Tensor.of(a, h.shape); }
-            default: { int[] a = new int[n]; for (int i = 0; i < n; i++) a[i] = b.get() & 0xff; return Tensor.of(a, h.shape); } // u1, b1
-        }
-    }
-
-    private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
-    private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
-    private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
-
-    private static Header readHeader(FileChannel ch, Path file) throws IOException {
+    static Header readHeader(FileChannel ch, long base, long limit, String name) throws IOException {
         ByteBuffer pre = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
-        ch.read(pre, 0);
+        readFully(ch, pre, base, Math.min(12, limit));
         pre.flip();
-        if (pre.remaining() < 10) throw bad(file, "not a .npy file (too short for the header)");
+        if (pre.remaining() < 8) throw bad(name, "not a .npy file (shorter than its magic string)");
         for (byte m : MAGIC) {
-            if (pre.get() != m) throw bad(file, "not a .npy file (no \\x93NUMPY magic)");
+            if (pre.get() != m) throw bad(name, "not a .npy file (no \\x93NUMPY magic string)");
         }
-        int major = pre.get() & 0xff;
-        pre.get(); // minor version: nothing depends on it
-        long headerLen;
-        int prefix;
-        if (major == 1) { headerLen = pre.getShort() & 0xffff; prefix = 10; }
-        else if (major == 2 || major == 3) {
-            if (pre.remaining() < 4) throw bad(file, "truncated header");
-            headerLen = pre.getInt() & 0xffffffffL;
-            prefix = 12;
-        } else throw bad(file, "unsupported .npy format version " + major + " (1, 2 and 3 are supported)");
-        if (headerLen > (1 << 20) || prefix + headerLen > ch.size()) throw bad(file, "truncated or corrupt header");
+        int major = pre.get() & 0xff, minor = pre.get() & 0xff;
+        if (minor != 0 || major < 1 || major > 3) {
+            throw bad(name, "unsupported .npy format version " + major + "." + minor + " (1.0, 2.0 and 3.0 exist)");
+        }
+        int lengthBytes = major == 1 ? 2 : 4;
+        if (pre.remaining() < lengthBytes) throw bad(name, "truncated: the file ends inside the header length");
+        long headerLen = major == 1 ? pre.getShort() & 0xffff : pre.getInt() & 0xffffffffL;
+        long prefix = 8 + lengthBytes;
+        if (prefix + headerLen > limit) {
+            throw bad(name, "truncated: the header announces " + headerLen + " bytes, the file has " + Math.max(0, limit - prefix) + " after the prefix");
+        }
+        // numpy decodes, then counts characters; a latin-1 character is one byte, so more bytes than this many
+        // characters times four can be refused before they are read
+        if (headerLen > 4L * MAX_HEADER_SIZE) throw tooLong(name, headerLen);
         ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
-        ch.read(hb, prefix);
-        String dict = new String(hb.array(), major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-
-        Matcher d = DESCR.matcher(dict), f = FORTRAN.matcher(dict), s = SHAPE.matcher(dict);
-        if (!d.find() || !f.find() || !s.find()) throw bad(file, "header is not a NumPy dict with descr, fortran_order and shape: " + dict.trim());
-        if (f.group(1).equals("True")) throw bad(file, "Fortran-order arrays are not supported; save with np.ascontiguousarray");
-        String descr = d.group(1);
-        DType dt = dtypeOf(descr, file);
-        List<Long> dims = new ArrayList<>();
-        for (String part : s.group(1).split(",")) {
-            String t = part.trim();
-            if (t.isEmpty()) continue;
+        readFully(ch, hb, base + prefix, headerLen);
+        String header;
+        if (major == 3) {
             try {
-                dims.add(Long.parseLong(t.endsWith("L") ? t.substring(0, t.length() - 1) : t));
-            } catch (NumberFormatException e) {
-                throw bad(file, "bad shape in header: (" + s.group(1) + ")");
+                header = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(hb.array())).toString();
+            } catch (CharacterCodingException e) {
+                throw bad(name, "the version 3.0 header is not valid UTF-8");
+            }
+        } else {
+            header = new String(hb.array(), StandardCharsets.ISO_8859_1);
+        }
+        if (header.codePointCount(0, header.length()) > MAX_HEADER_SIZE) throw tooLong(name, header.codePointCount(0, header.length()));
+        Header h = parse(header, major, name, prefix + headerLen);
+        if (h.dataOffset + h.dataBytes > limit) {
+            throw bad(name, "truncated: shape " + Tensor.shapeString(h.shape) + " of " + h.descr + " needs " + (h.dataOffset + h.dataBytes)
+                    + " bytes, the file has " + limit);
+        }
+        return h;
+    }
+
+    private static InvalidInputException tooLong(String name, long length) {
+        return bad(name, "header of " + length + " characters: numpy refuses headers over " + MAX_HEADER_SIZE + " (max_header_size)");
+    }
+
+    private static void readFully(FileChannel ch, ByteBuffer dst, long at, long count) throws IOException {
+        dst.limit((int) Math.min(dst.capacity(), count));
+        while (dst.hasRemaining()) {
+            int n = ch.read(dst, at + dst.position());
+            if (n < 0) break;
+        }
+    }
+
+    /** The header dict, as numpy's _read_array_header checks it. */
+    static Header parse(String header, int major, String name, long dataOffset) {
+        Object d;
+        try {
+            d = PyLiteral.eval(header);
+        } catch (PyLiteral.Malformed e) {
+            if (major > 2) throw bad(name, "cannot parse the header: " + e.getMessage() + ": " + shorten(header));
+            try { // numpy's second try for files written by Python 2: 'L' after integers dropped
+                d = PyLiteral.evalPython2(header);
+            } catch (PyLiteral.Malformed e2) {
+                throw bad(name, "cannot parse the header: " + e.getMessage() + ": " + shorten(header));
             }
         }
-        long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
-        return new Header(descr, dt, shape, prefix + headerLen);
-    }
-
-    private static DType dtypeOf(String descr, Path file) {
-        if (descr.length() >= 2 && descr.charAt(0) == '>' && !descr.substring(1).matches("[iub]1")) {
-            throw bad(file, "big-endian data (" + descr + ") is not supported; convert with arr.astype(arr.dtype.newbyteorder('<'))");
+        if (!(d instanceof Map)) throw bad(name, "the header is not a dictionary: " + shorten(header));
+        Map<?, ?> m = (Map<?, ?>) d;
+        if (!m.keySet().equals(KEYS)) {
+            throw bad(name, "the header does not have exactly the keys 'descr', 'fortran_order' and 'shape': " + shorten(header));
         }
-        switch (descr) {
-            case "<f2": return DType.F16;
-            case "<f4": return DType.F32;
-            case "<f8": return DType.F64;
-            case "<i4": return DType.I32;
-            case "<i8": return DType.I64;
-            case "<i2": case "|i1": case "|u1": case "|b1": return DType.I32; // small integer targets widen to int32
-            default:
-                throw bad(file, "unsupported dtype '" + descr + "' (supported: float16, float32, float64, int8/16/32/64, uint8, bool)");
+        Object shapeValue = m.get("shape"), fortran = m.get("fortran_order"), descr = m.get("descr");
+        if (!(shapeValue instanceof PyLiteral.Tuple)) throw bad(name, "shape is not a tuple of ints: " + shorten(header));
+        List<Object> dims = ((PyLiteral.Tuple) shapeValue).items;
+        long[] shape = new long[dims.size()];
+        for (int i = 0; i < shape.length; i++) {
+            Object v = dims.get(i);
+            if (v instanceof Boolean) { shape[i] = (Boolean) v ? 1 : 0; continue; } // a bool is an int to numpy's check
+            if (!(v instanceof BigInteger)) throw bad(name, "shape is not a tuple of ints: " + shorten(header));
+            BigInteger b = (BigInteger) v;
+            if (b.signum() < 0) throw bad(name, "negative dimension " + b + " in shape");
+            if (b.bitLength() > 63) throw bad(name, "dimension " + b + " in shape is larger than 2^63");
+            shape[i] = b.longValue();
+        }
+        if (!(fortran instanceof Boolean)) throw bad(name, "fortran_order is not a bool: " + shorten(header));
+        if (!(descr instanceof String)) {
+            if (descr instanceof List || descr instanceof PyLiteral.Tuple) throw bad(name, "structured dtypes are not supported: " + shorten(header));
+            throw bad(name, "descr is not a valid dtype descriptor: " + shorten(header));
+        }
+        String ds = (String) descr;
+        Type t = type(ds, name);
+        if ((Boolean) fortran && countNonTrivialAxes(shape) > 1) {
+            throw bad(name, "Fortran-order arrays are not supported; save with np.ascontiguousarray");
+        }
+        long n;
+        try {
+            n = Tensor.numel(shape);
+        } catch (InvalidInputException e) {
+            throw bad(name, "shape " + Tensor.shapeString(shape) + " has more than 2^63 elements");
+        }
+        long bytes;
+        try {
+            bytes = Math.multiplyExact(n, (long) t.bytes);
+            Math.addExact(bytes, dataOffset);
+        } catch (ArithmeticException e) {
+            throw bad(name, "shape " + Tensor.shapeString(shape) + " of " + ds + " needs more than 2^63 bytes");
+        }
+        return new Header(ds, t.dtype, t.bytes, t.unsigned, shape, dataOffset, bytes);
+    }
+
+    /** Fortran and C order are the same layout when at most one axis is longer than 1. */
+    private static int countNonTrivialAxes(long[] shape) {
+        int k = 0;
+        for (long d : shape) if (d > 1) k++;
+        return k;
+    }
+
+    private static String shorten(String header) {
+        String h = header.strip();
+        return h.length() > 200 ? h.substring(0, 200) + "..." : h;
+    }
+
+    /** How a descr string is stored and read. */
+    private static final class Type {
+        final DType dtype;
+        final int bytes;
+        final boolean unsigned;
+
+        Type(DType dtype, int bytes, boolean unsigned) {
+            this.dtype = dtype;
+            this.bytes = bytes;
+            this.unsigned = unsigned;
         }
     }
 
-    private static int sourceSize(String descr) {
-        return descr.endsWith("1") ? 1 : Integer.parseInt(descr.substring(2));
+    /**
+     * The descriptors numpy writes ({@code dtype.str}: '<f4', '|u1', ...) and the aliases {@code np.dtype} takes for
+     * the same types ('float32', 'f', 'double', ...), little-endian or native ('=', which is little-endian on every
+     * machine xent runs on) or byte order free ('|'); big-endian data is refused with the conversion to use.
+     */
+    private static Type type(String descr, String name) {
+        String code = descr;
+        char order = 0;
+        if (!code.isEmpty() && "<>=|!".indexOf(code.charAt(0)) >= 0) {
+            order = code.charAt(0);
+            code = code.substring(1);
+        }
+        Type t = CODES.get(code);
+        if (t == null && order == 0) t = NAMES.get(code);
+        if (t == null) {
+            throw bad(name, "unsupported dtype '" + descr + "' (supported: float16, float32, float64, int8, int16, int32, int64, uint8, bool)");
+        }
+        if ((order == '>' || order == '!') && t.bytes > 1) {
+            throw bad(name, "big-endian data (" + descr + ") is not supported; convert with arr.astype(arr.dtype.newbyteorder('<'))");
+        }
+        return t;
     }
 
-    private static InvalidInputException bad(Path file, String what) {
-        return new InvalidInputException(file + ": " + what);
+    private static final Type F16 = new Type(DType.F16, 2, false), F32 = new Type(DType.F32, 4, false), F64 = new Type(DType.F64, 8, false),
+            I8 = new Type(DType.I32, 1, false), U8 = new Type(DType.I32, 1, true), I16 = new Type(DType.I32, 2, false),
+            I32 = new Type(DType.I32, 4, false), I64 = new Type(DType.I64, 8, false);
+
+    /** Type codes, with or without a byte order. */
+    private static final Map<String, Type> CODES = Map.ofEntries(
+            Map.entry("f2", F16), Map.entry("e", F16), Map.entry("f4", F32), Map.entry("f", F32), Map.entry("f8", F64), Map.entry("d", F64),
+            Map.entry("i1", I8), Map.entry("b", I8), Map.entry("u1", U8), Map.entry("B", U8), Map.entry("b1", U8), Map.entry("?", U8),
+            Map.entry("i2", I16), Map.entry("h", I16), Map.entry("i4", I32), Map.entry("i", I32),
+            Map.entry("i8", I64), Map.entry("l", I64), Map.entry("q", I64), Map.entry("p", I64));
+
+    /** Type names, without a byte order (numpy takes none on them). */
+    private static final Map<String, Type> NAMES = Map.ofEntries(
+            Map.entry("float16", F16), Map.entry("half", F16), Map.entry("float32", F32), Map.entry("single", F32),
+            Map.entry("float64", F64), Map.entry("double", F64), Map.entry("float", F64),
+            Map.entry("int8", I8), Map.entry("byte", I8), Map.entry("uint8", U8), Map.entry("ubyte", U8),
+            Map.entry("bool", U8), Map.entry("bool_", U8), Map.entry("int16", I16), Map.entry("short", I16),
+            Map.entry("int32", I32), Map.entry("intc", I32), Map.entry("int64", I64), Map.entry("int", I64),
+            Map.entry("int_", I64), Map.entry("intp", I64), Map.entry("long", I64), Map.entry("longlong", I64));
+
+    static InvalidInputException bad(String name, String what) {
+        return new InvalidInputException(name + ": " + what);
     }
 
     // ------------------------------------------------------------------------------------------------ writing
 
-    /** Writes {@code t} as a version 1.0 (or 2.0 for long headers) .npy file, C order, little-endian. */
-    public static void write(Path file, Tensor t) {
-        if (t.dtype() == DType.BF16) throw new InvalidInputException("NumPy has no bfloat16: convert to float32 first");
-        String descr;
-        switch (t.dtype()) {
-            case F16: descr = "<f2"; break;
-            case F32: descr = "<f4"; break;
-            case F64: descr = "<f8"; break;
-            case I32: descr = "<i4"; break;
-            default: descr = "<i8";
+    /** The descr numpy writes for {@code dtype} (NumPy has no bfloat16). */
+    public static String descr(DType dtype) {
+        switch (dtype) {
+            case F16: return "<f2";
+            case F32: return "<f4";
+            case F64: return "<f8";
+            case I32: return "<i4";
+            case I64: return "<i8";
+            default: throw new InvalidInputException("NumPy has no bfloat16: convert to float32 first");
         }
-        long[] sh = t.shape();
-        StringBuilder shape = new StringBuilder("(");
-        for (int i = 0; i < sh.length; i++) shape.append(i == 0 ? "" : ", ").append(sh[i]);
-        if (sh.length == 1) shape.append(',');
-        shape.append(')');
-        String dict = String.format(Locale.ROOT, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, shape);
+    }
+
+    /** A version 1.0 header (2.0 if longer than 65535 bytes), padded with spaces to 64 bytes as numpy pads it. */
+    public static ByteBuffer header(DType dtype, long[] shape) {
+        String dict = String.format(Locale.ROOT, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr(dtype), Tensor.shapeString(shape));
         int prefix = 10;
-        int total = prefix + dict.length() + 1;
-        int padded = (total + 63) / 64 * 64; // NumPy aligns the data to 64 bytes
+        int padded = (prefix + dict.length() + 1 + 63) / 64 * 64; // data aligned to 64 bytes
         boolean v2 = padded - prefix > 0xffff;
-        if (v2) { prefix = 12; total = prefix + dict.length() + 1; padded = (total + 63) / 64 * 64; }
+        if (v2) {
+            prefix = 12;
+            padded = (prefix + dict.length() + 1 + 63) / 64 * 64;
+        }
         StringBuilder h = new StringBuilder(dict);
         while (prefix + h.length() + 1 < padded) h.append(' ');
         h.append('\n');
@@ -216,17 +317,19 @@ public final class Npy {
         head.put(MAGIC).put((byte) (v2 ? 2 : 1)).put((byte) 0);
         if (v2) head.putInt(h.length()); else head.putShort((short) h.length());
         head.put(h.toString().getBytes(StandardCharsets.ISO_8859_1));
-        long n = t.byteSize();
-        if (n > Tensor.MAX_ARRAY_ELEMENTS) throw new InvalidInputException("writing tensors over 2 GiB is not supported");
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            ByteBuffer body = ByteBuffer.allocate((int) n).order(ByteOrder.LITTLE_ENDIAN);
-            t.copyBytesTo(body);
-            body.flip();
-            head.flip();
-            while (head.hasRemaining()) ch.write(head);
-            while (body.hasRemaining()) ch.write(body);
-        } catch (IOException e) {
-            throw new InvalidInputException(file + ": cannot write: " + e.getMessage(), e);
+        head.flip();
+        return head;
+    }
+
+    /**
+     * Writes {@code t} to {@code file} safely: to a temporary beside it, synced, then renamed over it (see
+     * {@link OutputSet}); bfloat16 is written as float32, which numpy reads.
+     */
+    public static void write(Path file, Tensor t) {
+        try (OutputSet outs = new OutputSet()) {
+            NpyWriter w = outs.npy(file, t.dtype() == DType.BF16 ? DType.F32 : t.dtype(), t.shape());
+            w.write(0, t);
+            outs.commit();
         }
     }
 }

@@ -17,18 +17,18 @@ public final class ReferenceBackend implements Backend {
     @Override public String name() { return "reference"; }
 
     @Override public LossResult loss(LossProblem p) {
+        int rows = Backend.checkRowsFit(p);
+        p.totals(); // every target checked, and W known, before any logit is read
         if (p.needsTrainingPath()) {
             TrainingRows t = new TrainingRows(p, DType.F64);
-            t.run(0, (int) p.rows());
+            t.run(0, rows);
             return t.result(name(), true);
         }
         int c = p.classes();
-        int rows = (int) p.rows();
         double eps = p.spec().labelSmoothing();
         double[] x = new double[c];
         double[] t = p.probabilityTarget() ? new double[c] : null;
         double[] out = new double[rows];
-        double divisor = p.probabilityTarget() ? rows : 0;
         for (int r = 0; r < rows; r++) {
             long start = p.rowStart(r);
             p.input().readDoubles(start, p.inner(), x, 0, c);
@@ -53,14 +53,13 @@ public final class ReferenceBackend implements Backend {
                 l = (1 - eps) * l + eps / c * smooth;
             }
             out[r] = l;
-            divisor += p.weight(y);
         }
-        return p.finish(Tensor.of(out, rows), divisor, name());
+        return p.finish(Tensor.of(out, rows), name());
     }
 
     @Override public Tensor softmax(Tensor input, int dim, boolean logOutput) {
         RowLayout rl = RowLayout.along(input.shape(), dim);
-        double[] out = new double[Math.toIntExact(input.numel())];
+        double[] out = new double[Backend.checkElementsFit(input)];
         double[] x = new double[rl.classes];
         for (long r = 0; r < rl.rows(); r++) {
             long start = rl.rowStart(r);

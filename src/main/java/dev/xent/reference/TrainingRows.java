@@ -1,5 +1,6 @@
 package dev.xent.reference;
 
+import dev.xent.Backend;
 import dev.xent.DType;
 import dev.xent.Half;
 import dev.xent.LossKind;
@@ -32,34 +33,20 @@ public final class TrainingRows {
     private final float[] grad32;
     private final short[] grad16;
 
-    /** Checks every target first (so the error names the first bad one), then sizes the outputs. */
+    /** Sizes the outputs; the problem's target pre-pass ({@link LossProblem#totals()}) has checked every target. */
     public TrainingRows(LossProblem p, DType gradType) {
         this.p = p;
         this.gradType = gradType;
-        int rows = (int) p.rows();
-        double w = 0;
-        long n = 0;
-        if (p.probabilityTarget()) {
-            w = rows;
-            n = rows;
-        } else {
-            for (int r = 0; r < rows; r++) {
-                long y = p.targetOf(r);
-                if (p.isIgnored(y)) continue;
-                if (y < 0 || y >= p.classes()) throw p.badTarget(r, y);
-                w += p.weight(y);
-                n++;
-            }
-        }
-        this.divisor = w;
-        this.valid = n;
+        int rows = Backend.checkRowsFit(p);
+        this.divisor = p.totals().divisor();
+        this.valid = p.totals().validRows();
         this.perRow = new double[rows];
         this.zRow = new double[rows];
         Outputs o = p.outputs();
         this.hit1 = o.accuracy() ? new byte[rows] : null;
         this.hitK = o.topK() > 0 ? new byte[rows] : null;
         this.pred = o.predictions() ? new long[rows] : null;
-        int numel = o.gradient() ? Math.toIntExact(Tensor.numel(p.input().shape())) : 0;
+        int numel = o.gradient() ? Backend.checkElementsFit(p.input()) : 0;
         this.grad64 = o.gradient() && gradType == DType.F64 ? new double[numel] : null;
         this.grad32 = o.gradient() && gradType == DType.F32 ? new float[numel] : null;
         this.grad16 = o.gradient() && (gradType == DType.F16 || gradType == DType.BF16) ? new short[numel] : null;
@@ -171,13 +158,11 @@ public final class TrainingRows {
         return above;
     }
 
-    /** Sums in row order and packages the result; per-row losses as float64 or float32. */
+    /** Packages the result: per-row losses as float64 or float32, the z terms and hit counts for the reduction. */
     public LossResult result(String device, boolean perRowAsDouble) {
         int rows = perRow.length;
-        double zSum = 0;
-        long h1 = 0, hk = 0;
+        long h1 = 0, hk = 0; // ignored rows hold 0
         for (int r = 0; r < rows; r++) {
-            zSum += zRow[r];
             if (hit1 != null) h1 += hit1[r];
             if (hitK != null) hk += hitK[r];
         }
@@ -190,12 +175,9 @@ public final class TrainingRows {
         }
         Tensor gradient = grad64 != null ? Tensor.of(grad64, p.input().shape()) : grad32 != null ? Tensor.of(grad32, p.input().shape())
                 : grad16 != null ? Tensor.ofHalfBits(gradType, grad16, p.input().shape()) : null;
-        Reduction red = p.spec().reduction();
-        double zLoss = p.spec().zLossScale() == 0 || red == Reduction.NONE ? Double.NaN : red == Reduction.MEAN ? zSum / valid : zSum;
-        LossResult.Extras extras = new LossResult.Extras(gradient,
-                hit1 != null ? (double) h1 / valid : Double.NaN,
-                hitK != null ? (double) hk / valid : Double.NaN, p.outputs().topK(),
-                pred != null ? Tensor.of(pred, p.outputShape()) : null, zLoss);
-        return p.finish(per, divisor, zSum, valid, device, extras);
+        LossResult.Extras extras = new LossResult.Extras(gradient, hit1 != null ? h1 : -1, hitK != null ? hk : -1,
+                p.outputs().topK(), pred != null ? Tensor.of(pred, p.outputShape()) : null,
+                p.spec().zLossScale() != 0 ? Tensor.of(zRow, rows) : null);
+        return p.finish(per, device, extras);
     }
 }

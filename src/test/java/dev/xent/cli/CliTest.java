@@ -124,7 +124,7 @@ class CliTest {
         assertTrue(r.err.contains("reduction must be none, sum or mean, not 'avg'"), r.err);
         r = xent("eval", "--logits", logits().toString(), "--targets", t.toString(), "--label-smoothing", "1.5");
         assertEquals(2, r.code);
-        assertTrue(r.err.contains("label_smoothing must be in [0, 1]"), r.err);
+        assertTrue(r.err.contains("--label-smoothing must be in [0, 1]"), r.err);
         r = xent("eval", "--logits", dir.resolve("nope.npy").toString(), "--targets", t.toString());
         assertEquals(2, r.code);
         assertTrue(r.err.contains("nope.npy: no such file"), r.err);

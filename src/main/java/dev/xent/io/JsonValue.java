@@ -1,0 +1,167 @@
+package dev.xent.io;
+
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A strict JSON reader (RFC 8259, as serde_json reads a safetensors header): objects become {@link Map} (insertion
+ * order; a repeated key is an error, since a header with two entries of one name is ambiguous), arrays {@link List},
+ * strings {@link String}, integers {@link BigInteger}, other numbers {@link Double}, true/false {@link Boolean}, null
+ * {@link #NULL}. Nesting is limited, so hostile input cannot exhaust the stack.
+ */
+final class JsonValue {
+    static final Object NULL = new Object();
+    private static final int MAX_DEPTH = 128;
+
+    private final String s;
+    private int i;
+
+    private JsonValue(String s) { this.s = s; }
+
+    /** Parses a whole document; only whitespace may follow the value. */
+    static Object parse(String text) throws PyLiteral.Malformed {
+        JsonValue p = new JsonValue(text);
+        p.space();
+        Object v = p.value(0);
+        p.space();
+        if (p.i != text.length()) throw p.error("trailing characters");
+        return v;
+    }
+
+    private PyLiteral.Malformed error(String what) { return new PyLiteral.Malformed(what + " at character " + i); }
+
+    private void space() {
+        while (i < s.length()) {
+            char c = s.charAt(i);
+            if (c != ' ' && c != '\t' && c != '\n' && c != '\r') break;
+            i++;
+        }
+    }
+
+    private Object value(int depth) throws PyLiteral.Malformed {
+        if (depth > MAX_DEPTH) throw error("nesting too deep");
+        if (i >= s.length()) throw error("unexpected end");
+        char c = s.charAt(i);
+        switch (c) {
+            case '{': return object(depth);
+            case '[': return array(depth);
+            case '"': return string();
+            case 't': return word("true", Boolean.TRUE);
+            case 'f': return word("false", Boolean.FALSE);
+            case 'n': return word("null", NULL);
+            default:
+                if (c == '-' || (c >= '0' && c <= '9')) return number();
+                throw error("unexpected character '" + c + "'");
+        }
+    }
+
+    private Object word(String w, Object v) throws PyLiteral.Malformed {
+        if (!s.startsWith(w, i)) throw error("invalid literal");
+        i += w.length();
+        return v;
+    }
+
+    private Map<String, Object> object(int depth) throws PyLiteral.Malformed {
+        i++;
+        Map<String, Object> m = new LinkedHashMap<>();
+        space();
+        if (i < s.length() && s.charAt(i) == '}') { i++; return m; }
+        while (true) {
+            space();
+            if (i >= s.length() || s.charAt(i) != '"') throw error("expected a string key");
+            String k = string();
+            space();
+            if (i >= s.length() || s.charAt(i) != ':') throw error("expected ':'");
+            i++;
+            space();
+            Object v = value(depth + 1);
+            if (m.put(k, v) != null) throw error("duplicate key \"" + k + "\"");
+            space();
+            if (i < s.length() && s.charAt(i) == ',') { i++; continue; }
+            if (i < s.length() && s.charAt(i) == '}') { i++; return m; }
+            throw error("expected ',' or '}'");
+        }
+    }
+
+    private List<Object> array(int depth) throws PyLiteral.Malformed {
+        i++;
+        List<Object> a = new ArrayList<>();
+        space();
+        if (i < s.length() && s.charAt(i) == ']') { i++; return a; }
+        while (true) {
+            space();
+            a.add(value(depth + 1));
+            space();
+            if (i < s.length() && s.charAt(i) == ',') { i++; continue; }
+            if (i < s.length() && s.charAt(i) == ']') { i++; return a; }
+            throw error("expected ',' or ']'");
+        }
+    }
+
+    private String string() throws PyLiteral.Malformed {
+        i++;
+        StringBuilder b = new StringBuilder();
+        while (true) {
+            if (i >= s.length()) throw error("unterminated string");
+            char c = s.charAt(i++);
+            if (c == '"') return b.toString();
+            if (c < 0x20) throw error("control character in string");
+            if (c != '\\') { b.append(c); continue; }
+            if (i >= s.length()) throw error("unterminated string");
+            char e = s.charAt(i++);
+            switch (e) {
+                case '"': b.append('"'); break;
+                case '\\': b.append('\\'); break;
+                case '/': b.append('/'); break;
+                case 'b': b.append('\b'); break;
+                case 'f': b.append('\f'); break;
+                case 'n': b.append('\n'); break;
+                case 'r': b.append('\r'); break;
+                case 't': b.append('\t'); break;
+                case 'u': {
+                    if (i + 4 > s.length()) throw error("truncated \\u escape");
+                    int v = 0;
+                    for (int k = 0; k < 4; k++) {
+                        int d = Character.digit(s.charAt(i + k), 16);
+                        if (d < 0) throw error("bad \\u escape");
+                        v = v * 16 + d;
+                    }
+                    i += 4;
+                    b.append((char) v);
+                    break;
+                }
+                default: throw error("bad escape \\" + e);
+            }
+        }
+    }
+
+    private Object number() throws PyLiteral.Malformed {
+        int start = i;
+        if (s.charAt(i) == '-') i++;
+        if (i >= s.length()) throw error("bad number");
+        if (s.charAt(i) == '0') i++;
+        else if (s.charAt(i) >= '1' && s.charAt(i) <= '9') while (i < s.length() && Character.isDigit(s.charAt(i)) && s.charAt(i) < 0x80) i++;
+        else throw error("bad number");
+        boolean integer = true;
+        if (i < s.length() && s.charAt(i) == '.') {
+            integer = false;
+            i++;
+            int d = i;
+            while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') i++;
+            if (i == d) throw error("bad number");
+        }
+        if (i < s.length() && (s.charAt(i) == 'e' || s.charAt(i) == 'E')) {
+            integer = false;
+            i++;
+            if (i < s.length() && (s.charAt(i) == '+' || s.charAt(i) == '-')) i++;
+            int d = i;
+            while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') i++;
+            if (i == d) throw error("bad number");
+        }
+        String t = s.substring(start, i);
+        return integer ? (Object) new BigInteger(t) : (Object) Double.parseDouble(t);
+    }
+}

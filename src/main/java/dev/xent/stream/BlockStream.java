@@ -1,0 +1,247 @@
+package dev.xent.stream;
+
+import dev.xent.Backend;
+import dev.xent.BinaryCrossEntropy;
+import dev.xent.DType;
+import dev.xent.Futures;
+import dev.xent.InvalidInputException;
+import dev.xent.LossProblem;
+import dev.xent.LossResult;
+import dev.xent.ResultSink;
+import dev.xent.RowLayout;
+import dev.xent.Settings;
+import dev.xent.Tensor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+
+/**
+ * The one data path from inputs to results: a request is cut into row blocks along axis 0 (views of the inputs, which
+ * may be memory-mapped files or shards of any size), each block is computed by the backend in memory, its per-row
+ * results are summed exactly ({@link LossAccumulator}) and its outputs handed to a {@link ResultSink}, or gathered
+ * into tensors when no sink is given. Memory is bounded by the block size ({@link Settings#blockElements()}), not by
+ * the request; the result does not depend on the block size. With a sink, block k's outputs are delivered on another
+ * thread while block k+1 is computed; at most those two blocks' outputs are alive.
+ */
+public final class BlockStream {
+    private BlockStream() {}
+
+    // ------------------------------------------------------------------------------------------------ losses
+
+    /** Cross-entropy or NLL of {@code p} on {@code backend}; per-element outputs to {@code sink}, or in memory when null. */
+    public static LossResult loss(Backend backend, LossProblem p, ResultSink sink) {
+        p.totals(); // every target checked before any logit is read; W for gradients and 'mean'
+        RowLayout rl = p.layout();
+        long outer = p.outerSize();
+        long slabElements = (long) rl.classes * rl.inner; // one index of axis 0
+        long slabRows = rl.inner;
+        boolean oneBlock = p.input().rank() == 1 || (sink == null && p.input().isArrayBacked() && p.target().isArrayBacked());
+        long perBlock = oneBlock ? Math.max(1, outer) : Math.max(1, Settings.blockElements() / Math.max(1, slabElements));
+        if (!oneBlock && (slabRows > Tensor.MAX_ARRAY_ELEMENTS || (p.outputs().gradient() && slabElements > Tensor.MAX_ARRAY_ELEMENTS))) {
+            throw new InvalidInputException("one index of axis 0 of " + p.input() + " holds " + slabElements
+                    + " elements: too many for one row block (blocks are cut along axis 0)");
+        }
+        long rows = p.rows();
+        Gather losses = null, gradient = null, predictions = null;
+        if (sink == null) {
+            losses = new Gather("per-element losses", rows, p.outputShape());
+            if (p.outputs().gradient()) gradient = new Gather("the gradient", p.input().numel(), p.input().shape());
+            if (p.outputs().predictions()) predictions = new Gather("the predictions", rows, p.outputShape());
+        }
+        LossAccumulator acc = new LossAccumulator();
+        String device = backend.name();
+        try (Delivery delivery = new Delivery(sink, outer > perBlock)) {
+            for (long o = 0; o < Math.max(1, outer); o += perBlock) {
+                long to = Math.min(outer, o + perBlock);
+                LossProblem block = o == 0 && to >= outer ? p : p.block(o, to);
+                LossResult r = backend.loss(block);
+                device = r.device();
+                acc.add(r.perElement(), r.extras());
+                long firstRow = o * slabRows, firstElement = o * slabElements, done = to * slabElements;
+                if (sink == null) {
+                    losses.put(firstRow, r.perElement());
+                    if (gradient != null) gradient.put(firstElement, r.gradient());
+                    if (predictions != null) predictions.put(firstRow, r.predictions());
+                } else {
+                    delivery.submit(() -> {
+                        sink.losses(firstRow, r.perElement());
+                        if (r.gradient() != null) sink.gradient(firstElement, r.gradient());
+                        if (r.predictions() != null) sink.predictions(firstRow, r.predictions());
+                        sink.progress(done, p.input().numel());
+                    });
+                }
+            }
+        }
+        return acc.result(p, losses == null ? null : losses.tensor(), gradient == null ? null : gradient.tensor(),
+                predictions == null ? null : predictions.tensor(), device);
+    }
+
+    // ------------------------------------------------------------------------------------------------ BCE
+
+    /** Binary cross-entropy with logits of {@code p}, in blocks of elements. */
+    public static LossResult bce(Backend backend, BinaryCrossEntropy p, ResultSink sink) {
+        long n = p.size();
+        boolean oneBlock = sink == null && p.input().isArrayBacked();
+        long perBlock = oneBlock ? Math.max(1, n) : Math.max(1, Settings.blockElements() / 2); // two float64 arrays a block
+        Gather losses = null, gradient = null;
+        if (sink == null) {
+            losses = new Gather("per-element losses", n, p.shape());
+            if (p.outputs().gradient()) gradient = new Gather("the gradient", n, p.shape());
+        }
+        LossAccumulator acc = new LossAccumulator();
+        String device = backend.name();
+        try (Delivery delivery = new Delivery(sink, n > perBlock)) {
+            for (long o = 0; o < Math.max(1, n); o += perBlock) {
+                long count = Math.min(n, o + perBlock) - o;
+                BinaryCrossEntropy block = o == 0 && count == n ? p : p.block(o, count);
+                LossResult r = backend.bce(block);
+                device = r.device();
+                acc.add(r.perElement(), LossResult.Extras.NONE);
+                long first = o, done = o + count;
+                if (sink == null) {
+                    losses.put(first, r.perElement());
+                    if (gradient != null) gradient.put(first, r.gradient());
+                } else {
+                    delivery.submit(() -> {
+                        sink.losses(first, r.perElement());
+                        if (r.gradient() != null) sink.gradient(first, r.gradient());
+                        sink.progress(done, n);
+                    });
+                }
+            }
+        }
+        return p.result(acc, losses == null ? null : losses.tensor(), gradient == null ? null : gradient.tensor(), device);
+    }
+
+    // ------------------------------------------------------------------------------------------------ softmax
+
+    /**
+     * softmax or log_softmax of {@code x} along {@code dim}, in blocks along axis 0 (when {@code dim} is not axis 0);
+     * the output to {@code sink}'s {@link ResultSink#values}, or returned in memory when the sink is null.
+     */
+    public static Tensor softmax(Backend backend, Tensor x, int dim, boolean log, ResultSink sink) {
+        RowLayout.along(x.shape(), dim); // checks dim
+        int d = dim < 0 ? dim + x.rank() : dim;
+        long outer = x.rank() == 0 ? 1 : x.dim(0);
+        long slab = outer == 0 ? 0 : x.numel() / outer;
+        boolean oneBlock = d == 0 || (sink == null && x.isArrayBacked());
+        long perBlock = oneBlock ? Math.max(1, outer) : Math.max(1, Settings.blockElements() / Math.max(1, slab));
+        Gather out = sink == null ? new Gather("the output", x.numel(), x.shape()) : null;
+        try (Delivery delivery = new Delivery(sink, outer > perBlock)) {
+            for (long o = 0; o < Math.max(1, outer); o += perBlock) {
+                long to = Math.min(outer, o + perBlock);
+                Tensor block = o == 0 && to >= outer ? x : x.slice(o, to);
+                Tensor y = backend.softmax(block, dim, log);
+                long first = o * slab, done = to * slab;
+                if (out != null) out.put(first, y);
+                else delivery.submit(() -> {
+                    sink.values(first, y);
+                    sink.progress(done, x.numel());
+                });
+            }
+        }
+        return out == null ? null : out.tensor();
+    }
+
+    // ------------------------------------------------------------------------------------------------ parts
+
+    /** Hands block outputs to a sink on one other thread, at most one block behind the computation. */
+    private static final class Delivery implements AutoCloseable {
+        private final ExecutorService thread;
+        private Future<?> pending;
+
+        Delivery(ResultSink sink, boolean manyBlocks) {
+            this.thread = sink != null && manyBlocks ? Futures.daemonPool(1, "xent-sink") : null;
+        }
+
+        void submit(Runnable r) {
+            if (thread == null) { r.run(); return; }
+            await();
+            pending = thread.submit(r);
+        }
+
+        private void await() {
+            if (pending != null) {
+                Future<?> f = pending;
+                pending = null;
+                Futures.awaitAll(java.util.List.of(f));
+            }
+        }
+
+        @Override public void close() {
+            try {
+                await();
+            } finally {
+                if (thread != null) thread.shutdownNow();
+            }
+        }
+    }
+
+    /** The blocks of one output gathered into one tensor (when there is no sink): it must fit a Java array. */
+    private static final class Gather {
+        private final String what;
+        private final long n;
+        private final long[] shape;
+        private Tensor single; // the only block, kept as it came
+        private Object array;
+        private DType dtype;
+        private int blocks;
+
+        Gather(String what, long n, long[] shape) {
+            this.what = what;
+            this.n = n;
+            this.shape = shape;
+        }
+
+        void put(long first, Tensor block) {
+            if (blocks++ == 0 && block.numel() == n) {
+                single = block;
+                return;
+            }
+            if (array == null) {
+                if (n > Tensor.MAX_ARRAY_ELEMENTS) {
+                    throw new InvalidInputException(what + " of " + n + " elements do not fit one Java array: give a ResultSink"
+                            + " (the command line writes them to a file)");
+                }
+                dtype = block.dtype();
+                array = allocate(dtype, (int) n);
+                if (single != null) { copy(0, single); single = null; }
+            }
+            copy(first, block);
+        }
+
+        private static Object allocate(DType t, int n) {
+            switch (t) {
+                case F32: return new float[n];
+                case F64: return new double[n];
+                case F16: case BF16: return new short[n];
+                case I32: return new int[n];
+                default: return new long[n];
+            }
+        }
+
+        private void copy(long first, Tensor b) {
+            int len = (int) b.numel(), at = (int) first;
+            switch (dtype) {
+                case F32: b.readFloats(0, 1, (float[]) array, at, len); break;
+                case F64: b.readDoubles(0, 1, (double[]) array, at, len); break;
+                case F16: case BF16: b.readHalfBits(0, (short[]) array, at, len); break;
+                case I32: { long[] tmp = b.toLongArray(); int[] a = (int[]) array; for (int i = 0; i < len; i++) a[at + i] = (int) tmp[i]; break; }
+                default: b.readLongs(0, (long[]) array, at, len);
+            }
+        }
+
+        Tensor tensor() {
+            if (single != null) return single.reshape(shape);
+            if (array == null) { // no block at all (an empty request)
+                return Tensor.of(new float[0], shape);
+            }
+            switch (dtype) {
+                case F32: return Tensor.of((float[]) array, shape);
+                case F64: return Tensor.of((double[]) array, shape);
+                case F16: case BF16: return Tensor.ofHalfBits(dtype, (short[]) array, shape);
+                case I32: return Tensor.of((int[]) array, shape);
+                default: return Tensor.of((long[]) array, shape);
+            }
+        }
+    }
+}

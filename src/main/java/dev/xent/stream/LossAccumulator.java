@@ -1,0 +1,92 @@
+package dev.xent.stream;
+
+import dev.xent.LossProblem;
+import dev.xent.LossResult;
+import dev.xent.Reduction;
+import dev.xent.Tensor;
+
+/**
+ * The reduction of a request from its parts: per-row losses and z-loss terms summed exactly ({@link ExactSum}), hit
+ * counts added, then the reduced value formed once. Parts may arrive in any order and from any split of the rows (row
+ * blocks, shards, partitions): the result has the same bits. Not thread-safe; merge per-thread accumulators with
+ * {@link #add(LossAccumulator)}.
+ */
+public final class LossAccumulator {
+    private final ExactSum loss = new ExactSum(), z = new ExactSum();
+    private long hits1, hitsK;
+    private boolean anyHits1, anyHitsK, anyZ;
+    private long rows;
+
+    /** Adds one part: its per-row losses (each including its z term) and its extras' counts and z terms. */
+    public void add(Tensor perRow, LossResult.Extras extras) {
+        addAll(loss, perRow);
+        rows += perRow.numel();
+        if (extras.hits1() >= 0) { hits1 += extras.hits1(); anyHits1 = true; }
+        if (extras.hitsK() >= 0) { hitsK += extras.hitsK(); anyHitsK = true; }
+        if (extras.zPerRow() != null) { addAll(z, extras.zPerRow()); anyZ = true; }
+    }
+
+    /** Adds another accumulator's parts. */
+    public void add(LossAccumulator o) {
+        loss.add(o.loss);
+        z.add(o.z);
+        hits1 += o.hits1;
+        hitsK += o.hitsK;
+        anyHits1 |= o.anyHits1;
+        anyHitsK |= o.anyHitsK;
+        anyZ |= o.anyZ;
+        rows += o.rows;
+    }
+
+    /** Rows added so far. */
+    public long rows() { return rows; }
+
+    private static void addAll(ExactSum s, Tensor t) {
+        long n = t.numel();
+        float[] f = t.floatArrayOrNull();
+        if (f != null) {
+            s.addAll(f, t.arrayOffset(), (int) n);
+            return;
+        }
+        double[] buf = new double[(int) Math.min(n, 1 << 14)];
+        for (long i = 0; i < n; i += buf.length) {
+            int k = (int) Math.min(buf.length, n - i);
+            t.readDoubles(i, 1, buf, 0, k);
+            s.addAll(buf, 0, k);
+        }
+    }
+
+    /**
+     * The result of {@code p} (the whole request) from the parts added: 'sum' is the exact sum rounded once; 'mean'
+     * divides by the request's W (NaN when W is 0: all ignored, or empty); with z-loss, 'mean' divides the
+     * cross-entropy part by W and the z part by the count of non-ignored rows, as Liger-Kernel does.
+     */
+    public LossResult result(LossProblem p, Tensor perElement, Tensor gradient, Tensor predictions, String device) {
+        LossProblem.Totals t = p.totals();
+        return result(p.spec().reduction(), t.divisor(), t.validRows(), p.outputs().topK(), perElement, gradient, predictions, device);
+    }
+
+    /** The result for reduction {@code red} with 'mean' divisor W and {@code validRows} non-ignored rows. */
+    public LossResult result(Reduction red, double divisor, long validRows, int topK, Tensor perElement, Tensor gradient,
+                             Tensor predictions, String device) {
+        double value, zLoss = Double.NaN;
+        double zs = anyZ ? z.value() : 0;
+        switch (red) {
+            case SUM: value = loss.value(); break;
+            case MEAN:
+                if (anyZ) {
+                    ExactSum ce = new ExactSum();
+                    ce.add(loss);
+                    ce.subtract(z);
+                    value = ce.value() / divisor + zs / validRows;
+                } else {
+                    value = loss.value() / divisor;
+                }
+                break;
+            default: value = Double.NaN;
+        }
+        if (anyZ && red != Reduction.NONE) zLoss = red == Reduction.MEAN ? zs / validRows : zs;
+        LossResult.Extras extras = new LossResult.Extras(gradient, anyHits1 ? hits1 : -1, anyHitsK ? hitsK : -1, topK, predictions, null);
+        return new LossResult(red, value, perElement, divisor, validRows, device, extras, zLoss);
+    }
+}
