@@ -122,20 +122,37 @@ final class JsonValue {
                 case 'r': b.append('\r'); break;
                 case 't': b.append('\t'); break;
                 case 'u': {
-                    if (i + 4 > s.length()) throw error("truncated \\u escape");
-                    int v = 0;
-                    for (int k = 0; k < 4; k++) {
-                        int d = Character.digit(s.charAt(i + k), 16);
-                        if (d < 0) throw error("bad \\u escape");
-                        v = v * 16 + d;
+                    char c1 = hex4();
+                    // UTF-16 escapes: a surrogate must come in a high-low pair (serde_json refuses a lone one)
+                    if (Character.isLowSurrogate(c1)) throw error("lone surrogate in \\u escape");
+                    if (Character.isHighSurrogate(c1)) {
+                        if (!s.startsWith("\\u", i)) throw error("lone surrogate in \\u escape");
+                        i += 2;
+                        char c2 = hex4();
+                        if (!Character.isLowSurrogate(c2)) throw error("lone surrogate in \\u escape");
+                        b.append(c1);
+                        c1 = c2;
                     }
-                    i += 4;
-                    b.append((char) v);
+                    b.append(c1);
                     break;
                 }
                 default: throw error("bad escape \\" + e);
             }
         }
+    }
+
+    /** Four hex digits of a \\u escape: ASCII only (Character.digit would take other scripts' digits too). */
+    private char hex4() throws PyLiteral.Malformed {
+        if (i + 4 > s.length()) throw error("truncated \\u escape");
+        int v = 0;
+        for (int k = 0; k < 4; k++) {
+            char c = s.charAt(i + k);
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0) throw error("bad \\u escape");
+            v = v * 16 + d;
+        }
+        i += 4;
+        return (char) v;
     }
 
     private Object number() throws PyLiteral.Malformed {

@@ -20,8 +20,9 @@ import java.util.Set;
 /**
  * NumPy {@code .npy} files, format versions 1.0, 2.0 and 3.0, read as {@code np.load} reads them: the header is
  * evaluated as the Python literal it is ({@link PyLiteral}), with numpy's checks (exactly the keys descr,
- * fortran_order and shape; a tuple of ints; a bool; at most 10000 characters; Python 2 long suffixes in versions 1 and
- * 2), so what {@code np.load} refuses is refused, naming the file and the problem. Data is always memory-mapped, never
+ * fortran_order and shape; a tuple of at most 64 ints, none a bool; a bool; at most 10000 characters; numpy's retry
+ * for Python 2 headers in versions 1 and 2; numpy's size limit, which holds even for an empty array), so what
+ * {@code np.load} refuses is refused, naming the file and the problem. Data is always memory-mapped, never
  * copied to the heap: float16, float32, float64, int32 and int64, with int8, int16, uint8 and bool read as int32;
  * little-endian (or single-byte), C order. Sizes are checked with overflow-checked arithmetic before anything is mapped.
  */
@@ -32,6 +33,8 @@ public final class Npy {
     /** Bytes per mapped segment (at most one mapping's limit, 2 GiB). */
     static final long SEGMENT_BYTES = 1L << 30;
     private static final Set<String> KEYS = Set.of("descr", "fortran_order", "shape");
+    /** numpy's NPY_MAXDIMS: np.load refuses a shape with more axes. */
+    static final int MAX_DIMS = 64;
 
     private Npy() {}
 
@@ -181,13 +184,15 @@ public final class Npy {
         long[] shape = new long[dims.size()];
         for (int i = 0; i < shape.length; i++) {
             Object v = dims.get(i);
-            if (v instanceof Boolean) { shape[i] = (Boolean) v ? 1 : 0; continue; } // a bool is an int to numpy's check
+            // a bool passes the header check as an int, then np.load's reshape refuses it
+            if (v instanceof Boolean) throw bad(name, "shape holds a bool (" + (((Boolean) v) ? "True" : "False") + "), which np.load refuses: " + shorten(header));
             if (!(v instanceof BigInteger)) throw bad(name, "shape is not a tuple of ints: " + shorten(header));
             BigInteger b = (BigInteger) v;
             if (b.signum() < 0) throw bad(name, "negative dimension " + b + " in shape");
             if (b.bitLength() > 63) throw bad(name, "dimension " + b + " in shape is larger than 2^63");
             shape[i] = b.longValue();
         }
+        if (shape.length > MAX_DIMS) throw bad(name, shape.length + " axes: numpy arrays have at most " + MAX_DIMS);
         if (!(fortran instanceof Boolean)) throw bad(name, "fortran_order is not a bool: " + shorten(header));
         if (!(descr instanceof String)) {
             if (descr instanceof List || descr instanceof PyLiteral.Tuple) throw bad(name, "structured dtypes are not supported: " + shorten(header));
@@ -198,15 +203,16 @@ public final class Npy {
         if ((Boolean) fortran && countNonTrivialAxes(shape) > 1) {
             throw bad(name, "Fortran-order arrays are not supported; save with np.ascontiguousarray");
         }
-        long n;
+        // numpy sizes an array as the item size times every dimension but the zero ones, and refuses one over 2^63 - 1
+        // bytes even when a zero dimension leaves it empty
+        long bytes = t.bytes;
+        boolean empty = false;
         try {
-            n = Tensor.numel(shape);
-        } catch (InvalidInputException e) {
-            throw bad(name, "shape " + Tensor.shapeString(shape) + " has more than 2^63 elements");
-        }
-        long bytes;
-        try {
-            bytes = Math.multiplyExact(n, (long) t.bytes);
+            for (long dim : shape) {
+                if (dim == 0) empty = true;
+                else bytes = Math.multiplyExact(bytes, dim);
+            }
+            if (empty) bytes = 0;
             Math.addExact(bytes, dataOffset);
         } catch (ArithmeticException e) {
             throw bad(name, "shape " + Tensor.shapeString(shape) + " of " + ds + " needs more than 2^63 bytes");

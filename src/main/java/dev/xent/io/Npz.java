@@ -69,6 +69,9 @@ public final class Npz {
                 m = dir.values().iterator().next();
             } else {
                 m = dir.get(name);
+                if (m == null) { // np.load takes the zip's own name ("x.npy") too
+                    for (Member x : dir.values()) if (x.zipName.equals(name)) m = x;
+                }
                 if (m == null) throw Npy.bad(label, "no array named '" + name + "' (it holds: " + (dir.isEmpty() ? "none" : String.join(", ", dir.keySet())) + ")");
             }
             String memberLabel = label + ":" + m.name;
@@ -164,10 +167,10 @@ public final class Npz {
         long eocdAt = size - tail + eocd;
         long entries = t.getShort(eocd + 10) & 0xffff;
         long dirSize = t.getInt(eocd + 12) & 0xffffffffL, dirAt = t.getInt(eocd + 16) & 0xffffffffL;
-        if (entries == 0xffff || dirSize == 0xffffffffL || dirAt == 0xffffffffL) { // zip64
-            if (eocdAt < 20) throw Npy.bad(label, "corrupt zip64 archive (no locator)");
-            ByteBuffer loc = read(ch, eocdAt - 20, 20, label, "zip64 locator");
-            if (loc.getInt(0) != ZIP64_LOCATOR) throw Npy.bad(label, "corrupt zip64 archive (no locator)");
+        // zip64 where its locator precedes the end record, as Python's zipfile reads it: 0xffff entries without one
+        // is simply 65535 members (zipfile writes zip64 records only past that), and a bad offset fails the checks below
+        ByteBuffer loc = eocdAt >= 20 ? read(ch, eocdAt - 20, 20, label, "zip64 locator") : null;
+        if (loc != null && loc.getInt(0) == ZIP64_LOCATOR) {
             ByteBuffer z = read(ch, loc.getLong(8), 56, label, "zip64 end record");
             if (z.getInt(0) != ZIP64_EOCD) throw Npy.bad(label, "corrupt zip64 archive (no end record where the locator points)");
             entries = z.getLong(32);

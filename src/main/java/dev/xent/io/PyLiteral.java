@@ -5,14 +5,17 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Python's {@code ast.literal_eval} for the literals a {@code .npy} header can hold, as CPython 3.11 tokenizes and
  * evaluates them: dicts, tuples, lists and sets; str and bytes (every prefix and escape, adjacent literals joined);
- * int (decimal, hex, octal, binary, underscores; at most 4300 decimal digits); True, False, None; float, complex and
- * Ellipsis (parsed, then of no use to a header); comments, line continuations, newlines inside brackets; unary + and -
- * on numbers, and a real plus or minus an imaginary number. Anything else, or text before or after the expression, is
- * a {@link Malformed} error, so what {@code np.load} refuses this refuses.
+ * int (decimal, hex, octal, binary, underscores; at most 4300 decimal digits unless all zeros); True, False, None;
+ * float, complex and Ellipsis (parsed, then of no use to a header); comments, line continuations, newlines inside
+ * brackets, indentation only where the tokenizer allows it; unary + and - on numbers, and a real plus or minus an
+ * imaginary number. Anything else, or text before or after the expression, is a {@link Malformed} error, so what
+ * {@code np.load} refuses this refuses. {@link #evalPython2} adds numpy's retry for Python 2 headers.
  *
  * <p>Values: {@link String}, {@link Bytes}, {@link BigInteger}, {@link Boolean}, {@link Tuple}, {@link List}, {@link
  * Set}, {@link Map} (insertion order, a repeated key keeping its first place and its last value, as a dict display
@@ -77,21 +80,21 @@ public final class PyLiteral {
 
     private PyLiteral() {}
 
-    /** Evaluates {@code text} as {@code ast.literal_eval(text)} would. */
-    public static Object eval(String text) throws Malformed { return eval(text, false); }
-
     /**
-     * As {@link #eval(String)} after numpy's {@code _filter_header}: an 'L' token right after a number (a Python 2
-     * long) is dropped. numpy tries this for format versions 1.0 and 2.0 when the first parse fails.
+     * As {@link #eval(String)} of numpy's {@code _filter_header(text)} ({@link Python2Filter}): the text re-tokenized
+     * with Python's own tokenize module, every 'L' name right after a number (a Python 2 long) dropped, and untokenized.
+     * numpy tries this for format versions 1.0 and 2.0 when the first parse fails; untokenizing also turns tabs and
+     * formfeeds between tokens into spaces and drops a trailing whitespace-only line, so it accepts more than the 'L's.
      */
-    public static Object evalPython2(String text) throws Malformed { return eval(text, true); }
+    public static Object evalPython2(String text) throws Malformed { return eval(Python2Filter.filter(text)); }
 
-    private static Object eval(String text, boolean python2Longs) throws Malformed {
+    /** Evaluates {@code text} as {@code ast.literal_eval(text)} would. */
+    public static Object eval(String text) throws Malformed {
         if (text.indexOf('\0') >= 0) throw new Malformed("source code string cannot contain null bytes");
         int i = 0;
         while (i < text.length() && (text.charAt(i) == ' ' || text.charAt(i) == '\t')) i++; // literal_eval's lstrip(" \t")
         String s = text.substring(i).replace("\r\n", "\n").replace('\r', '\n'); // universal newlines
-        Parser p = new Parser(new Lexer(s, python2Longs).tokens());
+        Parser p = new Parser(new Lexer(s).tokens());
         Object v = p.expression();
         p.expectEnd();
         return v;
@@ -122,17 +125,8 @@ public final class PyLiteral {
         private int i;
         private int depth;
         private final List<Token> out = new ArrayList<>();
-        private final boolean python2Longs;
 
-        Lexer(String s, boolean python2Longs) {
-            this.s = s;
-            this.python2Longs = python2Longs;
-        }
-
-        /** In Python 2 mode, skips an 'L' name token right after a number. */
-        private void dropLongSuffix() {
-            if (python2Longs && i < s.length() && s.charAt(i) == 'L' && (i + 1 >= s.length() || !isNamePart(s.charAt(i + 1)))) i++;
-        }
+        Lexer(String s) { this.s = s; }
 
         private Malformed error(String what) { return new Malformed(what + " at character " + i); }
 
@@ -140,33 +134,29 @@ public final class PyLiteral {
             boolean lineStart = true, anyLogical = false;
             while (true) {
                 if (lineStart && depth == 0) {
-                    // indentation of a new line: blank and comment-only lines do not count; an expression line must
-                    // start at column 0 (formfeed resets the column)
-                    int col = 0, j = i;
-                    while (j < s.length() && (s.charAt(j) == ' ' || s.charAt(j) == '\t' || s.charAt(j) == '\f')) {
-                        col = s.charAt(j) == '\f' ? 0 : col + 1;
+                    // indentation of a new line: blank and comment-only lines do not count; an expression line (or
+                    // the end of the text) must be at column 0. Formfeed resets the column; line continuations join
+                    // lines here, and the column at the first one after whitespace is the line's indentation.
+                    int col = 0, contCol = 0, j = i;
+                    while (j < s.length()) {
+                        char c = s.charAt(j);
+                        if (c == ' ' || c == '\t') col++;
+                        else if (c == '\f') col = 0;
+                        else if (c == '\\') {
+                            i = j;
+                            if (j + 1 >= s.length() || s.charAt(j + 1) != '\n') throw error("unexpected character after line continuation character");
+                            if (j + 2 >= s.length()) throw error("unexpected EOF while parsing");
+                            if (contCol == 0) contCol = col;
+                            j += 2;
+                            continue;
+                        } else break;
                         j++;
                     }
-                    if (j >= s.length()) {
-                        if (col > 0) throw error("unexpected indent");
-                        i = j;
-                        break;
-                    }
-                    char c = s.charAt(j);
-                    if (c == '\n') { i = j + 1; continue; }
-                    if (c == '#') { i = j; skipComment(); continue; }
-                    if (c == '\\') { // a continuation at the start of a line joins it to the next
-                        if (j + 1 < s.length() && s.charAt(j + 1) == '\n') {
-                            if (j + 2 >= s.length()) throw error("unexpected EOF while parsing");
-                            i = j + 2;
-                            lineStart = false;
-                            if (col > 0) throw error("unexpected indent");
-                            continue;
-                        }
-                        throw error("unexpected character after line continuation character");
-                    }
-                    if (col > 0) throw error("unexpected indent");
                     i = j;
+                    if (j < s.length() && s.charAt(j) == '\n') { i++; continue; }
+                    if (j < s.length() && s.charAt(j) == '#') { skipComment(); continue; }
+                    if ((contCol != 0 ? contCol : col) > 0) throw error("unexpected indent");
+                    if (j >= s.length()) break;
                     lineStart = false;
                 }
                 if (i >= s.length()) break;
@@ -267,14 +257,13 @@ public final class PyLiteral {
                     if (d == '_' && i + 1 < s.length() && digits.indexOf(s.charAt(i + 1)) >= 0) { i += 2; continue; }
                     break;
                 }
-                dropLongSuffix();
                 if (i < s.length() && (isNamePart(s.charAt(i)))) throw error("invalid " + kind + " literal");
                 String text = s.substring(at + 2, i).replace("_", "");
                 out.add(new Token(T.NUMBER, "int", new BigInteger(text, kind == 'x' ? 16 : kind == 'o' ? 8 : 2), false, at));
                 return;
             }
             int intStart = i;
-            digitPart(true);
+            if (c != '.') digitPart(true); // '.5' has no integer part
             String intText = s.substring(intStart, i);
             if (i < s.length() && s.charAt(i) == '.') {
                 isFloat = true;
@@ -290,7 +279,6 @@ public final class PyLiteral {
             }
             boolean imaginary = false;
             if (i < s.length() && (s.charAt(i) == 'j' || s.charAt(i) == 'J')) { imaginary = true; i++; }
-            dropLongSuffix();
             if (i < s.length() && isNamePart(s.charAt(i))) throw error("invalid decimal literal");
             if (imaginary || isFloat) {
                 out.add(new Token(T.NUMBER, "other", new Other(imaginary ? "complex" : "float"), false, at));
@@ -300,7 +288,8 @@ public final class PyLiteral {
             if (digits.length() > 1 && digits.charAt(0) == '0' && !digits.chars().allMatch(ch -> ch == '0')) {
                 throw error("leading zeros in decimal integer literals are not permitted");
             }
-            if (digits.length() > MAX_INT_DIGITS) throw error("exceeds the limit (" + MAX_INT_DIGITS + " digits) for integer string conversion");
+            // CPython converts a literal starting with 0 with strtoul first, so zeros are exempt from the limit
+            if (digits.length() > MAX_INT_DIGITS && digits.charAt(0) != '0') throw error("exceeds the limit (" + MAX_INT_DIGITS + " digits) for integer string conversion");
             out.add(new Token(T.NUMBER, "int", new BigInteger(digits), false, at));
         }
 
@@ -602,6 +591,305 @@ public final class PyLiteral {
         private void requireHashable(Object o) throws Malformed {
             if (o instanceof List || o instanceof Map || o instanceof Set) throw new Malformed("unhashable type (a list, dict or set as a key or set element)");
             if (o instanceof Tuple) for (Object x : ((Tuple) o).items) requireHashable(x);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ numpy's _filter_header
+
+    /**
+     * numpy's {@code _filter_header}: CPython 3.11's pure-Python {@code tokenize.generate_tokens} over the text (lines
+     * split at '\n' only, as a StringIO reads them), the NAME tokens 'L' that follow a NUMBER dropped (the last token
+     * kept decides, so '3L L' loses both), then {@code tokenize.untokenize}, which rebuilds the text from token
+     * positions: gaps within a line become spaces, a change of line without a newline token becomes a backslash and a
+     * newline, and a whitespace-only last line is gone. tokenize's own errors (EOF inside a bracket or a string, a bad
+     * dedent) and untokenize's are errors here too, as np.load lets them through.
+     */
+    static final class Python2Filter {
+        private static final int NUMBER = 0, NAME = 1, STRING = 2, OP = 3, NEWLINE = 4, NL = 5, COMMENT = 6, INDENT = 7,
+                DEDENT = 8, ERRORTOKEN = 9, ENDMARKER = 10;
+        private static final int TABSIZE = 8;
+        /** tokenize's string prefixes, the empty one last. */
+        private static final String PREFIX = "(?:BR|Br|FR|Fr|RB|RF|Rb|Rf|bR|br|fR|fr|rB|rF|rb|rf|B|F|R|U|b|f|r|u|)";
+        /**
+         * The rest of a string after its opening quote(s): tokenize's Single, Double, Single3 and Double3. Repeated
+         * groups are possessive, which matches the same (giving back never helps these) without a stack frame for
+         * each repetition, as a long string or number would need in java.util.regex.
+         */
+        private static final Pattern SINGLE = compile("[^'\\\\]*+(?:\\\\.[^'\\\\]*+)*+'"),
+                DOUBLE = compile("[^\"\\\\]*+(?:\\\\.[^\"\\\\]*+)*+\""),
+                SINGLE3 = compile("[^'\\\\]*+(?:(?:\\\\.|'(?!''))[^'\\\\]*+)*+'''"),
+                DOUBLE3 = compile("[^\"\\\\]*+(?:(?:\\\\.|\"(?!\"\"))[^\"\\\\]*+)*+\"\"\"");
+        private static final Pattern PREFIXED_QUOTE = compile(PREFIX + "['\"]"), PREFIXED_TRIPLE = compile(PREFIX + "(?:'''|\"\"\")");
+        /** tokenize's PseudoToken: whitespace, then the token as group 1. */
+        private static final Pattern PSEUDO;
+
+        static {
+            String digits = "[0-9](?:_?[0-9])*+";
+            String hex = "0[xX](?:_?[0-9a-fA-F])++", bin = "0[bB](?:_?[01])++", oct = "0[oO](?:_?[0-7])++";
+            String dec = "(?:0(?:_?0)*+|[1-9](?:_?[0-9])*+)";
+            String exponent = "[eE][-+]?" + digits;
+            String pointFloat = "(?:" + digits + "\\.(?:" + digits + ")?|\\." + digits + ")(?:" + exponent + ")?";
+            String floatNumber = "(?:" + pointFloat + "|" + digits + exponent + ")";
+            String imag = "(?:" + digits + "[jJ]|" + floatNumber + "[jJ])";
+            String number = "(?:" + imag + "|" + floatNumber + "|" + hex + "|" + bin + "|" + oct + "|" + dec + ")";
+            // EXACT_TOKEN_TYPES sorted in reverse, as tokenize orders them
+            StringBuilder special = new StringBuilder();
+            for (String op : "~ } |= | { ^= ^ ] [ @= @ >>= >> >= > == = <= <<= << < ; := : /= //= // / ... . -> -= - , += + *= **= ** * ) ( &= & %= % !=".split(" ")) {
+                special.append(special.length() == 0 ? "" : "|").append(Pattern.quote(op));
+            }
+            String funny = "(?:\\r?\\n|" + special + ")";
+            // ContStr; an escaped '\r' before '\n' is left to the continuation, where re would backtrack to it
+            String escape = "\\\\(?:\\r(?!\\n)|[^\\n\\r])";
+            String contStr = "(?:" + PREFIX + "'[^\\n'\\\\]*+(?:" + escape + "[^\\n'\\\\]*+)*+(?:'|\\\\\\r?\\n)|"
+                    + PREFIX + "\"[^\\n\"\\\\]*+(?:" + escape + "[^\\n\"\\\\]*+)*+(?:\"|\\\\\\r?\\n))";
+            String extras = "(?:\\\\\\r?\\n|\\z|#[^\\r\\n]*|" + PREFIX + "'''|" + PREFIX + "\"\"\")";
+            String name = "[\\p{L}\\p{N}_]+"; // re's \w: str.isalnum() or '_'
+            PSEUDO = compile("[ \\f\\t]*(" + extras + "|" + number + "|" + funny + "|" + contStr + "|" + name + ")");
+        }
+
+        /** '.' stops at '\n' only, as in Python's re. */
+        private static Pattern compile(String re) { return Pattern.compile(re, Pattern.UNIX_LINES); }
+
+        private static final class Tok {
+            final int type, srow, scol, erow, ecol;
+            final String text;
+
+            Tok(int type, String text, int srow, int scol, int erow, int ecol) {
+                this.type = type;
+                this.text = text;
+                this.srow = srow;
+                this.scol = scol;
+                this.erow = erow;
+                this.ecol = ecol;
+            }
+        }
+
+        private Python2Filter() {}
+
+        static String filter(String text) throws Malformed {
+            List<Tok> kept = new ArrayList<>();
+            boolean lastWasNumber = false;
+            for (Tok t : tokenize(text)) {
+                if (lastWasNumber && t.type == NAME && t.text.equals("L")) continue;
+                kept.add(t);
+                lastWasNumber = t.type == NUMBER;
+            }
+            return untokenize(kept);
+        }
+
+        private static Malformed tokenizeError(String what) { return new Malformed(what + " (Python's tokenize, in numpy's Python 2 filter)"); }
+
+        /** tokenize._tokenize with a readline over {@code text}. */
+        private static List<Tok> tokenize(String text) throws Malformed {
+            List<String> lines = new ArrayList<>();
+            for (int at = 0; at < text.length(); ) {
+                int nl = text.indexOf('\n', at);
+                int end = nl < 0 ? text.length() : nl + 1;
+                lines.add(text.substring(at, end));
+                at = end;
+            }
+            List<Tok> out = new ArrayList<>();
+            int lnum = 0, parenlev = 0, next = 0, strRow = 0, strCol = 0;
+            boolean continued = false, needcont = false;
+            String contstr = null;
+            Pattern endprog = null;
+            List<Integer> indents = new ArrayList<>(List.of(0));
+            String line = "", lastLine;
+            while (true) {
+                lastLine = line;
+                line = next < lines.size() ? lines.get(next++) : "";
+                lnum++;
+                int pos = 0, max = line.length();
+                if (contstr != null) { // inside a string that began on an earlier line
+                    if (line.isEmpty()) throw tokenizeError("EOF in multi-line string");
+                    Matcher m = endprog.matcher(line);
+                    if (m.lookingAt()) {
+                        pos = m.end();
+                        out.add(new Tok(STRING, contstr + line.substring(0, pos), strRow, strCol, lnum, pos));
+                        contstr = null;
+                        needcont = false;
+                    } else if (needcont && !line.endsWith("\\\n") && !line.endsWith("\\\r\n")) {
+                        out.add(new Tok(ERRORTOKEN, contstr + line, strRow, strCol, lnum, line.length()));
+                        contstr = null;
+                        continue;
+                    } else {
+                        contstr = contstr + line;
+                        continue;
+                    }
+                } else if (parenlev == 0 && !continued) { // a new statement
+                    if (line.isEmpty()) break;
+                    int column = 0;
+                    for (; pos < max; pos++) {
+                        char c = line.charAt(pos);
+                        if (c == ' ') column++;
+                        else if (c == '\t') column = (column / TABSIZE + 1) * TABSIZE;
+                        else if (c == '\f') column = 0;
+                        else break;
+                    }
+                    if (pos == max) break; // a last line of only whitespace ends the input
+                    char c = line.charAt(pos);
+                    if (c == '#' || c == '\r' || c == '\n') { // a comment or blank line
+                        if (c == '#') {
+                            String comment = stripTrailing(line.substring(pos));
+                            out.add(new Tok(COMMENT, comment, lnum, pos, lnum, pos + comment.length()));
+                            pos += comment.length();
+                        }
+                        out.add(new Tok(NL, line.substring(pos), lnum, pos, lnum, line.length()));
+                        continue;
+                    }
+                    if (column > indents.get(indents.size() - 1)) {
+                        indents.add(column);
+                        out.add(new Tok(INDENT, line.substring(0, pos), lnum, 0, lnum, pos));
+                    }
+                    while (column < indents.get(indents.size() - 1)) {
+                        if (!indents.contains(column)) throw tokenizeError("unindent does not match any outer indentation level");
+                        indents.remove(indents.size() - 1);
+                        out.add(new Tok(DEDENT, "", lnum, pos, lnum, pos));
+                    }
+                } else { // a continued statement
+                    if (line.isEmpty()) throw tokenizeError("EOF in multi-line statement");
+                    continued = false;
+                }
+                while (pos < max) {
+                    Matcher m = PSEUDO.matcher(line).region(pos, max);
+                    if (!m.lookingAt()) {
+                        int n = Character.charCount(line.codePointAt(pos));
+                        out.add(new Tok(ERRORTOKEN, line.substring(pos, pos + n), lnum, pos, lnum, pos + n));
+                        pos += n;
+                        continue;
+                    }
+                    int start = m.start(1), end = m.end(1);
+                    pos = end;
+                    if (start == end) continue;
+                    String token = line.substring(start, end);
+                    char initial = line.charAt(start);
+                    if ((initial >= '0' && initial <= '9') || (initial == '.' && !token.equals(".") && !token.equals("..."))) {
+                        out.add(new Tok(NUMBER, token, lnum, start, lnum, end));
+                    } else if (initial == '\r' || initial == '\n') {
+                        out.add(new Tok(parenlev > 0 ? NL : NEWLINE, token, lnum, start, lnum, end));
+                    } else if (initial == '#') {
+                        out.add(new Tok(COMMENT, token, lnum, start, lnum, end));
+                    } else if (PREFIXED_TRIPLE.matcher(token).matches()) {
+                        endprog = token.endsWith("'''") ? SINGLE3 : DOUBLE3;
+                        Matcher e = endprog.matcher(line).region(pos, max);
+                        if (e.lookingAt()) { // all on one line
+                            pos = e.end();
+                            out.add(new Tok(STRING, line.substring(start, pos), lnum, start, lnum, pos));
+                        } else {
+                            strRow = lnum;
+                            strCol = start;
+                            contstr = line.substring(start);
+                            break;
+                        }
+                    } else if (startsString(token)) {
+                        if (token.charAt(token.length() - 1) == '\n') { // continued on the next line
+                            strRow = lnum;
+                            strCol = start;
+                            endprog = token.charAt(firstQuote(token)) == '\'' ? SINGLE : DOUBLE;
+                            contstr = line.substring(start);
+                            needcont = true;
+                            break;
+                        }
+                        out.add(new Tok(STRING, token, lnum, start, lnum, end));
+                    } else if (isIdentifierStart(line.codePointAt(start))) {
+                        out.add(new Tok(NAME, token, lnum, start, lnum, end));
+                    } else if (initial == '\\') {
+                        continued = true;
+                    } else {
+                        if ("([{".indexOf(initial) >= 0) parenlev++;
+                        else if (")]}".indexOf(initial) >= 0) parenlev--;
+                        out.add(new Tok(OP, token, lnum, start, lnum, end));
+                    }
+                }
+            }
+            // an implicit NEWLINE if the input does not end in one
+            if (!lastLine.isEmpty() && "\r\n".indexOf(lastLine.charAt(lastLine.length() - 1)) < 0 && !pyStrip(lastLine).startsWith("#")) {
+                out.add(new Tok(NEWLINE, "", lnum - 1, lastLine.length(), lnum - 1, lastLine.length() + 1));
+            }
+            for (int k = 1; k < indents.size(); k++) out.add(new Tok(DEDENT, "", lnum, 0, lnum, 0));
+            out.add(new Tok(ENDMARKER, "", lnum, 0, lnum, 0));
+            return out;
+        }
+
+        /** "initial in single_quoted or token[:2] in single_quoted or token[:3] in single_quoted". */
+        private static boolean startsString(String token) {
+            for (int n = 1; n <= 3 && n <= token.length(); n++) {
+                if (PREFIXED_QUOTE.matcher(token.substring(0, n)).matches()) return true;
+            }
+            return false;
+        }
+
+        private static int firstQuote(String token) {
+            for (int k = 0; ; k++) if (token.charAt(k) == '\'' || token.charAt(k) == '"') return k;
+        }
+
+        /** str.isidentifier() of one character. */
+        private static boolean isIdentifierStart(int cp) { return cp == '_' || Character.isUnicodeIdentifierStart(cp); }
+
+        /** rstrip('\r\n'). */
+        private static String stripTrailing(String s) {
+            int e = s.length();
+            while (e > 0 && (s.charAt(e - 1) == '\r' || s.charAt(e - 1) == '\n')) e--;
+            return s.substring(0, e);
+        }
+
+        /** str.strip(), with Python's whitespace, which is not Java's. */
+        private static String pyStrip(String s) {
+            int b = 0, e = s.length();
+            while (b < e && isPySpace(s.charAt(b))) b++;
+            while (e > b && isPySpace(s.charAt(e - 1))) e--;
+            return s.substring(b, e);
+        }
+
+        private static boolean isPySpace(char c) {
+            return (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 || c == 0x1680
+                    || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+        }
+
+        /** Untokenizer.untokenize over full tokens (with positions). */
+        private static String untokenize(List<Tok> toks) throws Malformed {
+            StringBuilder out = new StringBuilder();
+            List<String> indents = new ArrayList<>();
+            boolean startline = false;
+            int prevRow = 1, prevCol = 0;
+            for (Tok t : toks) {
+                if (t.type == ENDMARKER) break;
+                if (t.type == INDENT) {
+                    indents.add(t.text);
+                    continue;
+                }
+                if (t.type == DEDENT) {
+                    indents.remove(indents.size() - 1);
+                    prevRow = t.erow;
+                    prevCol = t.ecol;
+                    continue;
+                }
+                if (t.type == NEWLINE || t.type == NL) {
+                    startline = true;
+                } else if (startline && !indents.isEmpty()) {
+                    String indent = indents.get(indents.size() - 1);
+                    if (t.scol >= indent.length()) {
+                        out.append(indent);
+                        prevCol = indent.length();
+                    }
+                    startline = false;
+                }
+                if (t.srow < prevRow || (t.srow == prevRow && t.scol < prevCol)) { // add_whitespace
+                    throw new Malformed("untokenize: start (" + t.srow + "," + t.scol + ") precedes previous end (" + prevRow + "," + prevCol + ")");
+                }
+                if (t.srow > prevRow) {
+                    out.append("\\\n".repeat(t.srow - prevRow));
+                    prevCol = 0;
+                }
+                out.append(" ".repeat(t.scol - prevCol)).append(t.text);
+                prevRow = t.erow;
+                prevCol = t.ecol;
+                if (t.type == NEWLINE || t.type == NL) {
+                    prevRow++;
+                    prevCol = 0;
+                }
+            }
+            return out.toString();
         }
     }
 }

@@ -21,17 +21,24 @@ import java.util.Map;
 /**
  * Hugging Face safetensors files, checked as the reference implementation checks them: an 8-byte little-endian header
  * length of at most 100 MB, a UTF-8 JSON object of tensors (dtype, shape, data_offsets) and an optional
- * {@code __metadata__} of strings; offsets that, sorted, tile the data from its start to the end of the file with no
- * gap, overlap or trailing byte; each tensor's bytes equal to its shape times its dtype's size (overflow-checked).
+ * {@code __metadata__} of strings (or null); offsets that, sorted, tile the data from its start to the end of the file
+ * with no gap, overlap or trailing byte; each tensor's bytes equal to its shape times its dtype's size
+ * (overflow-checked, whole bytes for the sub-byte types). Every dtype the format defines is checked, so a file that
+ * also holds, say, C64 or F4 tensors still gives up its others; a tensor name given twice is refused (the reference
+ * keeps the last silently).
  * Tensors are memory-mapped: BF16, F16, F32, F64, I32 and I64, with BOOL, U8, I8 and I16 read as int32.
  */
 public final class SafeTensors {
     /** The reference implementation's MAX_HEADER_SIZE. */
     static final long MAX_HEADER_BYTES = 100_000_000;
-    private static final Map<String, Integer> SIZES = Map.ofEntries(
-            Map.entry("BOOL", 1), Map.entry("U8", 1), Map.entry("I8", 1), Map.entry("F8_E5M2", 1), Map.entry("F8_E4M3", 1),
-            Map.entry("I16", 2), Map.entry("U16", 2), Map.entry("F16", 2), Map.entry("BF16", 2), Map.entry("I32", 4),
-            Map.entry("U32", 4), Map.entry("F32", 4), Map.entry("F64", 8), Map.entry("I64", 8), Map.entry("U64", 8));
+    /** Bits per element of every dtype of the format (safetensors 0.8's Dtype::bitsize). */
+    private static final Map<String, Integer> BITS = Map.ofEntries(
+            Map.entry("F4", 4), Map.entry("F6_E2M3", 6), Map.entry("F6_E3M2", 6),
+            Map.entry("BOOL", 8), Map.entry("U8", 8), Map.entry("I8", 8), Map.entry("F8_E5M2", 8), Map.entry("F8_E4M3", 8),
+            Map.entry("F8_E8M0", 8), Map.entry("F8_E4M3FNUZ", 8), Map.entry("F8_E5M2FNUZ", 8),
+            Map.entry("I16", 16), Map.entry("U16", 16), Map.entry("F16", 16), Map.entry("BF16", 16), Map.entry("I32", 32),
+            Map.entry("U32", 32), Map.entry("F32", 32), Map.entry("F64", 64), Map.entry("C64", 64), Map.entry("I64", 64),
+            Map.entry("U64", 64));
 
     private SafeTensors() {}
 
@@ -74,7 +81,7 @@ public final class SafeTensors {
                 e = h.byName.get(name);
                 if (e == null) throw Npy.bad(file.toString(), "no tensor named '" + name + "' (it holds: " + names(h.entries) + ")");
             }
-            int width = SIZES.get(e.dtype);
+            int width = BITS.get(e.dtype) / 8;
             DType dt;
             boolean unsigned = false;
             switch (e.dtype) {
@@ -133,7 +140,10 @@ public final class SafeTensors {
         } catch (CharacterCodingException e) {
             throw Npy.bad(name, "the safetensors header is not valid UTF-8");
         }
-        if (!json.startsWith("{")) throw Npy.bad(name, "the safetensors header does not start with '{'");
+        // JSON whitespace may come first: the reference's '{' check is commented out and serde_json skips it
+        int first = 0;
+        while (first < json.length() && " \t\n\r".indexOf(json.charAt(first)) >= 0) first++;
+        if (!json.startsWith("{", first)) throw Npy.bad(name, "the safetensors header does not start with '{'");
         Object doc;
         try {
             doc = JsonValue.parse(json);
@@ -145,6 +155,7 @@ public final class SafeTensors {
         for (Map.Entry<?, ?> kv : ((Map<?, ?>) doc).entrySet()) {
             String key = (String) kv.getKey();
             if (key.equals("__metadata__")) {
+                if (kv.getValue() == JsonValue.NULL) continue; // an Option in the reference: null is no metadata
                 if (!(kv.getValue() instanceof Map)) throw Npy.bad(name, "__metadata__ is not an object of strings");
                 for (Object v : ((Map<?, ?>) kv.getValue()).values()) {
                     if (!(v instanceof String)) throw Npy.bad(name, "__metadata__ is not an object of strings");
@@ -161,12 +172,16 @@ public final class SafeTensors {
                 throw Npy.bad(name, "tensor '" + e.name + "' has data_offsets [" + e.begin + ", " + e.end + "]; expected it to start at " + at
                         + " (offsets must tile the data with no gap or overlap)");
             }
-            long bytes;
+            long bits;
             try {
-                bytes = Math.multiplyExact(Tensor.numel(e.shape), (long) SIZES.get(e.dtype));
+                bits = Math.multiplyExact(Tensor.numel(e.shape), (long) BITS.get(e.dtype));
             } catch (ArithmeticException | InvalidInputException ex) {
                 throw Npy.bad(name, "tensor '" + e.name + "' has a shape whose byte size overflows 64 bits");
             }
+            if (bits % 8 != 0) {
+                throw Npy.bad(name, "tensor '" + e.name + "' of shape " + Tensor.shapeString(e.shape) + " " + e.dtype + " does not fill whole bytes");
+            }
+            long bytes = bits / 8;
             if (e.end - e.begin != bytes) {
                 throw Npy.bad(name, "tensor '" + e.name + "' of shape " + Tensor.shapeString(e.shape) + " " + e.dtype + " needs " + bytes
                         + " bytes, its data_offsets span " + (e.end - e.begin));
@@ -185,7 +200,7 @@ public final class SafeTensors {
         if (!(v instanceof Map)) throw Npy.bad(name, "tensor '" + key + "' is not an object with dtype, shape and data_offsets");
         Map<?, ?> m = (Map<?, ?>) v;
         Object dt = m.get("dtype"), shape = m.get("shape"), offsets = m.get("data_offsets");
-        if (!(dt instanceof String) || !SIZES.containsKey(dt)) throw Npy.bad(name, "tensor '" + key + "' has an unknown dtype " + dt);
+        if (!(dt instanceof String) || !BITS.containsKey(dt)) throw Npy.bad(name, "tensor '" + key + "' has an unknown dtype " + dt);
         if (!(shape instanceof List)) throw Npy.bad(name, "tensor '" + key + "' has no shape list");
         if (!(offsets instanceof List) || ((List<?>) offsets).size() != 2) throw Npy.bad(name, "tensor '" + key + "' has no data_offsets pair");
         List<?> sl = (List<?>) shape;
