@@ -129,11 +129,14 @@ public final class BinaryCrossEntropy {
         });
         boolean reference = device.equals("reference");
         long[] outShape = first == 0 && n == total ? shape : new long[] {n};
-        Tensor perT = x.dtype() == DType.F64 || reference ? Tensor.of(per, outShape) : Tensor.of(per, outShape).to(DType.F32);
+        Tensor per64 = Tensor.of(per, outShape);
+        Tensor perT = x.dtype() == DType.F64 || reference ? per64 : per64.to(DType.F32);
         Tensor gradT = grad == null ? null : reference ? Tensor.of(grad, outShape) : Tensor.of(grad, outShape).to(x.dtype());
+        // the reduction sums the float64 terms, not their float32 roundings
+        LossResult.Extras extras = new LossResult.Extras(null, -1, -1, 0, null, null, per64);
         LossAccumulator acc = new LossAccumulator();
-        acc.add(perT, LossResult.Extras.NONE);
-        return result(acc, perT, gradT, device);
+        acc.add(perT, extras);
+        return result(acc, perT, gradT, device).withExtras(extras.withGradient(gradT));
     }
 
     /** The result of the whole request from the accumulated per-element losses of its parts. */

@@ -25,6 +25,7 @@ public final class LossResult {
         final int topK;
         final Tensor predictions;
         final Tensor zPerRow;
+        final Tensor sumTerms;
 
         /**
          * @param hits1 rows whose target is the top-1 prediction (-1: not computed)
@@ -32,16 +33,25 @@ public final class LossResult {
          * @param zPerRow each row's z-loss term (included in its loss), or null without z-loss
          */
         public Extras(Tensor gradient, long hits1, long hitsK, int topK, Tensor predictions, Tensor zPerRow) {
+            this(gradient, hits1, hitsK, topK, predictions, zPerRow, null);
+        }
+
+        /** @param sumTerms the per-element values the reduction sums, when they are finer than the per-element output */
+        public Extras(Tensor gradient, long hits1, long hitsK, int topK, Tensor predictions, Tensor zPerRow, Tensor sumTerms) {
             this.gradient = gradient;
             this.hits1 = hits1;
             this.hitsK = hitsK;
             this.topK = topK;
             this.predictions = predictions;
             this.zPerRow = zPerRow;
+            this.sumTerms = sumTerms;
         }
 
         /** The same extras with another gradient. */
-        public Extras withGradient(Tensor g) { return new Extras(g, hits1, hitsK, topK, predictions, zPerRow); }
+        public Extras withGradient(Tensor g) { return new Extras(g, hits1, hitsK, topK, predictions, zPerRow, sumTerms); }
+
+        /** The values a reduction sums when finer than the per-element output (float64 terms of float32 losses), or null. */
+        public Tensor sumTerms() { return sumTerms; }
 
         public Tensor gradient() { return gradient; }
 

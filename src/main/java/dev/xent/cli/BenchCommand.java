@@ -47,9 +47,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda, reference or auto (default: ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--rows", defaultValue = "8192") long rows;
+    @Option(names = "--rows", defaultValue = "8192", description = "Rows N of the random logits (default: ${DEFAULT-VALUE}).") long rows;
 
-    @Option(names = "--classes", defaultValue = "32000") int classes;
+    @Option(names = "--classes", defaultValue = "32000", description = "Classes C (default: ${DEFAULT-VALUE}).") int classes;
 
     @Option(names = "--dtype", defaultValue = "f32", description = "f32, f16 or bf16 (default: ${DEFAULT-VALUE}).")
     String dtype;
@@ -58,11 +58,13 @@ final class BenchCommand implements Callable<Integer> {
             description = "forward: the loss (device-resident logits on cuda); fwdbwd: loss and gradient; e2e: logits start in Java memory, upload plus loss (cuda only); softmax, log_softmax: the outputs over the classes (cpu only; they also write as many bytes as they read, which gb_per_s does not count). Default: ${DEFAULT-VALUE}.")
     String op;
 
-    @Option(names = "--topk", defaultValue = "0",
-            description = "CPU: also compute top-1 and top-k accuracy and the predicted classes (k >= 1; default: none). The torch peer still times the loss alone.")
-    int topk;
+    @Option(names = "--topk", paramLabel = "K",
+            description = "CPU: also compute top-1 and top-K accuracy and the predicted classes (1 <= K <= classes; default: none). The torch peer still times the loss alone.")
+    Integer topkOption;
 
-    @Option(names = "--runs", defaultValue = "15") int runs;
+    private int topk; // 0: none
+
+    @Option(names = "--runs", defaultValue = "15", description = "Timed calls; the median is reported (default: ${DEFAULT-VALUE}).") int runs;
 
     @Option(names = "--warmup", defaultValue = "3",
             description = "Untimed calls first (on the CPU, as many more as fill 2 s, so the JIT has compiled the loops). Default: ${DEFAULT-VALUE}.")
@@ -94,7 +96,14 @@ final class BenchCommand implements Callable<Integer> {
         }
         DType dt = parseDtype(dtype);
         if (rows < 1 || classes < 1) throw new InvalidInputException("--rows and --classes must be positive");
-        if (topk < 0 || topk > classes) throw new InvalidInputException("--topk must be between 1 and --classes (or 0 for none)");
+        if (topkOption != null && (topkOption < 1 || topkOption > classes)) {
+            throw new InvalidInputException("--topk must be between 1 and --classes (" + classes + "), got " + topkOption);
+        }
+        topk = topkOption == null ? 0 : topkOption;
+        if (runs < 1) throw new InvalidInputException("--runs must be at least 1, got " + runs);
+        if (warmup < 0) throw new InvalidInputException("--warmup must be at least 0, got " + warmup);
+        if (threads != null && threads < 1) throw new InvalidInputException("--threads must be at least 1, got " + threads);
+        if (!peer.equals("none") && !peer.equals("torch")) throw new InvalidInputException("--peer must be torch or none, not '" + peer + "'");
         long elements = Math.multiplyExact(rows, (long) classes);
         if (elements > Tensor.MAX_ARRAY_ELEMENTS) throw new InvalidInputException("bench data must fit one Java array: rows x classes <= " + Tensor.MAX_ARRAY_ELEMENTS);
         int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;

@@ -29,9 +29,7 @@ final class Info {
         m.put("jcuda", "12.6.0");
         CudaProbe.Result r = CudaProbe.probe();
         m.put("cuda", r.describe());
-        String dev = System.getProperty("xent.device");
-        String env = System.getenv("XENT_DEVICE");
-        m.put("device_override", dev != null ? "-Dxent.device=" + dev : env != null ? "XENT_DEVICE=" + env : "none (auto)");
+        dev.xent.Settings.describe().forEach(m::put);
         return m;
     }
 

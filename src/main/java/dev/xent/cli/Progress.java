@@ -17,14 +17,18 @@ final class Progress implements AutoCloseable {
     static final Duration DELAY = Duration.ofSeconds(2);
 
     private final boolean enabled;
+    private final PrintStream err;
+    private final Duration delay;
     private final long totalBytes;
     private final long totalRows;
     private final double bytesPerElement;
     private final long start = System.nanoTime();
     private ProgressBar bar;
 
-    private Progress(boolean enabled, long totalBytes, long totalRows, double bytesPerElement) {
+    Progress(boolean enabled, PrintStream err, Duration delay, long totalBytes, long totalRows, double bytesPerElement) {
         this.enabled = enabled;
+        this.err = err;
+        this.delay = delay;
         this.totalBytes = totalBytes;
         this.totalRows = totalRows;
         this.bytesPerElement = bytesPerElement;
@@ -33,7 +37,7 @@ final class Progress implements AutoCloseable {
     /** A reporter for work over {@code inputBytes} of input holding {@code rows} rows; quiet unless stderr is a terminal. */
     static Progress of(boolean quiet, long inputBytes, long inputElements, long rows) {
         boolean tty = "1".equals(System.getenv("XENT_STDERR_TTY")) && !"dumb".equals(System.getenv("TERM"));
-        return new Progress(!quiet && tty, inputBytes, rows, inputElements == 0 ? 0 : (double) inputBytes / inputElements);
+        return new Progress(!quiet && tty, System.err, DELAY, inputBytes, rows, inputElements == 0 ? 0 : (double) inputBytes / inputElements);
     }
 
     /** Input elements done, out of all of them (from the block stream's sink thread). */
@@ -42,7 +46,7 @@ final class Progress implements AutoCloseable {
         long bytes = (long) (doneElements * bytesPerElement);
         long elapsed = System.nanoTime() - start;
         if (bar == null) {
-            if (elapsed < DELAY.toNanos() || doneElements >= totalElements) return;
+            if (elapsed < delay.toNanos() || doneElements >= totalElements) return;
             int width = 100;
             try {
                 width = Math.max(40, Math.min(200, Integer.parseInt(System.getenv().getOrDefault("COLUMNS", "100"))));
@@ -51,7 +55,7 @@ final class Progress implements AutoCloseable {
             }
             bar = new ProgressBarBuilder().setTaskName("xent").setInitialMax(totalBytes).setUnit(" GB", 1_000_000_000L)
                     .showSpeed(new DecimalFormat("0.00")).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
-                    .setConsumer(new ConsoleProgressBarConsumer(new PrintStream(System.err, true), width))
+                    .setConsumer(new ConsoleProgressBarConsumer(err, width))
                     .clearDisplayOnFinish().startsFrom(bytes, Duration.ofNanos(elapsed)).build();
         }
         bar.stepTo(bytes);

@@ -95,7 +95,7 @@ public final class BlockStream {
                 BinaryCrossEntropy block = o == 0 && count == n ? p : p.block(o, count);
                 LossResult r = backend.bce(block);
                 device = r.device();
-                acc.add(r.perElement(), LossResult.Extras.NONE);
+                acc.add(r.perElement(), r.extras());
                 long first = o, done = o + count;
                 if (sink == null) {
                     losses.put(first, r.perElement());

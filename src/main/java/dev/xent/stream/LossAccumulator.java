@@ -19,7 +19,7 @@ public final class LossAccumulator {
 
     /** Adds one part: its per-row losses (each including its z term) and its extras' counts and z terms. */
     public void add(Tensor perRow, LossResult.Extras extras) {
-        addAll(loss, perRow);
+        addAll(loss, extras.sumTerms() != null ? extras.sumTerms() : perRow);
         rows += perRow.numel();
         if (extras.hits1() >= 0) { hits1 += extras.hits1(); anyHits1 = true; }
         if (extras.hitsK() >= 0) { hitsK += extras.hitsK(); anyHitsK = true; }
