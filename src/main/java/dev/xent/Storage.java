@@ -184,12 +184,14 @@ abstract class Storage {
         private final long[] firstElement;  // of each segment, plus the total at the end
         private final int width;            // bytes per stored element
         private final boolean unsigned;     // 1-byte elements: uint8 and bool
+        private final boolean bool;         // bool: any non-zero byte is True (1), as numpy reads it
         private final long start, size;     // this view: elements [start, start + size) of the segments
 
-        SegmentStorage(DType dtype, int width, boolean unsigned, ByteBuffer[] segments) {
+        SegmentStorage(DType dtype, int width, boolean unsigned, boolean bool, ByteBuffer[] segments) {
             super(dtype);
             this.width = width;
             this.unsigned = unsigned;
+            this.bool = bool;
             this.segments = segments.clone();
             this.firstElement = new long[segments.length + 1];
             for (int k = 0; k < segments.length; k++) {
@@ -208,6 +210,7 @@ abstract class Storage {
             this.firstElement = o.firstElement;
             this.width = o.width;
             this.unsigned = o.unsigned;
+            this.bool = o.bool;
             this.start = start;
             this.size = size;
         }
@@ -242,7 +245,7 @@ abstract class Storage {
         /** Reads stored element at byte position p of segment s as a long (integer types). */
         private long rawLong(ByteBuffer s, int p) {
             switch (width) {
-                case 1: return unsigned ? s.get(p) & 0xff : s.get(p);
+                case 1: return bool ? (s.get(p) != 0 ? 1 : 0) : unsigned ? s.get(p) & 0xff : s.get(p);
                 case 2: return s.getShort(p);
                 case 4: return s.getInt(p);
                 default: return s.getLong(p);

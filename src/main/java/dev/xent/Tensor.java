@@ -52,7 +52,12 @@ public final class Tensor {
         if (storedBytes != dtype.byteSize() && !(dtype == DType.I32 && (storedBytes == 1 || storedBytes == 2))) {
             throw new IllegalArgumentException(storedBytes + "-byte elements cannot be read as " + dtype.label());
         }
-        return new Tensor(shape, dtype, new Storage.SegmentStorage(dtype, storedBytes, unsigned, segments));
+        return new Tensor(shape, dtype, new Storage.SegmentStorage(dtype, storedBytes, unsigned, false, segments));
+    }
+
+    /** Booleans stored one byte each, read as int32 0 and 1 (any non-zero byte is True, as numpy reads it). */
+    public static Tensor ofBoolSegments(ByteBuffer[] segments, long... shape) {
+        return new Tensor(shape, DType.I32, new Storage.SegmentStorage(DType.I32, 1, true, true, segments));
     }
 
     /**

@@ -76,6 +76,13 @@ final class BenchCommand implements Callable<Integer> {
     /** Probe passes around the timed runs of a small shape: a pass reads 1 GiB (15 to 40 ms), the runs may be thousands. */
     private static final int MAX_SEPARATE_PROBE_PASSES = 30;
 
+    @Option(names = "--logits", arity = "1..*", paramLabel = "L",
+            description = "CPU: time the loss on the logits of a file (memory-mapped, as xent eval reads them) instead of random ones, once the JIT has compiled the loops; with --targets.")
+    List<String> logitsFile;
+
+    @Option(names = "--targets", arity = "1..*", paramLabel = "T", description = "The targets for --logits.")
+    List<String> targetsFile;
+
     @Option(names = "--peer", defaultValue = "none", description = "torch: also time PyTorch's F.cross_entropy in this run; none.")
     String peer;
 
@@ -95,6 +102,17 @@ final class BenchCommand implements Callable<Integer> {
             throw new InvalidInputException("--op must be forward, fwdbwd, e2e, softmax or log_softmax");
         }
         DType dt = parseDtype(dtype);
+        Tensor fileLogits = null, fileTargets = null;
+        if (logitsFile != null || targetsFile != null) { // the logits of a file, memory-mapped: the data path at steady state
+            if (logitsFile == null || targetsFile == null) throw new InvalidInputException("--logits and --targets go together");
+            if (!op.equals("forward") && !op.equals("fwdbwd")) throw new InvalidInputException("--logits measures --op forward or fwdbwd");
+            fileLogits = dev.xent.io.ArraySource.openAll(dev.xent.io.ArraySource.resolveAll(logitsFile));
+            fileTargets = dev.xent.io.ArraySource.openAll(dev.xent.io.ArraySource.resolveAll(targetsFile));
+            if (fileLogits.rank() != 2) throw new InvalidInputException("--logits: bench takes (N, C) logits, got " + fileLogits);
+            rows = fileLogits.dim(0);
+            classes = (int) fileLogits.dim(1);
+            dt = fileLogits.dtype();
+        }
         if (rows < 1 || classes < 1) throw new InvalidInputException("--rows and --classes must be positive");
         if (topkOption != null && (topkOption < 1 || topkOption > classes)) {
             throw new InvalidInputException("--topk must be between 1 and --classes (" + classes + "), got " + topkOption);
@@ -105,19 +123,27 @@ final class BenchCommand implements Callable<Integer> {
         if (threads != null && threads < 1) throw new InvalidInputException("--threads must be at least 1, got " + threads);
         if (!peer.equals("none") && !peer.equals("torch")) throw new InvalidInputException("--peer must be torch or none, not '" + peer + "'");
         long elements = Math.multiplyExact(rows, (long) classes);
-        if (elements > Tensor.MAX_ARRAY_ELEMENTS) throw new InvalidInputException("bench data must fit one Java array: rows x classes <= " + Tensor.MAX_ARRAY_ELEMENTS);
+        if (elements > Tensor.MAX_ARRAY_ELEMENTS && fileLogits == null) {
+            throw new InvalidInputException("bench data must fit one Java array: rows x classes <= " + Tensor.MAX_ARRAY_ELEMENTS + " (or give --logits FILE)");
+        }
         int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         Device d = BackendSelector.configured(Device.parse(device));
 
         long logitBytes = elements * dt.byteSize();
         // rotate among copies totalling >= 256 MiB when one input is small, so timed runs read memory, not cache
-        int copies = op.equals("e2e") ? 1 // e2e reads host memory once per call: nothing to rotate
+        int copies = op.equals("e2e") || fileLogits != null ? 1 // e2e reads host memory once per call: nothing to rotate
                 : (int) Math.max(1, Math.min(64, ((256L << 20) + logitBytes - 1) / Math.max(1, logitBytes)));
         List<Tensor> inputs = new ArrayList<>();
-        for (int i = 0; i < copies; i++) inputs.add(randomLogits(rows, classes, dt, 1234 + i));
-        long[] ty = new long[(int) rows];
-        for (int r = 0; r < rows; r++) ty[r] = Math.floorMod(mix(r * 31L + 7), classes);
-        Tensor target = Tensor.of(ty, rows);
+        Tensor target;
+        if (fileLogits != null) {
+            inputs.add(fileLogits);
+            target = fileTargets;
+        } else {
+            for (int i = 0; i < copies; i++) inputs.add(randomLogits(rows, classes, dt, 1234 + i));
+            long[] ty = new long[(int) rows];
+            for (int r = 0; r < rows; r++) ty[r] = Math.floorMod(mix(r * 31L + 7), classes);
+            target = Tensor.of(ty, rows);
+        }
 
         double[] times = new double[runs];
         double[] callTimes = null; // cuda: host time of the whole call, beside the device time in times[]

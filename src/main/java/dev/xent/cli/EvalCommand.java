@@ -73,15 +73,25 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or reference (default: ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--out", paramLabel = "FILE.npy", description = "Write per-element losses (the target's shape; float32, float64 for float64 logits).")
+    @Option(names = "--out", paramLabel = "FILE.npy", converter = OutputPath.class,
+            description = "Write per-element losses (float32, float64 for float64 logits): the class-index target's shape, or the logits' shape less the class axis.")
     Path out;
 
-    @Option(names = "--grad-out", paramLabel = "FILE.npy",
-            description = "Write the gradient of the reduced loss (of the sum for 'none') with respect to the logits: their shape; float16/32/64 as the logits (bfloat16 as float32).")
+    @Option(names = "--grad-out", paramLabel = "FILE.npy", converter = OutputPath.class,
+            description = "Write the gradient of the reduced loss (of the sum for 'none') with respect to the logits: their shape; float16/32/64 as the logits (bfloat16 as float32, holding bfloat16 values).")
     Path gradOut;
 
-    @Option(names = "--pred-out", paramLabel = "FILE.npy", description = "Write the predicted classes (argmax, first maximum on ties), int64, the target's shape.")
+    @Option(names = "--pred-out", paramLabel = "FILE.npy", converter = OutputPath.class,
+            description = "Write the predicted classes (argmax, first maximum on ties), int64: the logits' shape less the class axis.")
     Path predOut;
+
+    /** An output names a file: not empty, and not ending in '/' (which Path would drop). */
+    static final class OutputPath implements picocli.CommandLine.ITypeConverter<Path> {
+        @Override public Path convert(String s) {
+            if (s.isEmpty() || s.endsWith("/")) throw new picocli.CommandLine.TypeConversionException("'" + s + "' does not name a file: an output is a file");
+            return Path.of(s);
+        }
+    }
 
     @Option(names = "--accuracy", description = "Report top-1 accuracy over non-ignored targets.")
     boolean accuracy;
@@ -135,9 +145,10 @@ final class EvalCommand implements Callable<Integer> {
         if (predOut != null) outs.add(new OutputSet.Named("--pred-out", predOut));
         OutputSet.checkDistinct(ins, outs);
 
-        Tensor x = ArraySource.openAll(xs);
-        Tensor t = ArraySource.openAll(ts);
-        checkShardPairs(xs, ts);
+        List<Tensor> xParts = ArraySource.openEach(xs), tParts = ArraySource.openEach(ts);
+        checkShardPairs(xs, xParts, ts, tParts);
+        Tensor x = ArraySource.concat(xs, xParts);
+        Tensor t = ArraySource.concat(ts, tParts);
         Tensor w = ws.isEmpty() ? null : ws.get(0).open();
         if (kind.equals("bce")) return binaryCrossEntropy(o, red, dev, x, t, w, ps.isEmpty() ? null : ps.get(0).open());
 
@@ -205,10 +216,10 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** With as many target shards as logit shards, each pair must agree on axis 0, so a misordered glob is caught. */
-    private static void checkShardPairs(List<ArraySource> xs, List<ArraySource> ts) {
+    private static void checkShardPairs(List<ArraySource> xs, List<Tensor> xParts, List<ArraySource> ts, List<Tensor> tParts) {
         if (xs.size() != ts.size() || xs.size() < 2) return;
         for (int i = 0; i < xs.size(); i++) {
-            Tensor a = xs.get(i).open(), b = ts.get(i).open();
+            Tensor a = xParts.get(i), b = tParts.get(i);
             if (a.rank() > 0 && b.rank() > 0 && a.dim(0) != b.dim(0)) {
                 throw new InvalidInputException("shard " + i + ": " + xs.get(i) + " has " + a.dim(0) + " rows along axis 0 but " + ts.get(i)
                         + " has " + b.dim(0) + " (shards are matched in order)");
@@ -243,19 +254,26 @@ final class EvalCommand implements Callable<Integer> {
 
     private static String fmt(double v) { return Double.isNaN(v) ? "NaN" : Double.toString(v); }
 
-    /** True when each of the first 256 rows lies in [0, 1] and sums to 1 within 1e-3 (the softmax-twice mistake). */
+    /**
+     * True when each of the first rows lies in [0, 1] and sums to 1 within 1e-3 (the softmax-twice mistake): at most
+     * 256 rows and 2^22 values are read, in pieces, so a row of any length costs little memory.
+     */
     static boolean looksLikeProbabilities(Tensor x) {
         if (x.numel() == 0 || x.rank() == 0) return false;
         RowLayout rl = RowLayout.along(x.shape(), x.rank() == 1 ? 0 : 1); // the class axis, as the loss sees it
         if (rl.classes < 2) return false;
-        long checkRows = Math.min(rl.rows(), 256);
-        double[] row = new double[rl.classes];
+        long checkRows = Math.max(1, Math.min(rl.rows(), Math.min(256, (1L << 22) / rl.classes)));
+        double[] piece = new double[Math.min(rl.classes, 1 << 16)];
         for (long r = 0; r < checkRows; r++) {
-            x.readDoubles(rl.rowStart(r), rl.inner, row, 0, rl.classes);
+            long start = rl.rowStart(r);
             double sum = 0;
-            for (double v : row) {
-                if (!(v >= 0 && v <= 1)) return false;
-                sum += v;
+            for (int k = 0; k < rl.classes; k += piece.length) {
+                int n = Math.min(piece.length, rl.classes - k);
+                x.readDoubles(start + k * rl.inner, rl.inner, piece, 0, n);
+                for (int j = 0; j < n; j++) {
+                    if (!(piece[j] >= 0 && piece[j] <= 1)) return false;
+                    sum += piece[j];
+                }
             }
             if (Math.abs(sum - 1) > 1e-3) return false;
         }

@@ -28,24 +28,57 @@ public final class Main implements Runnable {
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
-            err.println("xent: " + ex.getMessage());
-            err.println("(see: xent " + ex.getCommandLine().getCommandName() + " --help)");
+            String name = ex.getCommandLine().getCommandName();
+            err.println("xent: " + oneLine(ex.getMessage()) + " (see: " + (name.equals("xent") ? "xent" : "xent " + name) + " --help)");
             return EXIT_USAGE;
         });
-        cl.setExecutionExceptionHandler((ex, c, parse) -> {
-            Throwable e = ex;
-            while (!(e instanceof InvalidInputException) && e.getCause() != null && e.getCause() != e) e = e.getCause();
-            if (e instanceof InvalidInputException) {
-                err.println("xent: error: " + e.getMessage());
-                return EXIT_USAGE;
-            }
-            err.println("xent: internal error: " + ex);
-            ex.printStackTrace(err);
-            return EXIT_INTERNAL;
-        });
-        int code = cl.execute(args);
+        cl.setExecutionExceptionHandler((ex, c, parse) -> report(ex, err));
+        int code;
+        try {
+            code = cl.execute(args);
+        } catch (Error e) { // errors pass picocli's handler
+            code = report(e, err);
+        }
         out.flush();
         err.flush();
         return code;
+    }
+
+    /** The one line a failure gets: bad input is exit 2; a file that shrank while mapped too; out of memory and bugs 1. */
+    static int report(Throwable ex, PrintWriter err) {
+        for (Throwable e = ex; e != null; e = e.getCause() == e ? null : e.getCause()) {
+            if (e instanceof InvalidInputException) {
+                err.println("xent: error: " + oneLine(e.getMessage()));
+                return EXIT_USAGE;
+            }
+            if (e instanceof InternalError && String.valueOf(e.getMessage()).contains("unsafe memory access")) {
+                // the JVM's report of a SIGBUS on a mapped page: the file was truncated under us
+                err.println("xent: error: an input file shrank while it was being read (a mapped page vanished); no output was changed");
+                return EXIT_USAGE;
+            }
+            if (e instanceof OutOfMemoryError) {
+                err.println("xent: error: out of memory with a " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB heap (" + oneLine(e.getMessage())
+                        + "); give the JVM more with XENT_JVM_OPTS=-Xmx..., or smaller row blocks with -Dxent.blockElements; no output was changed");
+                return EXIT_INTERNAL;
+            }
+        }
+        err.println("xent: internal error: " + oneLine(String.valueOf(ex)));
+        ex.printStackTrace(err);
+        return EXIT_INTERNAL;
+    }
+
+    /** A message as one printable line: newlines, escape sequences and other control characters from files are escaped. */
+    static String oneLine(String s) {
+        if (s == null) return "";
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\n') b.append("\\n");
+            else if (c == '\r') b.append("\\r");
+            else if (c == '\t') b.append("\\t");
+            else if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0)) b.append(String.format("\\x%02x", (int) c));
+            else b.append(c);
+        }
+        return b.toString();
     }
 }

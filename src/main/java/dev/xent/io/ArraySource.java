@@ -10,7 +10,6 @@ import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 
 /**
  * Where an array comes from, as a user names it on the command line: {@code file.npy}; {@code file.npz} (its only
@@ -31,13 +30,15 @@ public final class ArraySource {
     /** The sources {@code spec} names: one, or every file a glob matches (at least one, or an error). */
     public static List<ArraySource> resolve(String spec) {
         String path = spec, member = null;
-        int colon = spec.lastIndexOf(':');
-        if (colon > 0 && !Files.exists(Path.of(spec))) {
-            String head = spec.substring(0, colon).toLowerCase(Locale.ROOT);
-            if (head.endsWith(".npz") || head.endsWith(".safetensors")) {
-                path = spec.substring(0, colon);
-                member = spec.substring(colon + 1);
-                if (member.isEmpty()) throw new InvalidInputException(spec + ": an empty array name after ':'");
+        if (!Files.exists(Path.of(spec))) { // FILE.npz:NAME: the first ':' after such a file name (NAME may hold ':')
+            for (int colon = spec.indexOf(':'); colon > 0; colon = spec.indexOf(':', colon + 1)) {
+                String head = spec.substring(0, colon).toLowerCase(Locale.ROOT);
+                if (head.endsWith(".npz") || head.endsWith(".safetensors")) {
+                    path = spec.substring(0, colon);
+                    member = spec.substring(colon + 1);
+                    if (member.isEmpty()) throw new InvalidInputException(spec + ": an empty array name after ':'");
+                    break;
+                }
             }
         }
         List<ArraySource> out = new ArrayList<>();
@@ -66,11 +67,26 @@ public final class ArraySource {
         return Npy.read(file);
     }
 
+    /** Shards one command may name: each large one is a mapping, and the kernel limits mappings per process. */
+    public static final int MAX_SHARDS = 20000;
+
     /** Opens every source and concatenates them along axis 0 (the shards of one array). */
-    public static Tensor openAll(List<ArraySource> sources) {
-        if (sources.size() == 1) return sources.get(0).open();
+    public static Tensor openAll(List<ArraySource> sources) { return concat(sources, openEach(sources)); }
+
+    /** Opens every source once. */
+    public static List<Tensor> openEach(List<ArraySource> sources) {
+        if (sources.size() > MAX_SHARDS) {
+            throw new InvalidInputException(sources.get(0) + " ...: " + sources.size() + " shards; at most " + MAX_SHARDS
+                    + " (each is a memory mapping): merge them into fewer files");
+        }
         List<Tensor> parts = new ArrayList<>();
         for (ArraySource s : sources) parts.add(s.open());
+        return parts;
+    }
+
+    /** The opened shards of {@code sources} as one array: their concatenation along axis 0. */
+    public static Tensor concat(List<ArraySource> sources, List<Tensor> parts) {
+        if (parts.size() == 1) return parts.get(0);
         try {
             return Tensor.concat(parts);
         } catch (InvalidInputException e) {
@@ -82,7 +98,10 @@ public final class ArraySource {
         return s.indexOf('*') >= 0 || s.indexOf('?') >= 0 || s.indexOf('[') >= 0 || s.indexOf('{') >= 0;
     }
 
-    /** Files matching a glob; the directories before its first wildcard are where the search starts. */
+    /**
+     * Files matching a glob; the directories before its first wildcard are where the search starts. As a shell does,
+     * a directory that cannot be read is passed over; the start itself must be readable.
+     */
     private static List<Path> glob(String pattern) {
         Path p = Path.of(pattern);
         Path base = p.isAbsolute() ? p.getRoot() : Path.of("");
@@ -94,22 +113,36 @@ public final class ArraySource {
         }
         Path rest = p.subpath(first, p.getNameCount());
         int depth = rest.getNameCount();
-        PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + rest.toString());
+        PathMatcher m;
+        try {
+            m = FileSystems.getDefault().getPathMatcher("glob:" + rest);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new InvalidInputException(pattern + ": not a valid glob: " + e.getDescription());
+        }
         boolean dotted = rest.getFileName().toString().startsWith(".");
         Path from = base;
         Path start = from.toString().isEmpty() ? Path.of(".") : from;
         List<Path> out = new ArrayList<>();
         if (!Files.isDirectory(start)) return out;
-        try (Stream<Path> s = Files.find(start, depth, (f, a) -> {
-            Path rel = start.relativize(f);
-            return rel.getNameCount() == depth && m.matches(rel) && !a.isDirectory()
-                    && (dotted || !f.getFileName().toString().startsWith("."));
-        })) {
-            s.forEach(f -> out.add(from.toString().isEmpty() ? start.relativize(f) : f));
-        } catch (IOException | java.io.UncheckedIOException e) {
+        if (!Files.isReadable(start)) throw new InvalidInputException(pattern + ": cannot list " + start + ": permission denied");
+        try {
+            Files.walkFileTree(start, java.util.EnumSet.of(java.nio.file.FileVisitOption.FOLLOW_LINKS), depth, new java.nio.file.SimpleFileVisitor<>() {
+                @Override public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a) {
+                    Path rel = start.relativize(f);
+                    if (rel.getNameCount() == depth && m.matches(rel) && !a.isDirectory() && (dotted || !f.getFileName().toString().startsWith("."))) {
+                        out.add(from.toString().isEmpty() ? rel : f);
+                    }
+                    return java.nio.file.FileVisitResult.CONTINUE;
+                }
+
+                @Override public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) {
+                    return java.nio.file.FileVisitResult.CONTINUE; // unreadable, or a link loop: skipped, as a shell does
+                }
+            });
+        } catch (IOException e) {
             throw new InvalidInputException(pattern + ": cannot list " + start + ": " + e.getMessage());
         }
-        out.sort((a, b) -> a.toString().compareTo(b.toString()));
+        out.sort((x, y) -> x.toString().compareTo(y.toString()));
         return out;
     }
 

@@ -32,6 +32,8 @@ public final class Npy {
     public static final int MAX_HEADER_SIZE = 10000;
     /** Bytes per mapped segment (at most one mapping's limit, 2 GiB). */
     static final long SEGMENT_BYTES = 1L << 30;
+    /** Arrays up to this size are read into the heap: each mapping counts against the kernel's limit per process. */
+    static final long SMALL_BYTES = 64 << 10;
     private static final Set<String> KEYS = Set.of("descr", "fortran_order", "shape");
     /** numpy's NPY_MAXDIMS: np.load refuses a shape with more axes. */
     static final int MAX_DIMS = 64;
@@ -45,12 +47,15 @@ public final class Npy {
         /** Bytes per stored element (the dtype's own, or 1 or 2 for small integers read as int32). */
         public final int storedBytes;
         public final boolean unsigned;
+        /** bool data: a non-zero byte reads as 1. */
+        public final boolean bool;
         public final long[] shape;
         /** Where the data starts, from the start of the .npy stream. */
         public final long dataOffset;
         public final long dataBytes;
 
-        Header(String descr, DType dtype, int storedBytes, boolean unsigned, long[] shape, long dataOffset, long dataBytes) {
+        Header(String descr, DType dtype, int storedBytes, boolean unsigned, boolean bool, long[] shape, long dataOffset, long dataBytes) {
+            this.bool = bool;
             this.descr = descr;
             this.dtype = dtype;
             this.storedBytes = storedBytes;
@@ -68,7 +73,7 @@ public final class Npy {
     static Tensor read(Path file, long segmentBytes) {
         try (FileChannel ch = Inputs.open(file)) {
             Header h = readHeader(ch, 0, ch.size(), file.toString());
-            return Tensor.ofSegments(h.dtype, h.storedBytes, h.unsigned, segments(ch, h.dataOffset, h.dataBytes, h.storedBytes, segmentBytes), h.shape);
+            return tensor(h, segments(ch, h.dataOffset, h.dataBytes, h.storedBytes, segmentBytes));
         } catch (IOException e) {
             throw Inputs.cannotRead(file, e);
         }
@@ -85,11 +90,22 @@ public final class Npy {
 
     /** Maps the data of a .npy stream that starts at {@code base} of {@code ch}. */
     static Tensor map(FileChannel ch, long base, Header h, String name) throws IOException {
-        return Tensor.ofSegments(h.dtype, h.storedBytes, h.unsigned, segments(ch, base + h.dataOffset, h.dataBytes, h.storedBytes, SEGMENT_BYTES), h.shape);
+        return tensor(h, segments(ch, base + h.dataOffset, h.dataBytes, h.storedBytes, SEGMENT_BYTES));
+    }
+
+    static Tensor tensor(Header h, ByteBuffer[] segments) {
+        return h.bool ? Tensor.ofBoolSegments(segments, h.shape) : Tensor.ofSegments(h.dtype, h.storedBytes, h.unsigned, segments, h.shape);
     }
 
     /** Read-only mappings of [from, from + bytes) of ch, each of at most {@link #SEGMENT_BYTES} and whole elements. */
     static ByteBuffer[] segments(FileChannel ch, long from, long bytes, int elementBytes, long segmentBytes) throws IOException {
+        if (bytes <= SMALL_BYTES && segmentBytes >= SEGMENT_BYTES) { // a small array costs no mapping (a glob of many shards)
+            ByteBuffer b = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, b, from, bytes);
+            if (b.hasRemaining()) throw new IOException("the file ended early");
+            b.flip();
+            return new ByteBuffer[] {b};
+        }
         long per = Math.max(1, segmentBytes / elementBytes) * elementBytes;
         int n = (int) ((bytes + per - 1) / per);
         ByteBuffer[] out = new ByteBuffer[n];
@@ -217,7 +233,7 @@ public final class Npy {
         } catch (ArithmeticException e) {
             throw bad(name, "shape " + Tensor.shapeString(shape) + " of " + ds + " needs more than 2^63 bytes");
         }
-        return new Header(ds, t.dtype, t.bytes, t.unsigned, shape, dataOffset, bytes);
+        return new Header(ds, t.dtype, t.bytes, t.unsigned, t.bool, shape, dataOffset, bytes);
     }
 
     /** Fortran and C order are the same layout when at most one axis is longer than 1. */
@@ -236,12 +252,15 @@ public final class Npy {
     private static final class Type {
         final DType dtype;
         final int bytes;
-        final boolean unsigned;
+        final boolean unsigned, bool;
 
-        Type(DType dtype, int bytes, boolean unsigned) {
+        Type(DType dtype, int bytes, boolean unsigned) { this(dtype, bytes, unsigned, false); }
+
+        Type(DType dtype, int bytes, boolean unsigned, boolean bool) {
             this.dtype = dtype;
             this.bytes = bytes;
             this.unsigned = unsigned;
+            this.bool = bool;
         }
     }
 
@@ -269,13 +288,14 @@ public final class Npy {
     }
 
     private static final Type F16 = new Type(DType.F16, 2, false), F32 = new Type(DType.F32, 4, false), F64 = new Type(DType.F64, 8, false),
-            I8 = new Type(DType.I32, 1, false), U8 = new Type(DType.I32, 1, true), I16 = new Type(DType.I32, 2, false),
+            I8 = new Type(DType.I32, 1, false), U8 = new Type(DType.I32, 1, true), BOOL = new Type(DType.I32, 1, true, true),
+            I16 = new Type(DType.I32, 2, false),
             I32 = new Type(DType.I32, 4, false), I64 = new Type(DType.I64, 8, false);
 
     /** Type codes, with or without a byte order. */
     private static final Map<String, Type> CODES = Map.ofEntries(
             Map.entry("f2", F16), Map.entry("e", F16), Map.entry("f4", F32), Map.entry("f", F32), Map.entry("f8", F64), Map.entry("d", F64),
-            Map.entry("i1", I8), Map.entry("b", I8), Map.entry("u1", U8), Map.entry("B", U8), Map.entry("b1", U8), Map.entry("?", U8),
+            Map.entry("i1", I8), Map.entry("b", I8), Map.entry("u1", U8), Map.entry("B", U8), Map.entry("b1", BOOL), Map.entry("?", BOOL),
             Map.entry("i2", I16), Map.entry("h", I16), Map.entry("i4", I32), Map.entry("i", I32),
             Map.entry("i8", I64), Map.entry("l", I64), Map.entry("q", I64), Map.entry("p", I64));
 
@@ -284,7 +304,7 @@ public final class Npy {
             Map.entry("float16", F16), Map.entry("half", F16), Map.entry("float32", F32), Map.entry("single", F32),
             Map.entry("float64", F64), Map.entry("double", F64), Map.entry("float", F64),
             Map.entry("int8", I8), Map.entry("byte", I8), Map.entry("uint8", U8), Map.entry("ubyte", U8),
-            Map.entry("bool", U8), Map.entry("bool_", U8), Map.entry("int16", I16), Map.entry("short", I16),
+            Map.entry("bool", BOOL), Map.entry("bool_", BOOL), Map.entry("int16", I16), Map.entry("short", I16),
             Map.entry("int32", I32), Map.entry("intc", I32), Map.entry("int64", I64), Map.entry("int", I64),
             Map.entry("int_", I64), Map.entry("intp", I64), Map.entry("long", I64), Map.entry("longlong", I64));
 

@@ -79,7 +79,9 @@ public final class Npz {
             if (m.method == 0) {
                 if (m.compressedSize != m.size) throw Npy.bad(memberLabel, "a stored zip member whose compressed and uncompressed sizes differ");
                 Npy.Header h = Npy.readHeader(ch, data, m.size, memberLabel);
-                return Npy.map(ch, data, h, memberLabel);
+                Tensor t = Npy.map(ch, data, h, memberLabel);
+                if (crc(ch, data, m.size) != m.crc) throw Npy.bad(memberLabel, "CRC-32 mismatch: the zip member is corrupt (np.load: Bad CRC-32)");
+                return t;
             }
             if (m.method != 8) throw Npy.bad(memberLabel, "zip compression method " + m.method + " is not supported (np.savez stores, np.savez_compressed deflates)");
             return inflated(ch, data, m, memberLabel);
@@ -88,14 +90,44 @@ public final class Npz {
         }
     }
 
-    /** Inflates a deflated member into a temporary file, checking size and CRC-32, and maps it from there. */
+    /**
+     * CRC-32 of [at, at + n) of ch, as zipfile checks a member it reads to the end (np.load does): read through the
+     * mapping in 64 MiB pieces, on the intrinsic path of CRC32.
+     */
+    private static long crc(FileChannel ch, long at, long n) throws IOException {
+        CRC32 crc = new CRC32();
+        for (long done = 0; done < n; ) {
+            long k = Math.min(64L << 20, n - done);
+            crc.update(ch.map(FileChannel.MapMode.READ_ONLY, at + done, k));
+            done += k;
+        }
+        return crc.getValue();
+    }
+
+    /**
+     * Inflates a deflated member into a temporary file, checking size and CRC-32, and maps it from there. The .npy
+     * header is checked as soon as it is inflated, so a member whose header is bad or whose data would not fit the
+     * declared size is refused before the rest is written.
+     */
     private static Tensor inflated(FileChannel ch, long data, Member m, String label) throws IOException {
-        Path tmpDir = Path.of(System.getProperty("java.io.tmpdir"));
+        String dirName = System.getProperty("java.io.tmpdir");
+        Path tmpDir = Path.of(dirName);
+        if (!Files.isDirectory(tmpDir) || !Files.isWritable(tmpDir)) {
+            throw Npy.bad(label, "inflating this compressed member needs a writable temporary directory, and java.io.tmpdir ("
+                    + dirName + ") is not one");
+        }
         if (Files.getFileStore(tmpDir).getUsableSpace() < m.size) {
             throw Npy.bad(label, "inflating this compressed member needs " + m.size + " bytes of free space in " + tmpDir + " (java.io.tmpdir)");
         }
-        Path tmp = Files.createTempFile(tmpDir, "xent-npz-", ".npy");
-        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        Path tmp = tmpDir.resolve("xent-npz-" + Long.toUnsignedString(new java.security.SecureRandom().nextLong(), 36) + ".npy");
+        FileChannel opened;
+        try {
+            opened = Temporaries.create(tmp, () -> FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE));
+        } catch (IOException e) {
+            throw Npy.bad(label, "cannot create a temporary in " + tmpDir + " (java.io.tmpdir) to inflate it: " + e.getMessage());
+        }
+        try (FileChannel out = opened) {
+            boolean headerChecked = false;
             Inflater inf = new Inflater(true);
             CRC32 crc = new CRC32();
             ByteBuffer in = ByteBuffer.allocateDirect(1 << 20), buf = ByteBuffer.allocateDirect(1 << 20);
@@ -120,6 +152,10 @@ public final class Npz {
                     if (written > m.size) throw Npy.bad(label, "inflates to more than the " + m.size + " bytes the zip directory declares");
                     crc.update(buf.duplicate());
                     while (buf.hasRemaining()) out.write(buf, written - k + (k - buf.remaining()));
+                    if (!headerChecked && (written >= HEADER_BYTES || inf.finished())) {
+                        Npy.readHeader(out, 0, m.size, label); // against the declared size: the data must fit it
+                        headerChecked = true;
+                    }
                 }
             } catch (DataFormatException e) {
                 throw Npy.bad(label, "corrupt deflate data: " + e.getMessage());
@@ -131,15 +167,26 @@ public final class Npz {
             Npy.Header h = Npy.readHeader(out, 0, written, label);
             return Npy.map(out, 0, h, label);
         } finally {
-            Files.deleteIfExists(tmp); // the mapping keeps the data; the name goes now
+            Temporaries.delete(tmp); // the mapping keeps the data; the name goes now
         }
     }
+
+    /** Inflated bytes that always hold a .npy prefix and header numpy would read (at most 10000 characters). */
+    private static final long HEADER_BYTES = 12 + 4L * Npy.MAX_HEADER_SIZE;
 
     private static long dataOffset(FileChannel ch, Member m, String label) throws IOException {
         ByteBuffer b = read(ch, m.localHeader, 30, label, "local file header");
         if (b.getInt(0) != LOCAL) throw Npy.bad(label, "corrupt zip: no local file header where the directory points for " + m.zipName);
         if ((b.getShort(6) & 1) != 0) throw Npy.bad(label, "encrypted zip members are not supported");
-        long at = m.localHeader + 30 + (b.getShort(26) & 0xffff) + (b.getShort(28) & 0xffff);
+        int nameLen = b.getShort(26) & 0xffff;
+        ByteBuffer nb = read(ch, m.localHeader + 30, nameLen, label, "local file name");
+        byte[] local = new byte[nameLen];
+        nb.get(0, local);
+        String localName = new String(local, (m.flags & 0x800) != 0 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        if (!localName.equals(m.zipName)) {
+            throw Npy.bad(label, "corrupt zip: the member named " + m.zipName + " in the directory is named " + localName + " in its header");
+        }
+        long at = m.localHeader + 30 + nameLen + (b.getShort(28) & 0xffff);
         if (at > ch.size() || m.compressedSize > ch.size() - at) throw Npy.bad(label, "truncated: member " + m.zipName + " extends past the end of the file");
         return at;
     }
@@ -178,7 +225,7 @@ public final class Npz {
             dirAt = z.getLong(48);
         }
         if (dirAt < 0 || dirSize < 0 || dirAt > size || dirSize > size - dirAt) throw Npy.bad(label, "corrupt zip: the central directory lies outside the file");
-        if (dirSize > (64L << 20)) throw Npy.bad(label, "a zip central directory over 64 MiB");
+        if (dirSize > (16L << 20)) throw Npy.bad(label, "a zip central directory over 16 MiB (hundreds of thousands of members): xent reads archives of fewer arrays");
         if (entries < 0 || entries > dirSize / 46) throw Npy.bad(label, "corrupt zip: " + entries + " entries cannot fit a central directory of " + dirSize + " bytes");
         ByteBuffer d = read(ch, dirAt, (int) dirSize, label, "central directory");
         Map<String, Member> out = new LinkedHashMap<>();

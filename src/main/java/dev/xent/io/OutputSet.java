@@ -20,28 +20,17 @@ import java.util.function.BiFunction;
 
 /**
  * The outputs of one run, all or nothing: each is written to a temporary file in its target's directory; {@link
- * #commit()} syncs every one of them and only then renames each over its target (and syncs the directories).
+ * #commit()} syncs every one of them, keeps a hard link to each existing target, renames each temporary over its
+ * target, and if one rename fails puts back the targets already replaced (from those links) before it reports.
  * Closing without a commit, after any failure, deletes the temporaries and leaves every target as it was; so does an
- * interrupt or a SIGTERM (a shutdown hook), while a kill -9 can leave only a hidden temporary, never a half-written
- * target. A target that is a symbolic link keeps its link: the file it points to is replaced. Existing targets keep
- * their permissions.
+ * interrupt or a SIGTERM (a shutdown hook), while a kill -9 can leave only hidden temporaries, never a half-written
+ * target. A target that cannot be replaced by a rename (a mount point, an immutable file) is found when its link is
+ * made, before any target changes. A target that is a symbolic link keeps its link: the file it points to is
+ * replaced. Existing targets keep their permissions.
  */
 public final class OutputSet implements AutoCloseable {
-    private static final Set<Path> LIVE_TEMPORARIES = ConcurrentHashMap.newKeySet();
     private static final SecureRandom RANDOM = new SecureRandom();
     private static volatile BiFunction<Path, FileChannel, FileChannel> channelWrapper;
-
-    static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            for (Path p : LIVE_TEMPORARIES) {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // the JVM is going away: nothing more can be done
-                }
-            }
-        }, "xent-output-cleanup"));
-    }
 
     private final List<Output> outputs = new ArrayList<>();
     private boolean committed;
@@ -65,6 +54,14 @@ public final class OutputSet implements AutoCloseable {
         void expect(long bytes) { expectedBytes = bytes; }
     }
 
+    /** What runs before each rename of a commit (a test seam: it may throw to act as a failing rename). */
+    interface RenameHook { void before(Path target) throws IOException; }
+
+    private static volatile RenameHook renameHook;
+
+    /** Test seam: called before each rename of every commit (null: none). */
+    static void setRenameHookForTests(RenameHook hook) { renameHook = hook; }
+
     /** Test seam: wraps the channel of every output opened from now on (null: none). */
     public static void setChannelWrapperForTests(BiFunction<Path, FileChannel, FileChannel> wrapper) { channelWrapper = wrapper; }
 
@@ -80,10 +77,9 @@ public final class OutputSet implements AutoCloseable {
         Path target = resolveTarget(requested);
         Path dir = target.toAbsolutePath().getParent();
         for (int attempt = 0; ; attempt++) {
-            Path tmp = dir.resolve("." + target.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + ".xent-tmp");
+            Path tmp = hidden(dir, target, ".xent-tmp");
             try {
-                FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-                LIVE_TEMPORARIES.add(tmp);
+                FileChannel ch = Temporaries.create(tmp, () -> FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
                 BiFunction<Path, FileChannel, FileChannel> wrap = channelWrapper;
                 Output o = new Output(target, tmp, wrap == null ? ch : wrap.apply(requested, ch));
                 outputs.add(o);
@@ -142,9 +138,18 @@ public final class OutputSet implements AutoCloseable {
         }
     }
 
+    private static Path hidden(Path dir, Path target, String suffix) {
+        return dir.resolve("." + target.getFileName() + "." + Long.toUnsignedString(RANDOM.nextLong(), 36) + suffix);
+    }
+
     /** The file a target names: links followed; it must be a regular file or not exist, in an existing directory. */
     static Path resolveTarget(Path requested) {
         Path p = requested;
+        Path abs = requested.toAbsolutePath().normalize();
+        if (abs.startsWith("/dev") || abs.startsWith("/proc")) {
+            throw new InvalidInputException(requested + ": outputs are files, written to a temporary and renamed over their target;"
+                    + " they cannot be devices or descriptors");
+        }
         try {
             if (Files.exists(p)) {
                 p = p.toRealPath();
@@ -169,39 +174,79 @@ public final class OutputSet implements AutoCloseable {
     }
 
     /**
-     * Syncs every output, then renames each over its target. Throws (and rolls every output back) if one is
-     * incomplete or cannot be synced.
+     * Syncs every output, then replaces each target. Throws, with every target as it was, if an output is incomplete
+     * or cannot be synced, if a target cannot be replaced, or if a rename fails.
      */
     public void commit() {
-        try {
-            for (Output o : outputs) {
-                if (o.expectedBytes >= 0 && o.writtenBytes != o.expectedBytes) {
-                    throw new IllegalStateException(o.target + ": " + o.writtenBytes + " of " + o.expectedBytes + " bytes were written");
-                }
+        for (Output o : outputs) {
+            if (o.expectedBytes >= 0 && o.writtenBytes != o.expectedBytes) {
+                throw new IllegalStateException(o.target + ": " + o.writtenBytes + " of " + o.expectedBytes + " bytes were written");
+            }
+            try {
                 o.channel.force(true);
                 o.channel.close();
-            }
-        } catch (IOException e) {
-            Output o = outputs.get(0);
-            throw cannotWrite(o.target, e);
-        }
-        Set<Path> dirs = new java.util.LinkedHashSet<>();
-        for (Output o : outputs) {
-            keepPermissions(o);
-            try {
-                try {
-                    Files.move(o.temporary, o.target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(o.temporary, o.target, StandardCopyOption.REPLACE_EXISTING);
-                }
             } catch (IOException e) {
                 throw cannotWrite(o.target, e);
             }
-            LIVE_TEMPORARIES.remove(o.temporary);
-            dirs.add(o.target.getParent());
         }
-        committed = true;
+        // a hard link to each existing target: proof that a rename can replace it, and the way back if a later one fails
+        List<Path> backups = new ArrayList<>();
+        try {
+            for (Output o : outputs) {
+                Path backup = null;
+                if (Files.exists(o.target, LinkOption.NOFOLLOW_LINKS)) {
+                    backup = hidden(o.target.getParent(), o.target, ".xent-old");
+                    Path b = backup;
+                    try {
+                        Temporaries.create(b, () -> Files.createLink(b, o.target));
+                    } catch (UnsupportedOperationException e) {
+                        backup = null; // no hard links on this file system: the rename goes ahead without a way back
+                    } catch (IOException e) {
+                        throw new InvalidInputException(o.target + ": cannot be replaced (" + e.getMessage()
+                                + "): is it a mount point or an immutable file? No output was changed");
+                    }
+                    keepPermissions(o);
+                }
+                backups.add(backup);
+            }
+            int done = 0;
+            try {
+                for (; done < outputs.size(); done++) {
+                    Output o = outputs.get(done);
+                    RenameHook hook = renameHook;
+                    if (hook != null) hook.before(o.target);
+                    try {
+                        Files.move(o.temporary, o.target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                    } catch (AtomicMoveNotSupportedException e) {
+                        Files.move(o.temporary, o.target, StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            } catch (IOException e) {
+                restore(done, backups);
+                throw new InvalidInputException(outputs.get(done).target + ": cannot write: " + e.getMessage()
+                        + " (the outputs already replaced were put back)", e);
+            }
+            committed = true;
+            for (Output o : outputs) Temporaries.forget(o.temporary);
+        } finally {
+            for (Path b : backups) if (b != null) Temporaries.delete(b);
+        }
+        Set<Path> dirs = new java.util.LinkedHashSet<>();
+        for (Output o : outputs) dirs.add(o.target.getParent());
         for (Path d : dirs) syncDirectory(d);
+    }
+
+    /** After a failed rename: the first {@code done} targets back to what they were (their links), or removed if new. */
+    private void restore(int done, List<Path> backups) {
+        for (int i = 0; i < done; i++) {
+            Output o = outputs.get(i);
+            try {
+                if (backups.get(i) != null) Files.move(backups.get(i), o.target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                else Files.deleteIfExists(o.target);
+            } catch (IOException ignored) {
+                // nothing better can be done: the error below says the run failed
+            }
+        }
     }
 
     private static void keepPermissions(Output o) {
@@ -233,12 +278,7 @@ public final class OutputSet implements AutoCloseable {
             } catch (IOException ignored) {
                 // deleting it below is what matters
             }
-            try {
-                Files.deleteIfExists(o.temporary);
-            } catch (IOException ignored) {
-                // left behind, hidden; nothing else can be done
-            }
-            LIVE_TEMPORARIES.remove(o.temporary);
+            Temporaries.delete(o.temporary);
         }
     }
 }

@@ -31,6 +31,11 @@ import java.util.Map;
 public final class SafeTensors {
     /** The reference implementation's MAX_HEADER_SIZE. */
     static final long MAX_HEADER_BYTES = 100_000_000;
+    /**
+     * xent's own, lower limit: a header is decoded and parsed whole, and one near the format's limit would need more
+     * heap than a loss does (the headers of logits files are a few hundred bytes).
+     */
+    static final long XENT_HEADER_BYTES = 16 << 20;
     /** Bits per element of every dtype of the format (safetensors 0.8's Dtype::bitsize). */
     private static final Map<String, Integer> BITS = Map.ofEntries(
             Map.entry("F4", 4), Map.entry("F6_E2M3", 6), Map.entry("F6_E3M2", 6),
@@ -98,7 +103,8 @@ public final class SafeTensors {
                             + ": unsupported (BF16, F16, F32, F64, I32, I64, and BOOL, U8, I8, I16 as int32)");
             }
             long at = h.dataStart + e.begin;
-            return Tensor.ofSegments(dt, width, unsigned, Npy.segments(ch, at, e.end - e.begin, width, Npy.SEGMENT_BYTES), e.shape);
+            java.nio.ByteBuffer[] segs = Npy.segments(ch, at, e.end - e.begin, width, Npy.SEGMENT_BYTES);
+            return e.dtype.equals("BOOL") ? Tensor.ofBoolSegments(segs, e.shape) : Tensor.ofSegments(dt, width, unsigned, segs, e.shape);
         } catch (IOException ex) {
             throw Inputs.cannotRead(file, ex);
         }
@@ -130,6 +136,10 @@ public final class SafeTensors {
         while (len.hasRemaining() && ch.read(len, len.position()) >= 0) { /* fill */ }
         long n = len.getLong(0);
         if (n < 0 || n > MAX_HEADER_BYTES) throw Npy.bad(name, "safetensors header length " + Long.toUnsignedString(n) + " exceeds the format's limit of 100 MB");
+        if (n > XENT_HEADER_BYTES) {
+            throw Npy.bad(name, "a safetensors header of " + n + " bytes: xent reads headers of up to 16 MiB (a tensor table that large is not"
+                    + " a logits file; split it)");
+        }
         if (8 + n > size) throw Npy.bad(name, "truncated: the safetensors header announces " + n + " bytes, the file has " + (size - 8) + " after the length");
         ByteBuffer hb = ByteBuffer.allocate((int) n);
         while (hb.hasRemaining() && ch.read(hb, 8 + hb.position()) >= 0) { /* fill */ }

@@ -26,7 +26,7 @@ public final class TrainingRows {
     private final DType gradType;
     private final double divisor;
     private final long valid;
-    private final double[] perRow, zRow;
+    private final double[] perRow, zRow, ceRow; // the loss with z, z, the loss without z
     private final byte[] hit1, hitK;
     private final long[] pred;
     private final double[] grad64;
@@ -42,6 +42,7 @@ public final class TrainingRows {
         this.valid = p.totals().validRows();
         this.perRow = new double[rows];
         this.zRow = new double[rows];
+        this.ceRow = new double[rows];
         Outputs o = p.outputs();
         this.hit1 = o.accuracy() ? new byte[rows] : null;
         this.hitK = o.topK() > 0 ? new byte[rows] : null;
@@ -92,6 +93,7 @@ public final class TrainingRows {
                 }
                 perRow[r] = l + z;
                 zRow[r] = z;
+                ceRow[r] = l;
                 if (g != null) for (int k = 0; k < c; k++) g[k] = rs * (Math.exp(logp[k]) * a - t[k]) + zScale * 2 * zs * lse * Math.exp(logp[k]);
             } else {
                 long y = p.targetOf(r);
@@ -108,6 +110,7 @@ public final class TrainingRows {
                 }
                 perRow[r] = l + z;
                 zRow[r] = z;
+                ceRow[r] = l;
                 if (g != null) {
                     if (p.kind() == LossKind.NLL) {
                         g[yi] = -rs * wy;
@@ -175,9 +178,11 @@ public final class TrainingRows {
         }
         Tensor gradient = grad64 != null ? Tensor.of(grad64, p.input().shape()) : grad32 != null ? Tensor.of(grad32, p.input().shape())
                 : grad16 != null ? Tensor.ofHalfBits(gradType, grad16, p.input().shape()) : null;
+        boolean z = p.spec().zLossScale() != 0;
         LossResult.Extras extras = new LossResult.Extras(gradient, hit1 != null ? h1 : -1, hitK != null ? hk : -1,
                 p.outputs().topK(), pred != null ? Tensor.of(pred, p.outputShape()) : null,
-                p.spec().zLossScale() != 0 ? Tensor.of(zRow, rows) : null);
+                // the reduction sums the loss without z apart from z: exact even where l + z overflows
+                z ? Tensor.of(zRow, rows) : null, z ? Tensor.of(ceRow, rows) : null);
         return p.finish(per, device, extras);
     }
 }

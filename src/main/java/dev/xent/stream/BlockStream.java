@@ -40,6 +40,7 @@ public final class BlockStream {
             throw new InvalidInputException("one index of axis 0 of " + p.input() + " holds " + slabElements
                     + " elements: too many for one row block (blocks are cut along axis 0)");
         }
+        checkMemory(p, Math.min(perBlock, Math.max(1, outer)) * slabElements);
         long rows = p.rows();
         Gather losses = null, gradient = null, predictions = null;
         if (sink == null) {
@@ -73,6 +74,32 @@ public final class BlockStream {
         }
         return acc.result(p, losses == null ? null : losses.tensor(), gradient == null ? null : gradient.tensor(),
                 predictions == null ? null : predictions.tensor(), device);
+    }
+
+    /** Bytes of working memory per class of a row, per thread, at most (the float64 training rows: five arrays). */
+    private static final long ROW_BYTES_PER_CLASS = 64;
+
+    /**
+     * Refuses, before any work, a request whose rows or row blocks cannot fit the heap: a row's scratch arrays on each
+     * thread, and with a gradient, the block's gradient (a block is at least one index of axis 0), twice, as one block
+     * is written while the next is computed. The message says what to change rather than ending in an OutOfMemoryError.
+     */
+    static void checkMemory(LossProblem p, long blockElements) {
+        long heap = Runtime.getRuntime().maxMemory();
+        long threads = Runtime.getRuntime().availableProcessors();
+        long rowBytes = (long) p.classes() * ROW_BYTES_PER_CLASS * (threads + 1);
+        if (rowBytes > heap / 2) {
+            throw new InvalidInputException("rows of " + p.classes() + " classes need about " + (rowBytes >> 20) + " MiB of working memory on "
+                    + threads + " threads, more than half the " + (heap >> 20) + " MiB heap: give the JVM more (XENT_JVM_OPTS=-Xmx...)");
+        }
+        if (p.outputs().gradient()) {
+            long gradBytes = blockElements * (p.input().dtype() == dev.xent.DType.F64 ? 8 : 4) * (blockElements < p.input().numel() ? 2 : 1);
+            if (gradBytes > heap / 2) {
+                throw new InvalidInputException("the gradient of one row block of " + blockElements + " elements (one index of axis 0 of "
+                        + p.input() + " at least) needs about " + (gradBytes >> 20) + " MiB, more than half the " + (heap >> 20)
+                        + " MiB heap: give the JVM more (XENT_JVM_OPTS=-Xmx...)");
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ BCE

@@ -12,14 +12,26 @@ import dev.xent.Tensor;
  * {@link #add(LossAccumulator)}.
  */
 public final class LossAccumulator {
-    private final ExactSum loss = new ExactSum(), z = new ExactSum();
+    private final ExactSum ce = new ExactSum(), z = new ExactSum(); // the loss without its z terms, and the z terms
     private long hits1, hitsK;
     private boolean anyHits1, anyHitsK, anyZ;
     private long rows;
 
-    /** Adds one part: its per-row losses (each including its z term) and its extras' counts and z terms. */
+    /**
+     * Adds one part: its per-row losses (each including its z term), or the extras' finer sum terms (without z), and
+     * the extras' counts and z terms.
+     */
     public void add(Tensor perRow, LossResult.Extras extras) {
-        addAll(loss, extras.sumTerms() != null ? extras.sumTerms() : perRow);
+        if (extras.sumTerms() != null) {
+            addAll(ce, extras.sumTerms());
+        } else {
+            addAll(ce, perRow);
+            if (extras.zPerRow() != null) { // per-row values hold z: take it off exactly
+                ExactSum part = new ExactSum();
+                addAll(part, extras.zPerRow());
+                ce.subtract(part);
+            }
+        }
         rows += perRow.numel();
         if (extras.hits1() >= 0) { hits1 += extras.hits1(); anyHits1 = true; }
         if (extras.hitsK() >= 0) { hitsK += extras.hitsK(); anyHitsK = true; }
@@ -28,7 +40,7 @@ public final class LossAccumulator {
 
     /** Adds another accumulator's parts. */
     public void add(LossAccumulator o) {
-        loss.add(o.loss);
+        ce.add(o.ce);
         z.add(o.z);
         hits1 += o.hits1;
         hitsK += o.hitsK;
@@ -72,17 +84,15 @@ public final class LossAccumulator {
         double value, zLoss = Double.NaN;
         double zs = anyZ ? z.value() : 0;
         switch (red) {
-            case SUM: value = loss.value(); break;
-            case MEAN:
-                if (anyZ) {
-                    ExactSum ce = new ExactSum();
-                    ce.add(loss);
-                    ce.subtract(z);
-                    value = ce.value() / divisor + zs / validRows;
-                } else {
-                    value = loss.value() / divisor;
-                }
+            case SUM: {
+                ExactSum total = new ExactSum();
+                total.add(ce);
+                total.add(z);
+                value = total.value();
                 break;
+            }
+            // with z-loss the two parts are divided apart (an infinite z part leaves the cross-entropy part finite)
+            case MEAN: value = anyZ ? ce.value() / divisor + zs / validRows : ce.value() / divisor; break;
             default: value = Double.NaN;
         }
         if (anyZ && red != Reduction.NONE) zLoss = red == Reduction.MEAN ? zs / validRows : zs;

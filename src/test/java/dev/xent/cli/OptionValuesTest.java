@@ -59,6 +59,29 @@ class OptionValuesTest {
         refused("Missing required option: '--targets", "eval", "--logits", l);
     }
 
+    @Test void outputsNameFiles() {
+        Path x = dir.resolve("x.npy"), t = dir.resolve("t.npy");
+        Npy.write(x, Tensor.of(new float[12], 3, 4));
+        Npy.write(t, Tensor.of(new long[3], 3));
+        refused("does not name a file", "eval", "--logits", x.toString(), "--targets", t.toString(), "--out", dir.resolve("o.npy") + "/");
+        refused("does not name a file", "eval", "--logits", x.toString(), "--targets", t.toString(), "--grad-out", "");
+        assertFalse(java.nio.file.Files.exists(dir.resolve("o.npy")), "no file o.npy: " + java.util.Arrays.toString(dir.toFile().list()));
+    }
+
+    @Test void errorsFromFilesAreOnePrintableLine() throws Exception {
+        Path bad = dir.resolve("nl.npy");
+        dev.xent.io.NpyTest.write(bad, 1, "{'descr': '<f4',\n 'fortran_order': False, 'shape': (2,), '\u001b[31m':\n1}", dev.xent.io.NpyTest.le(8));
+        Path t = dir.resolve("t.npy");
+        Npy.write(t, Tensor.of(new long[2], 2));
+        SafeOutputTest.Run r = SafeOutputTest.xent("eval", "--logits", bad.toString(), "--targets", t.toString(), "--device", "cpu");
+        assertEquals(2, r.code);
+        assertEquals(1, r.err.strip().split("\n").length, "one line: " + r.err);
+        assertFalse(r.err.strip().chars().anyMatch(c -> c < 0x20), "no control character: " + r.err);
+        assertTrue(r.err.contains("\\n") && r.err.contains("\\x1b"), r.err);
+        SafeOutputTest.Run u = SafeOutputTest.xent("eval", "--logits", bad.toString());
+        assertEquals(1, u.err.strip().split("\n").length, "a usage error is one line too: " + u.err);
+    }
+
     @Test void demo() {
         refused("device must be auto, cpu, cuda or reference", "demo", "--device", "npu");
     }

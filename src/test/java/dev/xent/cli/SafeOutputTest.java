@@ -130,7 +130,7 @@ class SafeOutputTest {
         assertTrue(r.err.contains("does not exist"), r.err);
         r = xent("eval", "--logits", l.toString(), "--targets", t.toString(), "--device", "cpu", "--out", "/dev/null");
         assertEquals(2, r.code, "a device is never replaced by a rename");
-        assertTrue(r.err.contains("/dev/null: exists and is not a regular file"), r.err);
+        assertTrue(r.err.contains("/dev/null: outputs are files"), r.err);
     }
 
     @Test void fifoDirectoryAndDeviceInputsAreRefusedAtOnce() throws Exception {
@@ -197,6 +197,21 @@ class SafeOutputTest {
         assertEquals(2, r.code, r.err);
         assertTrue(r.err.contains("injected: sync failed"), r.err);
         assertSame(before, snapshot(), "a failing sync");
+    }
+
+    @Test void anInfiniteZPartLeavesTheMeanInfiniteNotNaN() throws Exception {
+        Path l = logits(), t = targets();
+        for (String device : new String[] {"cpu", "reference"}) {
+            Run r = xent("eval", "--logits", l.toString(), "--targets", t.toString(), "--device", device, "--z-loss", "1e308", "--json");
+            assertEquals(0, r.code, r.err);
+            assertTrue(r.out.contains("\"loss\": \"Infinity\""), device + ": " + r.out);
+            Run big = xent("eval", "--logits", l.toString(), "--targets", t.toString(), "--device", device, "--z-loss", "1e100", "--json");
+            assertEquals(0, big.code, big.err);
+            String[] lines = big.out.trim().split("\n");
+            com.fasterxml.jackson.databind.JsonNode j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines[lines.length - 1]);
+            double loss = j.get("loss").asDouble(), z = j.get("z_loss").asDouble();
+            assertTrue(Double.isFinite(loss) && Double.isFinite(z) && Math.abs(loss - z) / z < 1e-12, device + ": the total " + loss + " and its z part " + z);
+        }
     }
 
     @Test void aBadTargetLeavesOutputsAlone() throws IOException {

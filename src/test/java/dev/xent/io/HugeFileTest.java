@@ -57,12 +57,14 @@ class HugeFileTest {
     }
 
     /** java -Xmx512m ... dev.xent.cli.Main args, as a child process. */
-    private static ProcessBuilder xent(Path outLog, String... args) {
+    private static ProcessBuilder xent(Path outLog, String... args) { return xent("-Xmx512m", outLog, args); }
+
+    private static ProcessBuilder xent(String heap, Path outLog, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.add("--add-modules");
         cmd.add("jdk.incubator.vector");
-        cmd.add("-Xmx512m");
+        cmd.add(heap);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("dev.xent.cli.Main");
@@ -156,5 +158,63 @@ class HugeFileTest {
         assertTrue(p.waitFor(1, TimeUnit.MINUTES));
         assertArrayEquals(old, Files.readAllBytes(grad), "the old gradient file must be intact after kill -9");
         assertTrue(tmp.getFileName().toString().startsWith(".grad.npy."), "the only trace is a hidden temporary: " + tmp);
+    }
+
+    @Test void anInputThatShrinksWhileReadIsABadInputNotACrash() throws Exception {
+        Path x = dir.resolve("x.npy");
+        NpyTest.write(x, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (16384, 32768), }", NpyTest.le(0));
+        try (RandomAccessFile raf = new RandomAccessFile(x.toFile(), "rw")) {
+            raf.setLength(Files.size(x) + 16384L * 32768 * 4); // 2 GiB, sparse
+        }
+        Path t = dir.resolve("t.npy");
+        Npy.write(t, Tensor.of(new long[16384], 16384));
+        Path out = dir.resolve("out.npy");
+        Files.writeString(out, "old");
+        Path log = dir.resolve("shrink.log");
+        Process p = xent(log, "eval", "--logits", x.toString(), "--targets", t.toString(), "--device", "reference",
+                "--reduction", "none", "--out", out.toString()).start();
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        boolean started = false;
+        while (!started && System.nanoTime() < deadline && p.isAlive()) { // the temporary is made before the first block runs
+            try (Stream<Path> s = Files.list(dir)) {
+                started = s.anyMatch(f -> f.getFileName().toString().endsWith(".xent-tmp"));
+            }
+            Thread.sleep(10);
+        }
+        assertTrue(started && p.isAlive(), "the run must still be going: " + Files.readString(log));
+        try (RandomAccessFile raf = new RandomAccessFile(x.toFile(), "rw")) {
+            raf.setLength(1 << 20);
+        }
+        assertTrue(p.waitFor(5, TimeUnit.MINUTES));
+        String err = Files.readString(log);
+        assertEquals(2, p.exitValue(), err);
+        assertTrue(err.contains("an input file shrank while it was being read"), err);
+        assertTrue(!err.contains("\tat "), "no stack trace: " + err);
+        assertEquals("old", Files.readString(out));
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(0, s.filter(f -> f.getFileName().toString().endsWith(".xent-tmp")).count(), "no temporary left");
+        }
+    }
+
+    @Test void rowsTooWideForTheHeapAreRefusedNotOutOfMemory() throws Exception {
+        Path x = dir.resolve("wide.npy");
+        NpyTest.write(x, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 100000000), }", NpyTest.le(0));
+        try (RandomAccessFile raf = new RandomAccessFile(x.toFile(), "rw")) {
+            raf.setLength(Files.size(x) + 2L * 100000000 * 4);
+        }
+        Path t = dir.resolve("t.npy");
+        Npy.write(t, Tensor.of(new long[] {1, 2}, 2));
+        for (String[] extra : new String[][] {{}, {"--quiet"}, {"--device", "reference"}}) {
+            Path log = dir.resolve("wide.log");
+            List<String> args = new ArrayList<>(List.of("eval", "--logits", x.toString(), "--targets", t.toString()));
+            args.addAll(List.of(extra));
+            if (extra.length == 0 || extra[0].equals("--quiet")) args.addAll(List.of("--device", "cpu"));
+            Process p = xent("-Xmx256m", log, args.toArray(new String[0])).start();
+            assertTrue(p.waitFor(5, TimeUnit.MINUTES));
+            String err = Files.readString(log);
+            assertEquals(2, p.exitValue(), err);
+            assertTrue(err.contains("rows of 100000000 classes need about") && err.contains("XENT_JVM_OPTS=-Xmx"), err);
+            assertTrue(!err.contains("OutOfMemoryError") && !err.contains("\tat "), err);
+        }
     }
 }

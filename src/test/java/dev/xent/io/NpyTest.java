@@ -17,7 +17,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class NpyTest {
+public class NpyTest {
     @TempDir Path dir;
 
     @Test void roundTripsEveryType() {
@@ -92,10 +92,10 @@ class NpyTest {
         for (int k = 0; k < 70; k++) assertEquals(v[17 + k], bytes.getFloat());
     }
 
-    static ByteBuffer le(int n) { return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN); }
+    public static ByteBuffer le(int n) { return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN); }
 
     /** Writes a .npy by hand (any version, any header), so malformed files can be made. */
-    static Path write(Path f, int version, String dict, ByteBuffer data) throws IOException {
+    public static Path write(Path f, int version, String dict, ByteBuffer data) throws IOException {
         int prefix = version == 1 ? 10 : 12;
         StringBuilder h = new StringBuilder(dict);
         while ((prefix + h.length() + 1) % 64 != 0) h.append(' ');
