@@ -102,7 +102,7 @@ final class VectorRowMath implements RowMath {
             }
             int h = hi.reduceLanes(VectorOperators.MAX);
             float bm = Float.intBitsToFloat(h >= 0 ? h : lo.reduceLanes(VectorOperators.MIN));
-            float bs = sv.reduceLanes(VectorOperators.ADD);
+            float bs = sumLanes(sv);
             if (bm > ref + RESUM_MARGIN) { // the reference is too low for this block: move it, sum the block again
                 s *= exp(ref - bm);
                 ref = bm;
@@ -174,7 +174,7 @@ final class VectorRowMath implements RowMath {
             }
             int h = hi.reduceLanes(VectorOperators.MAX);
             float bm = Float.intBitsToFloat(h >= 0 ? h : lo.reduceLanes(VectorOperators.MIN));
-            float bs = sv.reduceLanes(VectorOperators.ADD);
+            float bs = sumLanes(sv);
             if (bm > ref + RESUM_MARGIN) { // the reference is too low for this block: move it, sum the block again
                 s *= exp(ref - bm);
                 ref = bm;
@@ -243,7 +243,7 @@ final class VectorRowMath implements RowMath {
             }
             int h = hi.reduceLanes(VectorOperators.MAX);
             float bm = Float.intBitsToFloat(h >= 0 ? h : lo.reduceLanes(VectorOperators.MIN));
-            float bs = sv.reduceLanes(VectorOperators.ADD);
+            float bs = sumLanes(sv);
             if (bm > ref + RESUM_MARGIN) { // the reference is too low for this block: move it, sum the block again
                 s *= exp(ref - bm);
                 ref = bm;
@@ -304,7 +304,7 @@ final class VectorRowMath implements RowMath {
             FloatVector m = lo.blend(hi, hi.compare(VectorOperators.GE, 0)).reinterpretAsFloats();
             FloatVector sv = m.sub(m); // 0, or NaN where the max is NaN or infinite
             for (int k = 0; k < c; k++) sv = sv.add(expOfNegated(m.sub(FloatVector.fromArray(S, t, k * L))));
-            FloatVector ls = sv.max(1f).lanewise(VectorOperators.LOG); // the sum holds exp(0) = 1; max keeps NaN
+            FloatVector ls = logAtLeastOne(sv.max(1f)); // the sum holds exp(0) = 1; max keeps NaN
             if (n == L) {
                 m.intoArray(max, r0);
                 ls.intoArray(logS, r0);
@@ -409,7 +409,7 @@ final class VectorRowMath implements RowMath {
             FloatVector gap = mv.sub(FloatVector.fromArray(S, a, off + i));
             acc = w == null ? acc.add(gap) : gap.fma(FloatVector.fromArray(S, w, i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sumLanes(acc);
         for (; i < len; i++) s += (w == null ? 1f : w[i]) * (m - a[off + i]);
         return s;
     }
@@ -419,9 +419,65 @@ final class VectorRowMath implements RowMath {
         int i = 0;
         for (; i + L <= len; i += L) {
             FloatVector d = FloatVector.fromArray(S, a, off + i).sub(mv);
-            (logOutput ? d.sub(logS) : d.lanewise(VectorOperators.EXP).mul(invS)).intoArray(out, outOff + i);
+            (logOutput ? d.sub(logS) : expOfNonPositive(d).mul(invS)).intoArray(out, outOff + i);
         }
-        for (; i < len; i++) out[outOff + i] = logOutput ? (a[off + i] - m) - logS : (float) Math.exp(a[off + i] - m) * invS;
+        for (; i < len; i++) {
+            float d = a[off + i] - m;
+            out[outOff + i] = logOutput ? d - logS : expOfNonPositive(FloatVector.broadcast(S, d)).lane(0) * invS;
+        }
+    }
+
+    /*
+     * Every result above must have the same bits whether the JIT has compiled this class or not (the first rows of a
+     * run go through the interpreter; a block computed there must equal the same block computed later, or the
+     * loss would depend on the partitioning). So the loops use only exactly rounded operations, whose interpreted
+     * fallbacks and compiled intrinsics agree: no reduceLanes(ADD), whose order is left free, and no lanewise EXP or
+     * LOG, whose compiled forms differ from their fallbacks in the last bits.
+     */
+
+    /** lane i of SUM_STEP[w] is lane i + w (wrapping): the steps of a fixed tree sum over the lanes. */
+    @SuppressWarnings("unchecked")
+    private static final jdk.incubator.vector.VectorShuffle<Float>[] SUM_STEP = new jdk.incubator.vector.VectorShuffle[L];
+    static {
+        for (int w = 1; w < L; w *= 2) {
+            int ww = w;
+            SUM_STEP[w] = jdk.incubator.vector.VectorShuffle.fromOp(S, i -> (i + ww) % L);
+        }
+    }
+
+    /** The sum of the lanes in a fixed order (a pairwise tree), whatever the JIT does. */
+    static float sumLanes(FloatVector v) {
+        for (int w = L / 2; w >= 1; w /= 2) v = v.add(v.rearrange(SUM_STEP[w]));
+        return v.lane(0);
+    }
+
+    private static final FloatVector SQRT2 = FloatVector.broadcast(S, (float) Math.sqrt(2));
+    private static final float LN2_HI = 0.693145751953125f, LN2_LO = 1.428606765330187e-6f; // ln 2 = HI + LO, HI exact in 16 bits
+
+    /**
+     * ln(s) for s >= 1 (and NaN for NaN) from exactly rounded operations: s = 2^e m with m in [sqrt(1/2), sqrt(2)),
+     * z = (m - 1) / (m + 1), ln m = 2 atanh z = 2 (z + z^3/3 + ... + z^9/9) (|z| <= 0.172: the next term is below 1e-9),
+     * plus e ln 2 in two parts.
+     */
+    static FloatVector logAtLeastOne(FloatVector s) {
+        IntVector bits = s.reinterpretAsInts();
+        IntVector e = bits.lanewise(VectorOperators.LSHR, 23).sub(127);
+        FloatVector m = bits.and(0x007fffff).or(0x3f800000).reinterpretAsFloats(); // [1, 2)
+        jdk.incubator.vector.VectorMask<Float> big = m.compare(VectorOperators.GE, SQRT2);
+        m = m.blend(m.mul(0.5f), big);
+        e = e.add(IntVector.broadcast(SI, 1), big.cast(SI));
+        FloatVector z = m.sub(1f).div(m.add(1f)), z2 = z.mul(z);
+        FloatVector q = z2.fma(FloatVector.broadcast(S, 1f / 9), FloatVector.broadcast(S, 1f / 7)).fma(z2, FloatVector.broadcast(S, 1f / 5))
+                .fma(z2, FloatVector.broadcast(S, 1f / 3)).fma(z2, FloatVector.broadcast(S, 1f));
+        FloatVector ef = (FloatVector) e.convert(VectorOperators.I2F, 0);
+        FloatVector ln = z.add(z).fma(q, ef.mul(LN2_LO)).add(ef.mul(LN2_HI));
+        return ln.blend(s, s.test(VectorOperators.IS_NAN));
+    }
+
+    /** exp(d) for d <= 0 (NaN for NaN) through {@link #expOfNegated}; results below the normal range flush to 0. */
+    static FloatVector expOfNonPositive(FloatVector d) {
+        FloatVector g = d.neg();
+        return expOfNegated(g).blend(0f, g.compare(VectorOperators.GT, 87f));
     }
 
     @Override public String name() { return "vector(" + S.vectorBitSize() + "-bit)"; }
