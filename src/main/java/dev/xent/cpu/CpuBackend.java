@@ -200,6 +200,7 @@ public final class CpuBackend implements Backend {
         private final boolean direct;        // float32 rows of a mapped file, plain loss: read in place by vector loads
         private final boolean bf16;
         private final boolean statsFromBits; // halfBits rows go straight to rowStatsHalf, never converted whole
+        private final float[] widened;       // short half rows of a cross-entropy: a chunk converted to float32 first
         private final float[] weights;       // float32 class weights or null
         private final float[] mix;           // probability targets: t' * w per class
         private final float weightTotal;     // sum of weights (C without weights), for label smoothing
@@ -248,8 +249,11 @@ public final class CpuBackend implements Backend {
             // a plain class-index loss needs only the row's stats and its target's logit: read those from the bits.
             // bfloat16 only: with float16's longer conversion in the loop, C2 boxed its vectors (125 ms against 50 for
             // converting each row first, 8192 x 32000)
+            boolean shortRows = c <= VectorRowMath.MANY_ROWS_MAX_CLASSES && p.kind() == LossKind.CROSS_ENTROPY;
             this.statsFromBits = halfBits != null && bf16 && p.kind() == LossKind.CROSS_ENTROPY && !p.probabilityTarget()
-                    && p.spec().labelSmoothing() == 0 && grad32 == null && grad16 == null && metrics == null;
+                    && p.spec().labelSmoothing() == 0 && grad32 == null && grad16 == null && metrics == null && !shortRows;
+            // half rows widened to float32 take float32's many-row stats, so they give the bits of their float32 twin
+            this.widened = halfBits != null && shortRows ? new float[Math.max(1, GROUP_ELEMENTS / Math.max(1, c)) * c] : null;
             this.row = inPlace == null ? new float[c] : null;
             double[] w = p.weights();
             if (w != null) {
@@ -269,18 +273,26 @@ public final class CpuBackend implements Backend {
                 runInPlace(lo, hi, out, bad);
                 return;
             }
-            if (groupRows == 0) {
-                runRows(lo, hi, out, bad);
+            if (groupRows == 0 && widened == null) {
+                runRows(lo, hi, out, bad, inPlace, base);
                 return;
             }
-            for (int g = lo; g < hi; g += groupRows) {
-                int gh = Math.min(hi, g + groupRows);
+            int chunk = groupRows > 0 ? groupRows : widened.length / c;
+            for (int g = lo; g < hi; g += chunk) {
+                int gh = Math.min(hi, g + chunk);
                 long first = p.rowStart(g);
                 int n = (gh - g) * c;
-                if (halfBits != null) p.input().readHalfBits(first, halfBits, 0, n);
-                else p.input().readFloats(first, 1, inPlace, 0, n);
-                base = -first;
-                runRows(g, gh, out, bad);
+                if (groupRows > 0) {
+                    if (halfBits != null) p.input().readHalfBits(first, halfBits, 0, n);
+                    else p.input().readFloats(first, 1, inPlace, 0, n);
+                    base = -first;
+                }
+                if (widened != null) {
+                    math.halfToFloat(halfBits, (int) (first + base), widened, 0, n, bf16);
+                    runRows(g, gh, out, bad, widened, -first);
+                } else {
+                    runRows(g, gh, out, bad, inPlace, base);
+                }
             }
         }
 
@@ -310,20 +322,21 @@ public final class CpuBackend implements Backend {
             }
         }
 
-        private void runRows(int lo, int hi, float[] out, BadTarget bad) {
+        /** Rows [lo, hi); flat (or null) holds them as float32 where row r's class 0 is at flat[rowStart(r) + flatBase]. */
+        private void runRows(int lo, int hi, float[] out, BadTarget bad, float[] flat, long flatBase) {
             double eps = p.spec().labelSmoothing();
             // short contiguous rows: the stats of the whole range in one call, many rows per vector
             float[] manyMax = null, manyLogS = null;
-            if (inPlace != null && c <= VectorRowMath.MANY_ROWS_MAX_CLASSES && p.kind() == LossKind.CROSS_ENTROPY && hi > lo) {
+            if (flat != null && c <= VectorRowMath.MANY_ROWS_MAX_CLASSES && p.kind() == LossKind.CROSS_ENTROPY && hi > lo) {
                 manyMax = new float[hi - lo];
                 manyLogS = new float[hi - lo];
-                math.manyRowStats(inPlace, (int) (p.rowStart(lo) + base), hi - lo, c, manyMax, manyLogS);
+                math.manyRowStats(flat, (int) (p.rowStart(lo) + flatBase), hi - lo, c, manyMax, manyLogS);
             }
             for (int r = lo; r < hi; r++) {
                 long start = p.rowStart(r);
                 float[] a;
                 int off;
-                if (inPlace != null) { a = inPlace; off = (int) (start + base); }
+                if (flat != null) { a = flat; off = (int) (start + flatBase); }
                 else if (statsFromBits) { a = null; off = (int) (start + base); }
                 else {
                     if (halfBits != null) math.halfToFloat(halfBits, (int) (start + base), row, 0, c, bf16);
