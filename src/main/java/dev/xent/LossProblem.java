@@ -108,12 +108,18 @@ public final class LossProblem {
      * count of non-ignored rows, and that every class index is valid.
      */
     public static final class Totals {
-        private final double divisor;
+        private final ExactSum weight; // the exact sum of the non-ignored targets' weights, or null without weights
         private final long validRows;
+        private final double divisor;
 
-        public Totals(double divisor, long validRows) {
-            this.divisor = divisor;
+        /** Totals of a problem without class weights (or with probability targets): W is the row count. */
+        public Totals(long validRows) { this(null, validRows); }
+
+        /** @param weight the exact sum of the non-ignored targets' class weights, or null for none */
+        public Totals(ExactSum weight, long validRows) {
+            this.weight = weight;
             this.validRows = validRows;
+            this.divisor = weight == null ? validRows : weight.value();
         }
 
         /** W: the summed weight of non-ignored targets (their count without weights), or the row count for probabilities. */
@@ -121,6 +127,19 @@ public final class LossProblem {
 
         /** Rows whose target is not ignore_index (every row for probability targets). */
         public long validRows() { return validRows; }
+
+        /** The exact sum behind {@link #divisor()} when there are class weights (for merging parts exactly), else null. */
+        public ExactSum weightSum() { return weight; }
+    }
+
+    /** The first class index of a problem outside [0, C) that is not ignore_index, or none. */
+    public static final class BadTarget {
+        public final long row, value;
+
+        BadTarget(long row, long value) {
+            this.row = row;
+            this.value = value;
+        }
     }
 
     /**
@@ -139,8 +158,18 @@ public final class LossProblem {
     }
 
     private Totals computeTotals() {
+        Object scan = scan();
+        if (scan instanceof BadTarget) throw badTarget(((BadTarget) scan).row, ((BadTarget) scan).value);
+        return (Totals) scan;
+    }
+
+    /**
+     * The target pre-pass without throwing: the {@link Totals}, or the first {@link BadTarget} (its row numbered in
+     * this problem). For callers that number rows in a larger whole themselves, such as a Spark task.
+     */
+    public Object scan() {
         long rows = rows();
-        if (probabilityTarget) return new Totals(rows, rows);
+        if (probabilityTarget) return new Totals(rows);
         long ignore = spec.ignoreIndex();
         long[] y = new long[(int) Math.min(rows, 1 << 16)];
         ExactSum w = weights == null ? null : new ExactSum();
@@ -151,12 +180,12 @@ public final class LossProblem {
             for (int j = 0; j < n; j++) {
                 long v = y[j];
                 if (v == ignore) continue;
-                if (v < 0 || v >= classes) throw badTarget(r0 + j, v);
+                if (v < 0 || v >= classes) return new BadTarget(r0 + j, v);
                 valid++;
                 if (w != null) w.add(weights[(int) v]);
             }
         }
-        return new Totals(w == null ? valid : w.value(), valid);
+        return new Totals(w, valid);
     }
 
     /**

@@ -4,11 +4,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** A minimal JSON object writer for the CLI's one-line reports; non-finite numbers become "NaN", "Infinity", "-Infinity". */
-final class Json {
+/**
+ * A minimal JSON object writer for the command line's one-line reports (and the Spark command's, which must match them);
+ * non-finite numbers become "NaN", "Infinity", "-Infinity".
+ */
+public final class Json {
     private final Map<String, Object> fields = new LinkedHashMap<>();
 
-    Json put(String key, Object value) {
+    public Json put(String key, Object value) {
         fields.put(key, value);
         return this;
     }

@@ -9,7 +9,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * A progress bar on stderr for long evaluations (input GB read, GB/s, time left, rows done): it appears once the work
+ * A progress bar on stderr for long evaluations (input MB read, MB/s, time left, rows done): it appears once the work
  * has run {@link #DELAY} and only when stderr is a terminal (the launcher says so in {@code XENT_STDERR_TTY}, since
  * Java cannot ask), and it is cleared when the work ends, so stdout and {@code --json} are never touched.
  */
@@ -23,7 +23,7 @@ final class Progress implements AutoCloseable {
     private final long totalRows;
     private final double bytesPerElement;
     private final long start = System.nanoTime();
-    private ProgressBar bar;
+    private Bar bar; // the progressbar library is loaded only when a bar is shown (library users may not have it)
 
     Progress(boolean enabled, PrintStream err, Duration delay, long totalBytes, long totalRows, double bytesPerElement) {
         this.enabled = enabled;
@@ -53,14 +53,29 @@ final class Progress implements AutoCloseable {
             } catch (NumberFormatException ignored) {
                 // keep the default width
             }
-            bar = new ProgressBarBuilder().setTaskName("xent").setInitialMax(totalBytes).setUnit(" GB", 1_000_000_000L)
-                    .showSpeed(new DecimalFormat("0.00")).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
-                    .setConsumer(new ConsoleProgressBarConsumer(err, width))
-                    .clearDisplayOnFinish().startsFrom(bytes, Duration.ofNanos(elapsed)).build();
+            bar = new Bar(err, width, totalBytes, bytes, elapsed);
         }
-        bar.stepTo(bytes);
         long rows = totalElements == 0 ? 0 : (long) ((double) doneElements / totalElements * totalRows);
-        bar.setExtraMessage(rows + "/" + totalRows + " rows");
+        bar.step(bytes, " " + rows + "/" + totalRows + " rows");
+    }
+
+    /** The progressbar library's bar: MB read, MB/s, time left. */
+    private static final class Bar {
+        private final ProgressBar bar;
+
+        Bar(PrintStream err, int width, long totalBytes, long bytes, long elapsedNanos) {
+            bar = new ProgressBarBuilder().setTaskName("xent").setInitialMax(totalBytes / 1_000_000).setUnit(" MB", 1)
+                    .showSpeed(new DecimalFormat("0")).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
+                    .setConsumer(new ConsoleProgressBarConsumer(err, width))
+                    .clearDisplayOnFinish().startsFrom(bytes / 1_000_000, Duration.ofNanos(elapsedNanos)).build();
+        }
+
+        void step(long bytes, String message) {
+            bar.stepTo(bytes / 1_000_000);
+            bar.setExtraMessage(message);
+        }
+
+        void close() { bar.close(); }
     }
 
     @Override public synchronized void close() {

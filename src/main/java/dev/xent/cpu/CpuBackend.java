@@ -54,6 +54,40 @@ public final class CpuBackend implements Backend {
         this.pool = threads == 1 ? null : Futures.daemonPool(threads, "xent-cpu");
     }
 
+    /**
+     * Runs the float32 row loops (rows in a Java array and in a mapped-like read-only buffer, long and short rows) on
+     * small synthetic logits until {@code nanos} have passed, so that the JIT has compiled them before real work
+     * arrives. Worth it only where something else would keep the cores idle meanwhile (a Spark session starting up):
+     * the first rows of a run otherwise go through the interpreter, where the Vector API is far slower.
+     */
+    public static void warmUp(long nanos) {
+        long end = System.nanoTime() + nanos;
+        // many rows of 200 (the compile thresholds count calls) and a few of two blocks (every branch of the loop)
+        Tensor[][] problems = {rows(256, 200, true), rows(4, VectorRowMath.BLOCK + 45, true), rows(256, 200, false),
+                               rows(4, VectorRowMath.BLOCK + 45, false), rows(2048, 40, false)};
+        try (CpuBackend cpu = new CpuBackend(1, dev.xent.Settings.cpuVector())) {
+            while (System.nanoTime() < end) {
+                for (Tensor[] p : problems) cpu.loss(LossProblem.of(LossKind.CROSS_ENTROPY, p[0], p[1], dev.xent.LossSpec.DEFAULT));
+            }
+        }
+    }
+
+    /** Random logits (in a Java array, or in a read-only direct buffer as a mapped file's are) and targets. */
+    private static Tensor[] rows(int n, int c, boolean buffer) {
+        java.util.Random r = new java.util.Random(7);
+        float[] v = new float[n * c];
+        for (int i = 0; i < v.length; i++) v[i] = (float) r.nextGaussian();
+        long[] y = new long[n];
+        for (int i = 0; i < n; i++) y[i] = r.nextInt(c);
+        Tensor x = Tensor.of(v, n, c);
+        if (buffer) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(v);
+            x = Tensor.ofSegments(DType.F32, 4, false, new java.nio.ByteBuffer[] {b.asReadOnlyBuffer()}, n, c);
+        }
+        return new Tensor[] {x, Tensor.of(y, n)};
+    }
+
     /** True when the incubating Vector API module was added to this JVM. */
     public static boolean vectorModulePresent() {
         return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();

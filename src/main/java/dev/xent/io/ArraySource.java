@@ -27,6 +27,9 @@ public final class ArraySource {
         this.member = member;
     }
 
+    /** The array {@code member} (null: the file's only one, or a .npy) of {@code file}. */
+    public static ArraySource of(Path file, String member) { return new ArraySource(file, member); }
+
     /** The sources {@code spec} names: one, or every file a glob matches (at least one, or an error). */
     public static List<ArraySource> resolve(String spec) {
         String path = spec, member = null;
@@ -69,6 +72,32 @@ public final class ArraySource {
 
     /** Shards one command may name: each large one is a mapping, and the kernel limits mappings per process. */
     public static final int MAX_SHARDS = 20000;
+
+    /** The array's dtype as xent reads it, from its header alone. */
+    public dev.xent.DType dtype() {
+        String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".npz")) return Npz.header(file, member).dtype;
+        if (name.endsWith(".safetensors")) return open().dtype(); // mapping reads no data
+        if (member != null) throw new InvalidInputException(this + ": only .npz and .safetensors files hold named arrays");
+        return Npy.header(file).dtype;
+    }
+
+    /** The array's shape, from its header alone (no data is mapped, a compressed member is not inflated). */
+    public long[] shape() {
+        String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".npz")) return Npz.header(file, member).shape.clone();
+        if (name.endsWith(".safetensors")) {
+            List<SafeTensors.Entry> entries = SafeTensors.entries(file);
+            if (member == null) {
+                if (entries.size() != 1) return open().shape(); // the same error as opening it
+                return entries.get(0).shape.clone();
+            }
+            for (SafeTensors.Entry e : entries) if (e.name.equals(member)) return e.shape.clone();
+            return open().shape(); // names the missing tensor as opening does
+        }
+        if (member != null) throw new InvalidInputException(this + ": only .npz and .safetensors files hold named arrays");
+        return Npy.header(file).shape.clone();
+    }
 
     /** Opens every source and concatenates them along axis 0 (the shards of one array). */
     public static Tensor openAll(List<ArraySource> sources) { return concat(sources, openEach(sources)); }

@@ -116,11 +116,18 @@ public final class Npy {
         return out;
     }
 
+    /** Positional reads from where a .npy stream lies (a file channel, or the inflated start of an .npz member). */
+    interface Source { int read(ByteBuffer dst, long position) throws IOException; }
+
     /**
      * Parses the header of a .npy stream occupying [base, base + limit) of {@code ch}; checks that the data it
      * announces lies within the stream.
      */
     static Header readHeader(FileChannel ch, long base, long limit, String name) throws IOException {
+        return readHeader(ch::read, base, limit, name);
+    }
+
+    static Header readHeader(Source ch, long base, long limit, String name) throws IOException {
         ByteBuffer pre = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN);
         readFully(ch, pre, base, Math.min(12, limit));
         pre.flip();
@@ -169,6 +176,10 @@ public final class Npy {
     }
 
     private static void readFully(FileChannel ch, ByteBuffer dst, long at, long count) throws IOException {
+        readFully((Source) ch::read, dst, at, count);
+    }
+
+    private static void readFully(Source ch, ByteBuffer dst, long at, long count) throws IOException {
         dst.limit((int) Math.min(dst.capacity(), count));
         while (dst.hasRemaining()) {
             int n = ch.read(dst, at + dst.position());

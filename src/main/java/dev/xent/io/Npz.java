@@ -59,7 +59,22 @@ public final class Npz {
     }
 
     /** Member {@code name} of {@code file} (null: the archive's only member), memory-mapped. */
-    public static Tensor read(Path file, String name) {
+    public static Tensor read(Path file, String name) { return open(file, name, false).tensor; }
+
+    /** Only the .npy header of member {@code name}: a stored member's is read where it lies, a deflated one's inflated alone. */
+    public static Npy.Header header(Path file, String name) { return open(file, name, true).header; }
+
+    private static final class Opened {
+        final Npy.Header header;
+        final Tensor tensor;
+
+        Opened(Npy.Header header, Tensor tensor) {
+            this.header = header;
+            this.tensor = tensor;
+        }
+    }
+
+    private static Opened open(Path file, String name, boolean headerOnly) {
         String label = file.toString();
         try (FileChannel ch = Inputs.open(file)) {
             Map<String, Member> dir = directory(ch, label);
@@ -79,12 +94,14 @@ public final class Npz {
             if (m.method == 0) {
                 if (m.compressedSize != m.size) throw Npy.bad(memberLabel, "a stored zip member whose compressed and uncompressed sizes differ");
                 Npy.Header h = Npy.readHeader(ch, data, m.size, memberLabel);
+                if (headerOnly) return new Opened(h, null);
                 Tensor t = Npy.map(ch, data, h, memberLabel);
                 if (crc(ch, data, m.size) != m.crc) throw Npy.bad(memberLabel, "CRC-32 mismatch: the zip member is corrupt (np.load: Bad CRC-32)");
-                return t;
+                return new Opened(h, t);
             }
             if (m.method != 8) throw Npy.bad(memberLabel, "zip compression method " + m.method + " is not supported (np.savez stores, np.savez_compressed deflates)");
-            return inflated(ch, data, m, memberLabel);
+            if (headerOnly) return new Opened(inflatedHeader(ch, data, m, memberLabel), null);
+            return new Opened(null, inflated(ch, data, m, memberLabel));
         } catch (IOException e) {
             throw Inputs.cannotRead(file, e);
         }
@@ -169,6 +186,41 @@ public final class Npz {
         } finally {
             Temporaries.delete(tmp); // the mapping keeps the data; the name goes now
         }
+    }
+
+    /** The header of a deflated member, from its first inflated bytes alone (to the heap: at most 40 KB). */
+    private static Npy.Header inflatedHeader(FileChannel ch, long data, Member m, String label) throws IOException {
+        Inflater inf = new Inflater(true);
+        byte[] head = new byte[(int) Math.min(HEADER_BYTES, m.size)];
+        int have = 0;
+        long read = 0;
+        ByteBuffer in = ByteBuffer.allocate(1 << 16);
+        try {
+            while (have < head.length && !inf.finished()) {
+                if (inf.needsInput()) {
+                    if (read >= m.compressedSize) break;
+                    in.clear();
+                    in.limit((int) Math.min(in.capacity(), m.compressedSize - read));
+                    int n = ch.read(in, data + read);
+                    if (n <= 0) break;
+                    read += n;
+                    in.flip();
+                    inf.setInput(in);
+                }
+                have += inf.inflate(head, have, head.length - have);
+            }
+        } catch (DataFormatException e) {
+            throw Npy.bad(label, "corrupt deflate data: " + e.getMessage());
+        } finally {
+            inf.end();
+        }
+        int got = have;
+        return Npy.readHeader((dst, pos) -> {
+            if (pos >= got) return -1;
+            int n = (int) Math.min(dst.remaining(), got - pos);
+            dst.put(head, (int) pos, n);
+            return n;
+        }, 0, m.size, label);
     }
 
     /** Inflated bytes that always hold a .npy prefix and header numpy would read (at most 10000 characters). */

@@ -29,6 +29,23 @@ public final class BlockStream {
 
     /** Cross-entropy or NLL of {@code p} on {@code backend}; per-element outputs to {@code sink}, or in memory when null. */
     public static LossResult loss(Backend backend, LossProblem p, ResultSink sink) {
+        Object[] parts = new Object[4];
+        LossAccumulator acc = run(backend, p, sink, parts);
+        return acc.result(p, (Tensor) parts[0], (Tensor) parts[1], (Tensor) parts[2], (String) parts[3]);
+    }
+
+    /**
+     * The parts of {@code p}'s result, unreduced: its rows' exact sums, counts and target totals, to be merged with
+     * other parts (a Spark task's rows) and reduced once. Per-element outputs go to {@code sink} (which may drop them).
+     */
+    public static LossAccumulator accumulate(Backend backend, LossProblem p, ResultSink sink) {
+        LossAccumulator acc = run(backend, p, sink == null ? new ResultSink() {} : sink, new Object[4]);
+        acc.addTotals(p.totals());
+        return acc;
+    }
+
+    /** The block loop; {@code gathered} receives the in-memory losses, gradient, predictions and the device name. */
+    private static LossAccumulator run(Backend backend, LossProblem p, ResultSink sink, Object[] gathered) {
         p.totals(); // every target checked before any logit is read; W for gradients and 'mean'
         RowLayout rl = p.layout();
         long outer = p.outerSize();
@@ -72,8 +89,11 @@ public final class BlockStream {
                 }
             }
         }
-        return acc.result(p, losses == null ? null : losses.tensor(), gradient == null ? null : gradient.tensor(),
-                predictions == null ? null : predictions.tensor(), device);
+        gathered[0] = losses == null ? null : losses.tensor();
+        gathered[1] = gradient == null ? null : gradient.tensor();
+        gathered[2] = predictions == null ? null : predictions.tensor();
+        gathered[3] = device;
+        return acc;
     }
 
     /** Bytes of working memory per class of a row, per thread, at most (the float64 training rows: five arrays). */

@@ -13,7 +13,8 @@ import java.math.BigInteger;
  * a few integer instructions and no counter can overflow before 2^36 additions (checked). Not thread-safe: give each
  * thread its own and merge.
  */
-public final class ExactSum {
+public final class ExactSum implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     private static final int LOW_BITS = 27;
     private static final long LOW_MASK = (1L << LOW_BITS) - 1;
     /** Additions after which the counters are folded into {@link #folded} (far beyond any real row count). */

@@ -7,15 +7,19 @@ import dev.xent.Tensor;
 
 /**
  * The reduction of a request from its parts: per-row losses and z-loss terms summed exactly ({@link ExactSum}), hit
- * counts added, then the reduced value formed once. Parts may arrive in any order and from any split of the rows (row
- * blocks, shards, partitions): the result has the same bits. Not thread-safe; merge per-thread accumulators with
- * {@link #add(LossAccumulator)}.
+ * counts added, the parts' 'mean' divisors summed exactly too, then the reduced value formed once. Parts may arrive in
+ * any order and from any split of the rows (row blocks, shards, Spark partitions): the result has the same bits.
+ * Serializable, so a partition's accumulator can travel to the driver. Not thread-safe; merge per-thread accumulators
+ * with {@link #add(LossAccumulator)}.
  */
-public final class LossAccumulator {
+public final class LossAccumulator implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+
     private final ExactSum ce = new ExactSum(), z = new ExactSum(); // the loss without its z terms, and the z terms
+    private final ExactSum weight = new ExactSum();                  // the parts' W, when they have class weights
     private long hits1, hitsK;
-    private boolean anyHits1, anyHitsK, anyZ;
-    private long rows;
+    private boolean anyHits1, anyHitsK, anyZ, weighted;
+    private long rows, validRows;
 
     /**
      * Adds one part: its per-row losses (each including its z term), or the extras' finer sum terms (without z), and
@@ -38,10 +42,22 @@ public final class LossAccumulator {
         if (extras.zPerRow() != null) { addAll(z, extras.zPerRow()); anyZ = true; }
     }
 
+    /** Adds a part's target totals (its W and non-ignored rows), for {@link #result(Reduction, int, Tensor, Tensor, Tensor, String)}. */
+    public void addTotals(LossProblem.Totals t) {
+        if (t.weightSum() != null) {
+            weight.add(t.weightSum());
+            weighted = true;
+        }
+        validRows += t.validRows();
+    }
+
     /** Adds another accumulator's parts. */
     public void add(LossAccumulator o) {
         ce.add(o.ce);
         z.add(o.z);
+        weight.add(o.weight);
+        weighted |= o.weighted;
+        validRows += o.validRows;
         hits1 += o.hits1;
         hitsK += o.hitsK;
         anyHits1 |= o.anyHits1;
@@ -52,6 +68,17 @@ public final class LossAccumulator {
 
     /** Rows added so far. */
     public long rows() { return rows; }
+
+    /** Non-ignored rows of the totals added so far. */
+    public long validRows() { return validRows; }
+
+    /** W of the totals added so far: the exact sum of their weights rounded once, or the count of non-ignored rows. */
+    public double divisor() { return weighted ? weight.value() : validRows; }
+
+    /** The result from the parts and the totals added here (no {@link LossProblem} of the whole needed: a Spark job's). */
+    public LossResult result(Reduction red, int topK, Tensor perElement, Tensor gradient, Tensor predictions, String device) {
+        return result(red, divisor(), validRows, topK, perElement, gradient, predictions, device);
+    }
 
     private static void addAll(ExactSum s, Tensor t) {
         long n = t.numel();

@@ -104,7 +104,7 @@ class ShardsTest {
             sleep(300);
         }
         String shown = bytes.toString(StandardCharsets.UTF_8);
-        assertTrue(shown.contains("xent") && shown.contains("GB") && shown.contains("/s") && shown.contains("rows"), shown);
+        assertTrue(shown.contains("xent") && shown.contains("MB") && shown.contains("/s") && shown.contains("rows"), shown);
         ByteArrayOutputStream none = new ByteArrayOutputStream();
         try (Progress p = new Progress(false, new PrintStream(none, true, StandardCharsets.UTF_8), Duration.ZERO, 100, 10, 1)) {
             sleep(20);
