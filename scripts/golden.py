@@ -202,6 +202,135 @@ def bce_case(name, shape, dtype="f32", reduction="mean", weight_shape=None, pos_
         "grad": save(name + ".grad", xg.grad.numpy()),
     })
 
+kl_cases = []
+div_cases = []
+drng = np.random.default_rng(20261202)  # its own stream: adding cases here leaves the cases above unchanged
+
+
+def kl_case(name, shape, reduction="batchmean", log_target=False, zeros=0.0, dtype="f32"):
+    """F.kl_div(input, target): input log-probabilities, target probabilities (some exactly 0) or log-probabilities."""
+    np_dtype = {"f16": np.float16, "f32": np.float32, "f64": np.float64}[dtype]
+    cdim = 0 if len(shape) == 1 else 1
+    z = drng.standard_normal(shape) * 2
+    x = torch.log_softmax(torch.from_numpy(z), dim=cdim).numpy() if len(shape) else np.log(np.asarray(0.3))
+    tz = drng.standard_normal(shape) * 2
+    t = torch.softmax(torch.from_numpy(tz), dim=cdim).numpy() if len(shape) else np.asarray(0.6)
+    if zeros and len(shape):
+        t = np.where(drng.random(shape) < zeros, 0.0, t)
+    if log_target:
+        t = np.log(np.maximum(t, 1e-30)) if len(shape) else np.log(t)
+    x = np.asarray(x).astype(np_dtype)
+    t = np.asarray(t).astype(np_dtype)
+    xg = torch.from_numpy(x.astype(np.float64)).requires_grad_(True)
+    tt = torch.from_numpy(t.astype(np.float64))
+    out = F.kl_div(xg, tt, reduction=reduction, log_target=log_target)
+    (out.sum() if reduction == "none" else out).backward()
+    per = F.kl_div(xg.detach(), tt, reduction="none", log_target=log_target)
+    kl_cases.append({
+        "name": name, "reduction": reduction, "log_target": log_target,
+        "input": save(name + ".input", x), "target": save(name + ".target", t),
+        "expected": num(out) if reduction != "none" else None,
+        "expected_none": save(name + ".none", per.numpy()),
+        "grad": save(name + ".grad", xg.grad.numpy()),
+    })
+
+
+def div_case(name, shape, loss="kd", reduction="batchmean", temperature=1.0, alpha=None, beta=0.5, ignore_frac=0.0,
+             targets=False, kind="normal", dtype="f32"):
+    """kd (the Hinton recipe through F.kl_div) and jsd (Liger-Kernel's torch reference), float64 on the stored inputs."""
+    np_dtype = {"f16": np.float16, "f32": np.float32, "f64": np.float64}[dtype]
+    n, c = shape
+    s = drng.standard_normal(shape) * 2
+    t = s * 0.5 + drng.standard_normal(shape) * 1.5
+    if kind == "huge":
+        s, t = s + 1e4, t - 3e3
+    elif kind == "peaked":
+        s = s + np.where(drng.random(shape) < 1.0 / c, 25.0, 0.0)
+        t = t + np.where(drng.random(shape) < 1.0 / c, 25.0, 0.0)
+    s = s.astype(np_dtype)
+    t = t.astype(np_dtype)
+    y = drng.integers(0, c, n) if targets or alpha is not None else None
+    if y is not None and ignore_frac:
+        y = np.where(drng.random(n) < ignore_frac, -100, y)
+    sg = torch.from_numpy(s.astype(np.float64)).requires_grad_(True)
+    tt = torch.from_numpy(t.astype(np.float64))
+    keep = torch.ones(n, dtype=torch.bool) if y is None else torch.from_numpy(y != -100)
+    T = temperature
+    lq = F.log_softmax(sg / T, dim=1)
+    lp = F.log_softmax(tt / T, dim=1)
+    if loss == "kd":
+        rows = (F.kl_div(lq, lp, reduction="none", log_target=True).sum(dim=1)) * T * T
+    elif beta == 0:
+        rows = F.kl_div(lq, lp, reduction="none", log_target=True).sum(dim=1)
+    elif beta == 1:
+        rows = F.kl_div(lp, lq, reduction="none", log_target=True).sum(dim=1)
+    else:
+        p, q = lp.exp(), lq.exp()
+        m = beta * p + (1 - beta) * q
+        lm = torch.log(m)
+        rows = beta * (p * (lp - lm)).sum(dim=1) + (1 - beta) * (q * (lq - lm)).sum(dim=1)
+    ce_rows = None
+    if alpha is not None:
+        yy = torch.from_numpy(np.where(y == -100, 0, y))
+        ce_rows = F.cross_entropy(sg, yy, reduction="none")
+        rows_all = alpha * rows + (1 - alpha) * ce_rows
+    else:
+        rows_all = rows
+    rows_all = torch.where(keep, rows_all, torch.zeros_like(rows_all))
+    if reduction == "none":
+        out = rows_all
+        total = rows_all.sum()
+    elif reduction == "sum":
+        out = total = rows_all.sum()
+    elif reduction == "batchmean":
+        out = total = rows_all.sum() / keep.sum()
+    else:  # mean: kl_div's, over rows * C
+        out = total = rows_all.sum() / (n * c)
+    total.backward()
+    div_rows = torch.where(keep, rows, torch.zeros_like(rows)).detach()
+    divisor = {"none": 1.0, "sum": 1.0, "batchmean": float(keep.sum()), "mean": float(n * c)}[reduction]
+    div_cases.append({
+        "name": name, "loss": loss, "reduction": reduction, "temperature": temperature,
+        "alpha": alpha, "beta": beta,
+        "student": save(name + ".student", s), "teacher": save(name + ".teacher", t),
+        "target": save(name + ".target", y.astype(np.int64)) if y is not None else None,
+        "expected": num(out) if reduction != "none" else None,
+        "expected_divergence": num(div_rows.sum() / divisor) if reduction != "none" else None,
+        "expected_none": save(name + ".none", rows_all.detach().numpy()),
+        "grad": save(name + ".grad", sg.grad.numpy()),
+    })
+
+
+def divergence_cases():
+    for red in ("none", "sum", "mean", "batchmean"):
+        kl_case(f"kl_{red}", (8, 7), reduction=red, zeros=0.2)
+        kl_case(f"kl_log_target_{red}", (8, 7), reduction=red, log_target=True)
+    kl_case("kl_kdim_batchmean", (3, 5, 4), zeros=0.1)
+    kl_case("kl_vector_batchmean", (9,))
+    kl_case("kl_scalar_batchmean", ())
+    kl_case("kl_f64_sum", (6, 11), reduction="sum", dtype="f64")
+    kl_case("kl_f16_mean", (6, 11), reduction="mean", dtype="f16", zeros=0.3)
+    for red in ("none", "sum", "mean", "batchmean"):
+        div_case(f"kd_{red}", (12, 9), reduction=red, temperature=2.0)
+        div_case(f"jsd_{red}", (12, 9), loss="jsd", reduction=red, beta=0.3)
+    for red in ("none", "sum", "batchmean"):
+        div_case(f"kd_alpha_{red}", (16, 10), reduction=red, temperature=4.0, alpha=0.7, ignore_frac=0.25)
+    div_case("kd_t1", (8, 33))
+    div_case("kd_mask_only", (16, 10), targets=True, ignore_frac=0.3, temperature=3.0)
+    div_case("kd_huge", (8, 40), kind="huge", temperature=2.0)
+    div_case("kd_peaked", (8, 1000), kind="peaked")
+    div_case("kd_wide_4099", (3, 4099), temperature=1.5, alpha=0.5)
+    div_case("kd_f16", (8, 31), dtype="f16", temperature=2.0)
+    div_case("kd_f64", (8, 31), dtype="f64", temperature=2.0, alpha=0.4)
+    div_case("kd_one_class", (5, 1), alpha=0.5)
+    for beta in (0.0, 0.5, 1.0):
+        div_case(f"jsd_beta_{beta}", (12, 17), loss="jsd", beta=beta, temperature=1.0)
+    div_case("jsd_t2_mask", (16, 33), loss="jsd", beta=0.5, temperature=2.0, targets=True, ignore_frac=0.3)
+    div_case("jsd_huge", (8, 40), loss="jsd", beta=0.1, kind="huge")
+    div_case("jsd_peaked", (8, 1000), loss="jsd", beta=0.5, kind="peaked")
+    div_case("jsd_wide_4099", (3, 4099), loss="jsd", beta=0.7)
+    div_case("jsd_bf16_like_f16", (8, 31), loss="jsd", dtype="f16", beta=0.5)
+
 
 def main():
     os.makedirs(OUT, exist_ok=True)
@@ -269,10 +398,12 @@ def main():
     bce_case("bce_f16_mean", (16, 31), dtype="f16", pos_shape=(31,))
     bce_case("bce_f64_sum", (16, 31), dtype="f64", reduction="sum", weight_shape=(31,))
     bce_case("bce_empty_mean", (0, 3))
+    divergence_cases()
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump({"generator": "scripts/golden.py", "torch": torch.__version__, "numpy": np.__version__, "cases": cases,
-                   "bce_cases": bce_cases}, f, indent=1)
-    print(f"{len(cases)} cases and {len(bce_cases)} BCE cases written to {os.path.relpath(OUT)} (torch {torch.__version__})")
+                   "bce_cases": bce_cases, "kl_cases": kl_cases, "divergence_cases": div_cases}, f, indent=1)
+    print(f"{len(cases)} cases, {len(bce_cases)} BCE, {len(kl_cases)} kl_div and {len(div_cases)} kd/jsd cases written to "
+          f"{os.path.relpath(OUT)} (torch {torch.__version__})")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,19 @@ public interface Backend extends AutoCloseable {
         });
     }
 
+    /** {@code F.kl_div} of a checked request (or an element block of one), in memory; the default runs it in order on this thread. */
+    default LossResult klDiv(KlDivergence p) {
+        return p.compute(name(), (chunks, body) -> {
+            for (int k = 0; k < chunks; k++) body.accept(k);
+        });
+    }
+
+    /**
+     * A row block of a distillation loss ({@link Divergence}), in memory; the default runs the float64 formulas of
+     * {@link dev.xent.reference.DivergenceRows} row by row on the calling thread.
+     */
+    default Divergence.Part divergence(Divergence p) { return dev.xent.reference.DivergenceRows.part(p); }
+
     /** The row count of {@code p} as an int, or an error if its per-row results cannot fit Java arrays. */
     static int checkRowsFit(LossProblem p) {
         if (p.rows() > Tensor.MAX_ARRAY_ELEMENTS) {

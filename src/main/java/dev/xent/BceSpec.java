@@ -29,7 +29,12 @@ public final class BceSpec {
         private Reduction reduction = Reduction.MEAN;
         private Tensor weight, posWeight;
 
-        public Builder reduction(Reduction r) { this.reduction = r; return this; }
+        public Builder reduction(Reduction r) {
+            if (r == null) throw new InvalidInputException("reduction must not be null");
+            if (r == Reduction.BATCHMEAN) throw new InvalidInputException("batchmean belongs to kl_div and the distillation losses: binary cross-entropy takes none, sum or mean");
+            this.reduction = r;
+            return this;
+        }
 
         public Builder weight(Tensor w) { this.weight = w; return this; }
 

@@ -67,6 +67,7 @@ public final class LossSpec {
 
         public Builder reduction(Reduction r) {
             if (r == null) throw new InvalidInputException("reduction must not be null");
+            if (r == Reduction.BATCHMEAN) throw new InvalidInputException("batchmean belongs to kl_div and the distillation losses: cross-entropy and NLL take none, sum or mean");
             this.reduction = r;
             return this;
         }

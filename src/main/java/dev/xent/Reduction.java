@@ -9,13 +9,18 @@ public enum Reduction {
     /** The sum of per-element losses. */
     SUM,
     /** The sum divided by the total weight of non-ignored targets (class indices) or by the row count (probabilities). */
-    MEAN;
+    MEAN,
+    /**
+     * The sum divided by the batch size: {@code F.kl_div}'s recommended reduction (input.size(0)), and the default of
+     * the distillation losses (rows that are not ignored). Cross-entropy, NLL and BCE have no batchmean.
+     */
+    BATCHMEAN;
 
     public static Reduction parse(String s) {
         try {
             return valueOf(s.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new InvalidInputException("reduction must be none, sum or mean, not '" + s + "'");
+            throw new InvalidInputException("reduction must be none, sum, mean or batchmean, not '" + s + "'");
         }
     }
 

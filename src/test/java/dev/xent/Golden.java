@@ -36,6 +36,12 @@ public final class Golden {
     /** The binary cross-entropy cases. */
     public static List<Golden> bce() { return list("bce_cases"); }
 
+    /** The F.kl_div cases. */
+    public static List<Golden> kl() { return list("kl_cases"); }
+
+    /** The kd and jsd cases. */
+    public static List<Golden> divergence() { return list("divergence_cases"); }
+
     private static List<Golden> list(String key) {
         ObjectMapper m = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
         try {

@@ -49,6 +49,13 @@ class JitIndependenceTest {
                 out.add(new double[] {m.accuracy(), m.topkAccuracy()});
                 out.add(x.softmax(logits, 1).toDoubleArray());
                 out.add(x.logSoftmax(logits, 1).toDoubleArray());
+                Tensor teacher = Tensor.of(java.util.Arrays.copyOf(v, v.length), n, c).to(DType.BF16);
+                for (DivergenceSpec spec : new DivergenceSpec[] {DivergenceSpec.builder(DivergenceSpec.Kind.KD).temperature(2).build(),
+                        DivergenceSpec.builder(DivergenceSpec.Kind.JSD).beta(0.3).build(), DivergenceSpec.builder(DivergenceSpec.Kind.JSD).beta(1).build()}) {
+                    DivergenceResult d = x.divergence(logits, teacher, null, spec, true);
+                    out.add(d.perRow().toDoubleArray());
+                    out.add(d.gradient().toDoubleArray());
+                }
                 Path f = scratch.resolve("x" + n + "x" + c + ".npy");
                 Npy.write(f, logits);
                 out.add(x.crossEntropy(Npy.read(f), t, none).perElement().toDoubleArray());

@@ -2,6 +2,7 @@ package dev.xent.cli;
 
 import dev.xent.BackendSelector;
 import dev.xent.DType;
+import dev.xent.DivergenceSpec;
 import dev.xent.Device;
 import dev.xent.Half;
 import dev.xent.InvalidInputException;
@@ -55,7 +56,7 @@ final class BenchCommand implements Callable<Integer> {
     String dtype;
 
     @Option(names = "--op", defaultValue = "forward",
-            description = "forward: the loss (device-resident logits on cuda); fwdbwd: loss and gradient; e2e: logits start in Java memory, upload plus loss (cuda only); softmax, log_softmax: the outputs over the classes (cpu only; they also write as many bytes as they read, which gb_per_s does not count). Default: ${DEFAULT-VALUE}.")
+            description = "forward: the loss (device-resident logits on cuda); fwdbwd: loss and gradient; e2e: logits start in Java memory, upload plus loss (cuda only); softmax, log_softmax: the outputs over the classes (cpu only; they also write as many bytes as they read, which gb_per_s does not count); kd (T = 2), jsd (beta = 0.5): the distillation losses of random student and teacher logits, batchmean (cpu only; gb_per_s counts both inputs). Default: ${DEFAULT-VALUE}.")
     String op;
 
     @Option(names = "--topk", paramLabel = "K",
@@ -98,8 +99,9 @@ final class BenchCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
         boolean softmaxOp = op.equals("softmax") || op.equals("log_softmax");
-        if (!op.equals("forward") && !op.equals("e2e") && !op.equals("fwdbwd") && !softmaxOp) {
-            throw new InvalidInputException("--op must be forward, fwdbwd, e2e, softmax or log_softmax");
+        boolean divOp = op.equals("kd") || op.equals("jsd");
+        if (!op.equals("forward") && !op.equals("e2e") && !op.equals("fwdbwd") && !softmaxOp && !divOp) {
+            throw new InvalidInputException("--op must be forward, fwdbwd, e2e, softmax, log_softmax, kd or jsd");
         }
         DType dt = parseDtype(dtype);
         Tensor fileLogits = null, fileTargets = null;
@@ -129,17 +131,18 @@ final class BenchCommand implements Callable<Integer> {
         int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         Device d = BackendSelector.configured(Device.parse(device));
 
-        long logitBytes = elements * dt.byteSize();
+        long logitBytes = elements * dt.byteSize() * (divOp ? 2 : 1); // kd and jsd read the student's and the teacher's logits
         // rotate among copies totalling >= 256 MiB when one input is small, so timed runs read memory, not cache
         int copies = op.equals("e2e") || fileLogits != null ? 1 // e2e reads host memory once per call: nothing to rotate
                 : (int) Math.max(1, Math.min(64, ((256L << 20) + logitBytes - 1) / Math.max(1, logitBytes)));
-        List<Tensor> inputs = new ArrayList<>();
+        List<Tensor> inputs = new ArrayList<>(), teachers = new ArrayList<>();
         Tensor target;
         if (fileLogits != null) {
             inputs.add(fileLogits);
             target = fileTargets;
         } else {
             for (int i = 0; i < copies; i++) inputs.add(randomLogits(rows, classes, dt, 1234 + i));
+            if (divOp) for (int i = 0; i < copies; i++) teachers.add(randomLogits(rows, classes, dt, 4321 + i));
             long[] ty = new long[(int) rows];
             for (int r = 0; r < rows; r++) ty[r] = Math.floorMod(mix(r * 31L + 7), classes);
             target = Tensor.of(ty, rows);
@@ -159,7 +162,10 @@ final class BenchCommand implements Callable<Integer> {
         String memKindDetail = "";
         boolean cudaWanted = d == Device.CUDA || (d == Device.AUTO && dev.xent.cuda.CudaProbe.probe().usable);
         if (topk > 0 && cudaWanted) throw new InvalidInputException("--topk is measured on the CPU only (--device cpu)");
-        if (softmaxOp && cudaWanted) throw new InvalidInputException("--op " + op + " is measured on the CPU only (--device cpu)");
+        if ((softmaxOp || divOp) && cudaWanted) throw new InvalidInputException("--op " + op + " is measured on the CPU only (--device cpu)");
+        if (divOp && fileLogits != null) throw new InvalidInputException("--op " + op + " times random student and teacher logits, not --logits");
+        DivergenceSpec divSpec = !divOp ? null : op.equals("kd") ? DivergenceSpec.builder(DivergenceSpec.Kind.KD).temperature(KD_TEMPERATURE).build()
+                : DivergenceSpec.builder(DivergenceSpec.Kind.JSD).beta(JSD_BETA).build();
         if (op.equals("e2e")) {
             if (!cudaWanted) throw new InvalidInputException("--op e2e measures the host-to-GPU path: it needs --device cuda");
             try (CudaBackend cuda = new CudaBackend()) {
@@ -249,6 +255,7 @@ final class BenchCommand implements Callable<Integer> {
                     Tensor in = inputs.get((warming ? call : timed) % copies); // timed runs: the same copies each time
                     long t0 = System.nanoTime();
                     if (softmaxOp) loss = (op.equals("softmax") ? x.softmax(in, 1) : x.logSoftmax(in, 1)).getDouble(0);
+                    else if (divOp) loss = x.divergence(in, teachers.get((warming ? call : timed) % copies), null, divSpec, false).value();
                     else loss = x.crossEntropy(in, target, LossSpec.DEFAULT, outs).value();
                     long t1 = System.nanoTime();
                     if (warming) {
@@ -297,7 +304,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (torchSeconds != null) {
             o.printf(Locale.ROOT, "torch %s %s: median %.3f ms, %.2f GB/s; xent is %.2fx torch%n",
-                    peerResult.get("torch_version"), softmaxOp ? "torch." + op : "F.cross_entropy", torchSeconds * 1e3, logitBytes / torchSeconds / 1e9, torchSeconds / median);
+                    peerResult.get("torch_version"), softmaxOp ? "torch." + op : divOp ? op + " (" + TORCH_DIVERGENCE.get(op) + ")" : "F.cross_entropy", torchSeconds * 1e3, logitBytes / torchSeconds / 1e9, torchSeconds / median);
         } else if (peerResult != null) {
             o.println("torch peer: " + peerResult.get("error"));
         }
@@ -323,6 +330,14 @@ final class BenchCommand implements Callable<Integer> {
         }
         return 0;
     }
+
+    /** kd's temperature and jsd's beta in the bench (and in its PyTorch peer, torch_peer.py). */
+    static final double KD_TEMPERATURE = 2, JSD_BETA = 0.5;
+
+    /** What the peer times for kd and jsd. */
+    private static final Map<String, String> TORCH_DIVERGENCE = Map.of(
+            "kd", "F.kl_div(F.log_softmax(s/T), F.softmax(t/T), 'batchmean') * T^2, T = 2",
+            "jsd", "Liger-Kernel's torch reference, beta = 0.5: two log_softmax, two exp, log of the mixture, two weighted sums");
 
     static DType parseDtype(String s) {
         switch (s.toLowerCase(Locale.ROOT)) {

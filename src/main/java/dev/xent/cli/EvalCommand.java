@@ -4,7 +4,11 @@ import dev.xent.BceSpec;
 import dev.xent.BinaryCrossEntropy;
 import dev.xent.DType;
 import dev.xent.Device;
+import dev.xent.Divergence;
+import dev.xent.DivergenceResult;
+import dev.xent.DivergenceSpec;
 import dev.xent.InvalidInputException;
+import dev.xent.KlDivergence;
 import dev.xent.LossKind;
 import dev.xent.LossProblem;
 import dev.xent.LossResult;
@@ -47,14 +51,36 @@ final class EvalCommand implements Callable<Integer> {
             description = "Logits (C), (N, C) or (N, C, d1..dk); float16/32/64 or bfloat16 (safetensors). Several files or a glob: shards.")
     List<String> logits;
 
-    @Option(names = "--targets", required = true, arity = "1..*", paramLabel = "T",
-            description = "Class indices (integers) or probabilities (floats, the logits' shape). Shards are matched to the logits' in order.")
+    @Option(names = "--targets", arity = "1..*", paramLabel = "T",
+            description = "Class indices (integers) or probabilities (floats, the logits' shape). Shards are matched to the logits' in order. "
+                    + "Required except for kd and jsd, where class targets are optional: their ignore_index rows drop out (and --alpha mixes in cross-entropy with them); "
+                    + "for kl, the target distribution (the logits' shape).")
     List<String> targets;
+
+    @Option(names = "--teacher", arity = "1..*", paramLabel = "TL",
+            description = "kd and jsd: the teacher's logits, the student's (--logits) shape (N, C). Several files or a glob: shards.")
+    List<String> teacher;
+
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "1",
+            description = "kd and jsd: both logits are divided by T before their softmax (T > 0; kd multiplies its KL by T^2; default: ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(names = "--alpha", paramLabel = "A",
+            description = "kd with --targets: loss = A * kd + (1 - A) * cross-entropy(student, targets) (A in [0, 1]).")
+    Double alpha;
+
+    @Option(names = "--beta", paramLabel = "B", defaultValue = "0.5",
+            description = "jsd: beta * KL(P||M) + (1 - beta) * KL(Q||M), M = beta*P + (1-beta)*Q, P the teacher's, Q the student's; 0: forward KL(P||Q), 1: reverse KL(Q||P) (default: ${DEFAULT-VALUE}).")
+    double beta;
+
+    @Option(names = "--log-target", description = "kl: the targets hold log-probabilities (F.kl_div's log_target).")
+    boolean logTarget;
 
     @Option(names = "--weights", paramLabel = "W", description = "Class weights, shape (C); for bce, weights broadcast to the logits.")
     String weights;
 
-    @Option(names = "--reduction", defaultValue = "mean", description = "none, sum or mean (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--reduction", paramLabel = "R",
+            description = "none, sum or mean (default: mean); kl, kd and jsd also batchmean, the sum over the rows (kl: over axis 0), which is their default.")
     String reduction;
 
     @Option(names = "--ignore-index", defaultValue = "-100", description = "Target value to ignore (default: ${DEFAULT-VALUE}).")
@@ -64,7 +90,9 @@ final class EvalCommand implements Callable<Integer> {
     double labelSmoothing;
 
     @Option(names = "--loss", defaultValue = "ce",
-            description = "ce (logits in), nll (log-probabilities in) or bce (binary cross-entropy with logits: targets of the logits' shape, --weights broadcast, --pos-weight); default: ${DEFAULT-VALUE}.")
+            description = "ce (logits in), nll (log-probabilities in), bce (binary cross-entropy with logits: targets of the logits' shape, --weights broadcast, --pos-weight), "
+                    + "kl (F.kl_div: --logits of log-probabilities, --targets of probabilities), kd (T^2 * KL(softmax(teacher/T) || softmax(student/T)), "
+                    + "the student in --logits, --teacher; with --targets and --alpha mixed with cross-entropy) or jsd (Liger-Kernel's generalized Jensen-Shannon divergence, --beta); default: ${DEFAULT-VALUE}.")
     String loss;
 
     @Option(names = "--pos-weight", paramLabel = "PW", description = "bce only: weight of positive examples, broadcast from the last axis (e.g. shape (C)).")
@@ -114,10 +142,23 @@ final class EvalCommand implements Callable<Integer> {
     @Override public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Reduction red = Reduction.parse(reduction);
         Device dev = Device.parse(device);
         String kind = loss.toLowerCase(Locale.ROOT);
-        if (!kind.equals("ce") && !kind.equals("nll") && !kind.equals("bce")) throw new InvalidInputException("--loss must be ce, nll or bce, not '" + loss + "'");
+        if (!List.of("ce", "nll", "bce", "kl", "kd", "jsd").contains(kind)) throw new InvalidInputException("--loss must be ce, nll, bce, kl, kd or jsd, not '" + loss + "'");
+        boolean divergence = kind.equals("kd") || kind.equals("jsd");
+        Reduction red = reduction == null ? (divergence || kind.equals("kl") ? Reduction.BATCHMEAN : Reduction.MEAN) : Reduction.parse(reduction);
+        if (targets == null && !divergence) throw new InvalidInputException("--targets is required for --loss " + kind);
+        if (teacher != null && !divergence) throw new InvalidInputException("--teacher belongs to --loss kd and jsd");
+        if (divergence && teacher == null) throw new InvalidInputException("--loss " + kind + " needs the teacher's logits: --teacher");
+        if ((divergence || kind.equals("kl")) && (labelSmoothing != 0 || zLoss != 0 || softcap != 0 || topK != null || accuracy || predOut != null
+                || weights != null || posWeight != null)) {
+            throw new InvalidInputException("--loss " + kind + " takes --reduction, --out and --grad-out"
+                    + (kind.equals("kl") ? " and --log-target" : ", --temperature, --targets, --ignore-index" + (kind.equals("kd") ? " and --alpha" : " and --beta")));
+        }
+        if (logTarget && !kind.equals("kl")) throw new InvalidInputException("--log-target belongs to --loss kl");
+        if (alpha != null && !kind.equals("kd")) throw new InvalidInputException("--alpha belongs to --loss kd");
+        if (!kind.equals("jsd") && spec.commandLine().getParseResult().hasMatchedOption("--beta")) throw new InvalidInputException("--beta belongs to --loss jsd");
+        if (!divergence && spec.commandLine().getParseResult().hasMatchedOption("--temperature")) throw new InvalidInputException("--temperature belongs to --loss kd and jsd");
         if (topK != null && topK < 1) throw new InvalidInputException("--topk must be at least 1, got " + topK);
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new InvalidInputException("--label-smoothing must be in [0, 1], got " + labelSmoothing);
         if (!(zLoss >= 0) || Double.isInfinite(zLoss)) throw new InvalidInputException("--z-loss must be a finite number >= 0, got " + zLoss);
@@ -131,13 +172,15 @@ final class EvalCommand implements Callable<Integer> {
         }
 
         // every input named, every output checked against them, before anything is read
-        List<ArraySource> xs = ArraySource.resolveAll(logits), ts = ArraySource.resolveAll(targets);
+        List<ArraySource> xs = ArraySource.resolveAll(logits), ts = targets == null ? List.of() : ArraySource.resolveAll(targets);
+        List<ArraySource> tls = teacher == null ? List.of() : ArraySource.resolveAll(teacher);
         List<ArraySource> ws = weights == null ? List.of() : ArraySource.resolve(weights);
         List<ArraySource> ps = posWeight == null ? List.of() : ArraySource.resolve(posWeight);
         if (ws.size() > 1 || ps.size() > 1) throw new InvalidInputException("--weights and --pos-weight name one array, not shards");
         List<OutputSet.Named> ins = new ArrayList<>(), outs = new ArrayList<>();
         for (ArraySource s : xs) ins.add(new OutputSet.Named("--logits", s.file));
         for (ArraySource s : ts) ins.add(new OutputSet.Named("--targets", s.file));
+        for (ArraySource s : tls) ins.add(new OutputSet.Named("--teacher", s.file));
         for (ArraySource s : ws) ins.add(new OutputSet.Named("--weights", s.file));
         for (ArraySource s : ps) ins.add(new OutputSet.Named("--pos-weight", s.file));
         if (out != null) outs.add(new OutputSet.Named("--out", out));
@@ -148,7 +191,13 @@ final class EvalCommand implements Callable<Integer> {
         List<Tensor> xParts = ArraySource.openEach(xs), tParts = ArraySource.openEach(ts);
         checkShardPairs(xs, xParts, ts, tParts);
         Tensor x = ArraySource.concat(xs, xParts);
-        Tensor t = ArraySource.concat(ts, tParts);
+        Tensor t = ts.isEmpty() ? null : ArraySource.concat(ts, tParts);
+        if (divergence) {
+            List<Tensor> tlParts = ArraySource.openEach(tls);
+            checkShardPairs(xs, xParts, tls, tlParts);
+            return divergence(o, kind, red, dev, x, ArraySource.concat(tls, tlParts), t);
+        }
+        if (kind.equals("kl")) return klDiv(o, red, dev, x, t);
         Tensor w = ws.isEmpty() ? null : ws.get(0).open();
         if (kind.equals("bce")) return binaryCrossEntropy(o, red, dev, x, t, w, ps.isEmpty() ? null : ps.get(0).open());
 
@@ -247,6 +296,75 @@ final class EvalCommand implements Callable<Integer> {
         if (json) {
             o.println(new Json().put("loss", r.isScalar() ? (Object) r.value() : null).put("reduction", red.label()).put("device", r.device())
                     .put("loss_kind", "bce").put("elements", x.numel()).put("seconds", seconds).put("logits_dtype", x.dtype().label())
+                    .put("out", out == null ? null : out.toString()).put("grad_out", gradOut == null ? null : gradOut.toString()));
+        }
+        return 0;
+    }
+
+    private int divergence(PrintWriter o, String kind, Reduction red, Device dev, Tensor x, Tensor teacherLogits, Tensor t) {
+        DivergenceSpec.Builder b = DivergenceSpec.builder(kind.equals("kd") ? DivergenceSpec.Kind.KD : DivergenceSpec.Kind.JSD)
+                .reduction(red).temperature(temperature).ignoreIndex(ignoreIndex);
+        if (kind.equals("jsd")) b.beta(beta);
+        if (alpha != null) {
+            if (t == null) throw new InvalidInputException("--alpha mixes in cross-entropy with class targets: give --targets");
+            b.alpha(alpha);
+        }
+        DivergenceSpec ds = b.build();
+        Divergence p = Divergence.of(x, teacherLogits, t, ds, gradOut != null);
+        long t0 = System.nanoTime();
+        DivergenceResult r;
+        try (OutputSet files = new OutputSet(); Xent xent = Xent.open(dev);
+             Progress progress = Progress.of(quiet, x.byteSize() + teacherLogits.byteSize(), x.numel(), p.rows())) {
+            p.validRows(); // a bad target is reported before any output file is created
+            DType outType = x.dtype() == DType.F64 || teacherLogits.dtype() == DType.F64 ? DType.F64 : DType.F32;
+            NpyWriter lossW = out == null ? null : files.npy(out, outType, new long[] {p.rows()});
+            NpyWriter gradW = gradOut == null ? null : files.npy(gradOut, outType, x.shape());
+            r = xent.divergence(p, sink(lossW, gradW, null, progress));
+            progress.close();
+            files.commit();
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        String what = kind + ", " + red.label();
+        if (r.isScalar()) o.printf(Locale.ROOT, "loss (%s): %s%n", what, fmt(r.value()));
+        else o.printf(Locale.ROOT, "loss (%s): %d per-row values%s%n", what, p.rows(), out == null ? " (write them with --out)" : " written to " + out);
+        if (ds.mixesCrossEntropy() && r.isScalar()) {
+            o.printf(Locale.ROOT, "parts: %s %s, cross-entropy %s (alpha %s)%n", kind, fmt(r.divergence()), fmt(r.crossEntropy()), fmt(ds.alpha()));
+        }
+        if (gradOut != null) o.println("gradient (with respect to the student's logits) written to " + gradOut);
+        o.printf(Locale.ROOT, "device: %s, rows: %d, valid rows: %d, classes: %d, seconds: %.6f%n", r.device(), p.rows(), r.validRows(), p.classes(), seconds);
+        if (json) {
+            o.println(new Json().put("loss", r.isScalar() ? (Object) r.value() : null).put("reduction", red.label()).put("loss_kind", kind)
+                    .put(kind, r.isScalar() ? (Object) r.divergence() : null)
+                    .put("cross_entropy", ds.mixesCrossEntropy() && r.isScalar() ? (Object) r.crossEntropy() : null)
+                    .put("temperature", temperature).put("alpha", alpha).put("beta", kind.equals("jsd") ? (Object) beta : null)
+                    .put("device", r.device()).put("rows", p.rows()).put("valid_rows", r.validRows()).put("classes", p.classes())
+                    .put("divisor", r.divisor()).put("seconds", seconds).put("logits_dtype", x.dtype().label())
+                    .put("teacher_dtype", teacherLogits.dtype().label()).put("out", out == null ? null : out.toString())
+                    .put("grad_out", gradOut == null ? null : gradOut.toString()));
+        }
+        return 0;
+    }
+
+    private int klDiv(PrintWriter o, Reduction red, Device dev, Tensor x, Tensor t) {
+        KlDivergence p = KlDivergence.of(x, t, red, logTarget, gradOut != null);
+        long t0 = System.nanoTime();
+        LossResult r;
+        try (OutputSet files = new OutputSet(); Xent xent = Xent.open(dev); Progress progress = Progress.of(quiet, x.byteSize(), x.numel(), x.numel())) {
+            NpyWriter lossW = out == null ? null : files.npy(out, x.dtype() == DType.F64 ? DType.F64 : DType.F32, x.shape());
+            NpyWriter gradW = gradOut == null ? null : files.npy(gradOut, x.dtype() == DType.F64 ? DType.F64 : DType.F32, x.shape());
+            r = xent.klDiv(p, sink(lossW, gradW, null, progress));
+            progress.close();
+            files.commit();
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        if (r.isScalar()) o.printf(Locale.ROOT, "loss (kl, %s): %s%n", red.label(), fmt(r.value()));
+        else o.printf(Locale.ROOT, "loss (kl, none): %d per-element values%s%n", x.numel(), out == null ? " (write them with --out)" : " written to " + out);
+        if (gradOut != null) o.println("gradient written to " + gradOut);
+        o.printf(Locale.ROOT, "device: %s, elements: %d, seconds: %.6f%n", r.device(), x.numel(), seconds);
+        if (json) {
+            o.println(new Json().put("loss", r.isScalar() ? (Object) r.value() : null).put("reduction", red.label()).put("device", r.device())
+                    .put("loss_kind", "kl").put("log_target", logTarget).put("elements", x.numel()).put("divisor", p.divisor())
+                    .put("seconds", seconds).put("logits_dtype", x.dtype().label())
                     .put("out", out == null ? null : out.toString()).put("grad_out", gradOut == null ? null : gradOut.toString()));
         }
         return 0;

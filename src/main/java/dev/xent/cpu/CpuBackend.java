@@ -535,6 +535,33 @@ public final class CpuBackend implements Backend {
                 (chunks, body) -> forEachRowRange(chunks, (long) chunks << 16, (lo, hi) -> { for (int k = lo; k < hi; k++) body.accept(k); }));
     }
 
+    // ------------------------------------------------------------------------------------------------ distillation
+
+    /** kl_div: the elementwise float64 formulas, chunks of elements spread over the threads. */
+    @Override public LossResult klDiv(dev.xent.KlDivergence p) {
+        return p.compute(name(),
+                (chunks, body) -> forEachRowRange(chunks, (long) chunks << 16, (lo, hi) -> { for (int k = lo; k < hi; k++) body.accept(k); }));
+    }
+
+    /** kd and jsd rows spread over the threads: float32 rows on the vector loops, float64 rows when either input is float64. */
+    @Override public dev.xent.Divergence.Part divergence(dev.xent.Divergence p) {
+        int n = p.rowsInMemory(), c = p.classes();
+        p.validRows();
+        double[] div = new double[n], ce = new double[n];
+        long work = (long) n * c * 3;
+        if (p.student().dtype() == DType.F64 || p.teacher().dtype() == DType.F64) {
+            double[] loss = new double[n], grad = p.wantsGradient() ? new double[n * c] : null;
+            forEachRowRange(n, work, (lo, hi) -> new dev.xent.reference.DivergenceRows(p).run(lo, hi, loss, div, ce, grad));
+            return dev.xent.reference.DivergenceRows.finish(p, loss, div, ce, grad);
+        }
+        float[] loss = new float[n], grad = p.wantsGradient() ? new float[n * c] : null;
+        forEachRowRange(n, work, (lo, hi) -> new DivergenceRowsF32(p, math).run(lo, hi, loss, div, ce, grad));
+        dev.xent.stream.ExactSum d = new dev.xent.stream.ExactSum(), e = new dev.xent.stream.ExactSum();
+        d.addAll(div, 0, n);
+        e.addAll(ce, 0, n);
+        return new dev.xent.Divergence.Part(Tensor.of(loss, n), grad == null ? null : Tensor.of(grad, n, c), d, e);
+    }
+
     // ------------------------------------------------------------------------------------------------ softmax
 
     @Override public Tensor softmax(Tensor input, int dim, boolean logOutput) {

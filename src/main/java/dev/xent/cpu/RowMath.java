@@ -67,5 +67,30 @@ interface RowMath {
     /** Writes (a - m - logS) (log output) or exp(a - m) * invS (probabilities) into out[outOff, outOff+len). */
     void normalize(float[] a, int off, int len, float m, float logS, float invS, boolean logOutput, float[] out, int outOff);
 
+    /**
+     * Σ w ((a[i] − ma) − (b[i] − mb) − k) with w = exp(a[i] − ma) · invS over i in [0, len), a term whose w is 0 adding
+     * 0 (0 · log 0 taken as its limit, even where b[i] is -inf): with a, b logits over T, ma, mb their row maxima,
+     * invS = exp(−la) and k = la − lb (l the log-sums), this is KL(softmax a ‖ softmax b) = Σ P (log P − log Q), formed
+     * from differences to each row's max, so that huge logits keep their precision and equal rows give exactly 0.
+     * NaN in a or in the stats gives NaN.
+     */
+    float klTerms(float[] a, float[] b, int len, float ma, float mb, float invS, float k);
+
+    /**
+     * The generalized Jensen-Shannon terms of one row from the teacher's and the student's logits over T (zt, zs) and
+     * their row stats (max m and log-sum l), 0 < beta < 1: with lp = zt − mT − lT, lq = zs − mS − lS, P = exp lp,
+     * Q = exp lq, Σ β P (lp − lm) + (1 − β) Q (lq − lm), lm = log(β P + (1 − β) Q), each product 0 where its probability
+     * is 0; writes h[i] = (1 − β) Q (lq − lm) (0 where Q is 0) when h is not null.
+     */
+    float jsdTerms(float[] zt, float[] zs, int len, float mT, float lT, float mS, float lS, float beta, float[] h);
+
+    /** z[i] = (x[i] − max x) · invT over [0, len): logits over T, shifted first so that huge ones keep their differences. */
+    default void shiftAndScale(float[] x, float[] z, int len, float invT) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int k = 0; k < len; k++) m = Math.max(m, x[k]);
+        if (Float.isInfinite(m)) m = 0; // a row of -inf (or with +inf) is left to the stats, which make it NaN
+        for (int k = 0; k < len; k++) z[k] = (x[k] - m) * invT;
+    }
+
     String name();
 }

@@ -26,5 +26,29 @@ final class ScalarRowMath implements RowMath {
         for (int i = 0; i < len; i++) out[outOff + i] = logOutput ? (a[off + i] - m) - logS : (float) Math.exp(a[off + i] - m) * invS;
     }
 
+    @Override public float klTerms(float[] a, float[] b, int len, float ma, float mb, float invS, float k) {
+        float s = 0;
+        for (int i = 0; i < len; i++) {
+            float da = a[i] - ma;
+            float w = (float) Math.exp(da) * invS;
+            if (w != 0) s += w * ((da - (b[i] - mb)) - k);
+        }
+        return s;
+    }
+
+    @Override public float jsdTerms(float[] zt, float[] zs, int len, float mT, float lT, float mS, float lS, float beta, float[] h) {
+        float s = 0;
+        for (int i = 0; i < len; i++) {
+            float lp = (zt[i] - mT) - lT, lq = (zs[i] - mS) - lS;
+            float p = (float) Math.exp(lp), q = (float) Math.exp(lq);
+            float lm = (float) Math.log(beta * p + (1 - beta) * q);
+            float tq = q != 0 ? (1 - beta) * q * (lq - lm) : 0;
+            if (p != 0) s += beta * p * (lp - lm);
+            s += tq;
+            if (h != null) h[i] = tq;
+        }
+        return s;
+    }
+
     @Override public String name() { return "scalar"; }
 }

@@ -427,6 +427,99 @@ final class VectorRowMath implements RowMath {
         }
     }
 
+    @Override public float klTerms(float[] a, float[] b, int len, float ma, float mb, float invS, float k) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (; i + L <= len; i += L) acc = acc.add(klLanes(FloatVector.fromArray(S, a, i), FloatVector.fromArray(S, b, i), ma, mb, invS, k));
+        if (i < len) { // the tail as one more step, padded with a = -inf: weights of 0
+            float[] pa = new float[L], pb = new float[L];
+            java.util.Arrays.fill(pa, Float.NEGATIVE_INFINITY);
+            System.arraycopy(a, i, pa, 0, len - i);
+            System.arraycopy(b, i, pb, 0, len - i);
+            acc = acc.add(klLanes(FloatVector.fromArray(S, pa, 0), FloatVector.fromArray(S, pb, 0), ma, mb, invS, k));
+        }
+        return sumLanes(acc);
+    }
+
+    /** w ((a − ma) − (b − mb) − k), w = exp(a − ma) invS, 0 where w is 0. */
+    private static FloatVector klLanes(FloatVector a, FloatVector b, float ma, float mb, float invS, float k) {
+        FloatVector da = a.sub(ma);
+        FloatVector w = expOfNonPositive(da).mul(invS);
+        return w.mul(da.sub(b.sub(mb)).sub(k)).blend(0f, w.compare(VectorOperators.EQ, 0f));
+    }
+
+    @Override public float jsdTerms(float[] zt, float[] zs, int len, float mT, float lT, float mS, float lS, float beta, float[] h) {
+        int main = len - len % L;
+        FloatVector acc = jsdLoop(zt, zs, main, mT, lT, mS, lS, beta, h);
+        if (main < len) { // the tail as one more step, padded with logits of -inf (probabilities 0: terms 0)
+            float[] pt = new float[L], ps = new float[L], ph = h == null ? null : new float[L];
+            java.util.Arrays.fill(pt, Float.NEGATIVE_INFINITY);
+            java.util.Arrays.fill(ps, Float.NEGATIVE_INFINITY);
+            System.arraycopy(zt, main, pt, 0, len - main);
+            System.arraycopy(zs, main, ps, 0, len - main);
+            acc = acc.add(jsdLoop(pt, ps, L, mT, lT, mS, lS, beta, ph));
+            if (h != null) System.arraycopy(ph, 0, h, main, len - main);
+        }
+        return sumLanes(acc);
+    }
+
+    /**
+     * The lanes of {@link #jsdTerms} over [0, n), n a multiple of L: β P (lp − lm) + (1 − β) Q (lq − lm), the
+     * student's term also stored to h (if not null). M = β P + (1 − β) Q is a normal float wherever it matters: P and
+     * Q are 0 or at least exp(-87) (see {@link #expOfNonPositive}); where M is subnormal its log is off, but the terms
+     * it meets are below 1e-37. Each product is 0 where its probability is 0 (where lm may be -inf or NaN). The loop
+     * and its vectors stay in one method: split into a per-step call, C2 boxed the vectors (an allocation per step).
+     */
+    private static FloatVector jsdLoop(float[] zt, float[] zs, int n, float mT, float lT, float mS, float lS, float beta, float[] h) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < n; i += L) {
+            FloatVector lp = FloatVector.fromArray(S, zt, i).sub(mT).sub(lT), lq = FloatVector.fromArray(S, zs, i).sub(mS).sub(lS);
+            // P = exp(lp), Q = exp(lq): expOfNonPositive written out (as a call, C2 boxed the vectors)
+            FloatVector gp = lp.neg(), gq = lq.neg();
+            FloatVector cp = gp.reinterpretAsInts().min(GAP_CAP_BITS).reinterpretAsFloats(), cq = gq.reinterpretAsInts().min(GAP_CAP_BITS).reinterpretAsFloats();
+            FloatVector bp = cp.fma(NEG_LOG2E, MAGIC), bq = cq.fma(NEG_LOG2E, MAGIC);
+            FloatVector fp = cp.fma(NEG_LOG2E, MAGIC.sub(bp)), fq = cq.fma(NEG_LOG2E, MAGIC.sub(bq));
+            FloatVector pp = fp.fma(E4, E3).fma(fp, E2).fma(fp, E1).fma(fp, E0).fma(fp, ONE);
+            FloatVector pq = fq.fma(E4, E3).fma(fq, E2).fma(fq, E1).fma(fq, E0).fma(fq, ONE);
+            FloatVector p = pp.reinterpretAsInts().add(bp.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats()
+                    .blend(0f, gp.compare(VectorOperators.GT, 87f));
+            FloatVector q = pq.reinterpretAsInts().add(bq.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats()
+                    .blend(0f, gq.compare(VectorOperators.GT, 87f));
+            // lm = log(β P + (1 − β) Q): logOfPositive written out
+            FloatVector mix = p.mul(beta).add(q.mul(1 - beta));
+            IntVector ix = mix.reinterpretAsInts().add(0x3f800000 - 0x3f3504f3);
+            FloatVector ef = (FloatVector) ix.lanewise(VectorOperators.ASHR, 23).sub(127).convert(VectorOperators.I2F, 0);
+            FloatVector m = ix.and(0x007fffff).add(0x3f3504f3).reinterpretAsFloats();
+            FloatVector z = m.sub(1f).div(m.add(1f)), z2 = z.mul(z);
+            FloatVector series = z2.fma(L9, L7).fma(z2, L5).fma(z2, L3).fma(z2, ONE);
+            FloatVector lm = z.add(z).fma(series, ef.mul(LN2_LO)).add(ef.mul(LN2_HI));
+            FloatVector tp = p.mul(lp.sub(lm)).mul(beta).blend(0f, p.compare(VectorOperators.EQ, 0f));
+            FloatVector tq = q.mul(lq.sub(lm)).mul(1 - beta).blend(0f, q.compare(VectorOperators.EQ, 0f));
+            if (h != null) tq.intoArray(h, i);
+            acc = acc.add(tp.add(tq));
+        }
+        return acc;
+    }
+
+    // the polynomials of expOfNegated and logOfPositive, as vectors
+    private static final FloatVector E4 = FloatVector.broadcast(S, 1.3264677254483104e-3f), E3 = FloatVector.broadcast(S, 9.671495296061039e-3f),
+            E2 = FloatVector.broadcast(S, 5.550733581185341e-2f), E1 = FloatVector.broadcast(S, 2.4022242426872253e-1f),
+            E0 = FloatVector.broadcast(S, 6.931470036506653e-1f), ONE = FloatVector.broadcast(S, 1f);
+    private static final FloatVector L9 = FloatVector.broadcast(S, 1f / 9), L7 = FloatVector.broadcast(S, 1f / 7),
+            L5 = FloatVector.broadcast(S, 1f / 5), L3 = FloatVector.broadcast(S, 1f / 3);
+
+    @Override public void shiftAndScale(float[] x, float[] z, int len, float invT) {
+        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i + L <= len; i += L) mv = mv.max(FloatVector.fromArray(S, x, i));
+        float m = mv.reduceLanes(VectorOperators.MAX); // exact in any order
+        for (; i < len; i++) m = Math.max(m, x[i]);
+        if (Float.isInfinite(m)) m = 0; // a row of -inf (or with +inf) is left to the stats, which make it NaN
+        FloatVector sub = FloatVector.broadcast(S, m), mul = FloatVector.broadcast(S, invT);
+        for (i = 0; i + L <= len; i += L) FloatVector.fromArray(S, x, i).sub(sub).mul(mul).intoArray(z, i);
+        for (; i < len; i++) z[i] = (x[i] - m) * invT;
+    }
+
     /*
      * Every result above must have the same bits whether the JIT has compiled this class or not (the first rows of a
      * run go through the interpreter; a block computed there must equal the same block computed later, or the
@@ -466,6 +559,24 @@ final class VectorRowMath implements RowMath {
         jdk.incubator.vector.VectorMask<Float> big = m.compare(VectorOperators.GE, SQRT2);
         m = m.blend(m.mul(0.5f), big);
         e = e.add(IntVector.broadcast(SI, 1), big.cast(SI));
+        FloatVector z = m.sub(1f).div(m.add(1f)), z2 = z.mul(z);
+        FloatVector q = z2.fma(FloatVector.broadcast(S, 1f / 9), FloatVector.broadcast(S, 1f / 7)).fma(z2, FloatVector.broadcast(S, 1f / 5))
+                .fma(z2, FloatVector.broadcast(S, 1f / 3)).fma(z2, FloatVector.broadcast(S, 1f));
+        FloatVector ef = (FloatVector) e.convert(VectorOperators.I2F, 0);
+        FloatVector ln = z.add(z).fma(q, ef.mul(LN2_LO)).add(ef.mul(LN2_HI));
+        return ln.blend(s, s.test(VectorOperators.IS_NAN));
+    }
+
+    /**
+     * ln(s) for positive normal floats (NaN for NaN), the series of {@link #logAtLeastOne} after a range reduction in
+     * integer arithmetic alone (as musl's logf): adding 1 − sqrt(1/2) to the bits carries into the exponent exactly
+     * when the mantissa is at least sqrt(2), so s = 2^e m with m in [sqrt(1/2), sqrt(2)) needs no mask (a mask cast
+     * per element, as logAtLeastOne has, kept C2 from compiling this loop well).
+     */
+    static FloatVector logOfPositive(FloatVector s) {
+        IntVector ix = s.reinterpretAsInts().add(0x3f800000 - 0x3f3504f3);
+        IntVector e = ix.lanewise(VectorOperators.ASHR, 23).sub(127);
+        FloatVector m = ix.and(0x007fffff).add(0x3f3504f3).reinterpretAsFloats();
         FloatVector z = m.sub(1f).div(m.add(1f)), z2 = z.mul(z);
         FloatVector q = z2.fma(FloatVector.broadcast(S, 1f / 9), FloatVector.broadcast(S, 1f / 7)).fma(z2, FloatVector.broadcast(S, 1f / 5))
                 .fma(z2, FloatVector.broadcast(S, 1f / 3)).fma(z2, FloatVector.broadcast(S, 1f));

@@ -454,6 +454,20 @@ public final class CudaBackend implements Backend {
         return f64Path.bce(p).onDevice("cpu");
     }
 
+    /** kl_div has no CUDA kernel yet: it runs on the CPU path (logged once). */
+    @Override public LossResult klDiv(dev.xent.KlDivergence p) { return cpuPath("kl_div").klDiv(p).onDevice("cpu"); }
+
+    /** kd and jsd have no CUDA kernel yet: they run on the CPU path (logged once). */
+    @Override public dev.xent.Divergence.Part divergence(dev.xent.Divergence p) { return cpuPath("kd and jsd").divergence(p).onDevice("cpu"); }
+
+    private synchronized CpuBackend cpuPath(String what) {
+        if (f64Path == null) f64Path = new CpuBackend();
+        if (toldOnCpu.add(what)) LOG.info("{} has no CUDA kernel yet: computing it on the CPU path", what);
+        return f64Path;
+    }
+
+    private final java.util.Set<String> toldOnCpu = new java.util.HashSet<>();
+
     // ------------------------------------------------------------------------------------------------ softmax
 
     @Override public Tensor softmax(Tensor input, int dim, boolean logOutput) {

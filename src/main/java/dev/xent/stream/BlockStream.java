@@ -159,6 +159,82 @@ public final class BlockStream {
         return p.result(acc, losses == null ? null : losses.tensor(), gradient == null ? null : gradient.tensor(), device);
     }
 
+    // ------------------------------------------------------------------------------------------------ kl_div
+
+    /** {@code F.kl_div} of {@code p}, in blocks of elements. */
+    public static LossResult klDiv(Backend backend, dev.xent.KlDivergence p, ResultSink sink) {
+        long n = p.size();
+        boolean oneBlock = sink == null && p.input().isArrayBacked();
+        long perBlock = oneBlock ? Math.max(1, n) : Math.max(1, Settings.blockElements() / 2); // two float64 arrays a block
+        Gather losses = null, gradient = null;
+        if (sink == null) {
+            losses = new Gather("per-element losses", n, p.shape());
+            if (p.wantsGradient()) gradient = new Gather("the gradient", n, p.shape());
+        }
+        LossAccumulator acc = new LossAccumulator();
+        String device = backend.name();
+        try (Delivery delivery = new Delivery(sink, n > perBlock)) {
+            for (long o = 0; o < Math.max(1, n); o += perBlock) {
+                long count = Math.min(n, o + perBlock) - o;
+                dev.xent.KlDivergence block = o == 0 && count == n ? p : p.block(o, count);
+                LossResult r = backend.klDiv(block);
+                device = r.device();
+                acc.add(r.perElement(), r.extras());
+                long first = o, done = o + count;
+                if (sink == null) {
+                    losses.put(first, r.perElement());
+                    if (gradient != null) gradient.put(first, r.gradient());
+                } else {
+                    delivery.submit(() -> {
+                        sink.losses(first, r.perElement());
+                        if (r.gradient() != null) sink.gradient(first, r.gradient());
+                        sink.progress(done, n);
+                    });
+                }
+            }
+        }
+        return p.result(acc, losses == null ? null : losses.tensor(), gradient == null ? null : gradient.tensor(), device);
+    }
+
+    // ------------------------------------------------------------------------------------------------ distillation
+
+    /** A distillation loss of {@code p}, in row blocks; per-row values and the gradient to {@code sink}, or in memory when null. */
+    public static dev.xent.DivergenceResult divergence(Backend backend, dev.xent.Divergence p, ResultSink sink) {
+        p.validRows(); // every target checked before any logit is read; the batchmean divisor
+        long n = p.rows(), c = Math.max(1, p.classes());
+        boolean oneBlock = sink == null && p.student().isArrayBacked() && p.teacher().isArrayBacked();
+        long perBlock = oneBlock ? Math.max(1, n) : Math.max(1, Settings.blockElements() / c);
+        Gather losses = null, gradient = null;
+        if (sink == null) {
+            losses = new Gather("per-row losses", n, new long[] {n});
+            if (p.wantsGradient()) gradient = new Gather("the gradient", n * p.classes(), p.student().shape());
+        }
+        ExactSum div = new ExactSum(), ce = new ExactSum();
+        String device = backend.name();
+        try (Delivery delivery = new Delivery(sink, n > perBlock)) {
+            for (long o = 0; o < n; o += perBlock) {
+                long to = Math.min(n, o + perBlock);
+                dev.xent.Divergence block = o == 0 && to == n ? p : p.block(o, to);
+                dev.xent.Divergence.Part part = backend.divergence(block);
+                if (part.device != null) device = part.device;
+                div.add(part.divergence);
+                ce.add(part.crossEntropy);
+                long first = o, done = to;
+                if (sink == null) {
+                    losses.put(first, part.perRow);
+                    if (gradient != null) gradient.put(first * p.classes(), part.gradient);
+                } else {
+                    delivery.submit(() -> {
+                        sink.losses(first, part.perRow);
+                        if (part.gradient != null) sink.gradient(first * p.classes(), part.gradient);
+                        sink.progress(done * p.classes(), n * p.classes());
+                    });
+                }
+            }
+        }
+        return p.result(div, ce, losses == null ? null : losses.tensor(), gradient == null ? null : gradient.tensor(), device);
+    }
+
     // ------------------------------------------------------------------------------------------------ softmax
 
     /**

@@ -119,10 +119,10 @@ public final class LossAccumulator implements java.io.Serializable {
                 break;
             }
             // with z-loss the two parts are divided apart (an infinite z part leaves the cross-entropy part finite)
-            case MEAN: value = anyZ ? ce.value() / divisor + zs / validRows : ce.value() / divisor; break;
+            case MEAN: case BATCHMEAN: value = anyZ ? ce.value() / divisor + zs / validRows : ce.value() / divisor; break;
             default: value = Double.NaN;
         }
-        if (anyZ && red != Reduction.NONE) zLoss = red == Reduction.MEAN ? zs / validRows : zs;
+        if (anyZ && red != Reduction.NONE) zLoss = red == Reduction.SUM ? zs : zs / validRows;
         LossResult.Extras extras = new LossResult.Extras(gradient, anyHits1 ? hits1 : -1, anyHitsK ? hitsK : -1, topK, predictions, null);
         return new LossResult(red, value, perElement, divisor, validRows, device, extras, zLoss);
     }

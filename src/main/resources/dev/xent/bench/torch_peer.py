@@ -32,6 +32,20 @@ elif op in ("softmax", "log_softmax"):  # the outputs over the classes
     fn = torch.softmax if op == "softmax" else torch.log_softmax
     def step():
         return fn(x, 1)
+elif op in ("kd", "jsd"):  # student x and teacher t, as xent's bench: T = 2 for kd, beta = 0.5 for jsd
+    x = x.to(dtype=dtype, device=dev)
+    t = (torch.randn(rows, classes, generator=g) * 2).to(dtype=dtype, device=dev)
+    if op == "kd":
+        T = 2.0
+        def step():
+            return F.kl_div(F.log_softmax(x / T, dim=1), F.softmax(t / T, dim=1), reduction="batchmean") * T * T
+    else:
+        beta = 0.5
+        def step():  # Liger-Kernel's torch reference of the generalized JSD
+            lq, lp = F.log_softmax(x, dim=1), F.log_softmax(t, dim=1)
+            p, q = lp.exp(), lq.exp()
+            lm = torch.log(beta * p + (1 - beta) * q)
+            return (beta * (p * (lp - lm)).sum() + (1 - beta) * (q * (lq - lm)).sum()) / rows
 elif op == "e2e":  # logits start in (pageable) host memory: copy, then the loss
     x = x.to(dtype=dtype)
     def step():

@@ -121,7 +121,7 @@ class CliTest {
         Path t = save("t.npy", Tensor.of(new long[] {0, 1, 2}, 3));
         Run r = xent("eval", "--logits", logits().toString(), "--targets", t.toString(), "--reduction", "avg");
         assertEquals(2, r.code);
-        assertTrue(r.err.contains("reduction must be none, sum or mean, not 'avg'"), r.err);
+        assertTrue(r.err.contains("reduction must be none, sum, mean or batchmean, not 'avg'"), r.err);
         r = xent("eval", "--logits", logits().toString(), "--targets", t.toString(), "--label-smoothing", "1.5");
         assertEquals(2, r.code);
         assertTrue(r.err.contains("--label-smoothing must be in [0, 1]"), r.err);

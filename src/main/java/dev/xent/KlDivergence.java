@@ -1,0 +1,131 @@
+package dev.xent;
+
+import dev.xent.stream.LossAccumulator;
+import java.util.function.IntConsumer;
+
+/**
+ * A checked {@code F.kl_div(input, target, reduction, log_target)} request (or an element range of one,
+ * {@link #block}): input holds log-probabilities, target probabilities (or log-probabilities with logTarget), of the
+ * same shape. Element by element in float64, as PyTorch 1.13 forms it: l = xlogy(t, t) − t·x (0 where t = 0, NaN
+ * where t is NaN), or with logTarget l = exp(t)·(t − x). Reductions: none (the input's shape), sum, mean (over every
+ * element) and batchmean (over input.size(0); the sum for a 0-d input), PyTorch's recommended one. Gradient with
+ * respect to the input: −t (or −exp(t)), divided likewise.
+ */
+public final class KlDivergence {
+    private final Tensor x, t;
+    private final Reduction reduction;
+    private final boolean logTarget, gradient;
+    private final long[] shape; // of the whole request
+    private final long total;   // its elements
+    private final long first;   // of this block in the whole request
+
+    private KlDivergence(Tensor x, Tensor t, Reduction reduction, boolean logTarget, boolean gradient) {
+        if (!x.dtype().isFloating() || !t.dtype().isFloating()) {
+            throw new InvalidInputException("kl_div takes floating input and target, got " + x.dtype().label() + " and " + t.dtype().label());
+        }
+        if (!x.sameShape(t)) {
+            throw new InvalidInputException("target must have the input's shape: input " + Tensor.shapeString(x.shape()) + ", target " + Tensor.shapeString(t.shape()));
+        }
+        if (reduction == null) throw new InvalidInputException("reduction must not be null");
+        this.x = x;
+        this.t = t;
+        this.reduction = reduction;
+        this.logTarget = logTarget;
+        this.gradient = gradient;
+        this.shape = x.shape();
+        this.total = x.numel();
+        this.first = 0;
+    }
+
+    private KlDivergence(KlDivergence whole, long from, long count) {
+        this.x = whole.x.flatRange(from, count);
+        this.t = whole.t.flatRange(from, count);
+        this.reduction = whole.reduction;
+        this.logTarget = whole.logTarget;
+        this.gradient = whole.gradient;
+        this.shape = whole.shape;
+        this.total = whole.total;
+        this.first = whole.first + from;
+    }
+
+    /** Checks a request: floating dtypes and one shape. */
+    public static KlDivergence of(Tensor input, Tensor target, Reduction reduction, boolean logTarget, boolean gradient) {
+        return new KlDivergence(input, target, reduction, logTarget, gradient);
+    }
+
+    /** Elements [from, from + count) of the flattened request as a request of their own (views, no copy). */
+    public KlDivergence block(long from, long count) { return new KlDivergence(this, from, count); }
+
+    /** Elements of this request (of the block, for a block). */
+    public long size() { return x.numel(); }
+
+    /** The input's shape (of the whole request). */
+    public long[] shape() { return shape.clone(); }
+
+    public Tensor input() { return x; }
+
+    public Reduction reduction() { return reduction; }
+
+    public boolean wantsGradient() { return gradient; }
+
+    /** What the sum is divided by: 1 (none, sum), every element (mean), or input.size(0) (batchmean; 1 for 0-d). */
+    public double divisor() {
+        switch (reduction) {
+            case MEAN: return total;
+            case BATCHMEAN: return shape.length == 0 ? 1 : shape[0];
+            default: return 1;
+        }
+    }
+
+    /**
+     * Computes this block's elements, {@code ranges} running the body over [0, chunks) chunks of 2^16 elements (in
+     * order, or on a pool). Per-element losses and the gradient are float64 for float64 input and on the reference,
+     * else float32 (the input's dtype for the gradient).
+     */
+    public LossResult compute(String device, java.util.function.BiConsumer<Integer, IntConsumer> ranges) {
+        int n = Backend.checkElementsFit(x);
+        double[] per = new double[n];
+        double[] grad = gradient ? new double[n] : null;
+        double scale = 1 / divisor();
+        int chunk = 1 << 16, chunks = (n + chunk - 1) / chunk;
+        ranges.accept(chunks, k -> {
+            int lo = k * chunk, hi = Math.min(n, (k + 1) * chunk);
+            double[] xs = new double[hi - lo], ts = new double[hi - lo];
+            x.readDoubles(lo, 1, xs, 0, hi - lo);
+            t.readDoubles(lo, 1, ts, 0, hi - lo);
+            for (int i = lo; i < hi; i++) {
+                double xi = xs[i - lo], ti = ts[i - lo];
+                if (logTarget) {
+                    double e = Math.exp(ti);
+                    per[i] = e * (ti - xi);
+                    if (grad != null) grad[i] = -e * scale;
+                } else {
+                    per[i] = xlogy(ti, ti) - ti * xi;
+                    if (grad != null) grad[i] = -ti * scale;
+                }
+            }
+        });
+        boolean reference = device.equals("reference");
+        long[] outShape = first == 0 && n == total ? shape : new long[] {n};
+        Tensor per64 = Tensor.of(per, outShape);
+        Tensor perT = x.dtype() == DType.F64 || reference ? per64 : per64.to(DType.F32);
+        Tensor gradT = grad == null ? null : reference ? Tensor.of(grad, outShape) : Tensor.of(grad, outShape).to(x.dtype().computeType());
+        // the reduction sums the float64 terms, not their float32 roundings
+        LossResult.Extras extras = new LossResult.Extras(null, -1, -1, 0, null, null, per64);
+        LossAccumulator acc = new LossAccumulator();
+        acc.add(perT, extras);
+        return result(acc, perT, gradT, device).withExtras(extras.withGradient(gradT));
+    }
+
+    /** The result of the whole request from the accumulated per-element losses of its parts. */
+    public LossResult result(LossAccumulator acc, Tensor perElement, Tensor gradient, String device) {
+        return acc.result(reduction, divisor(), total, 0, perElement, gradient, null, device);
+    }
+
+    /** x · log(y) with 0 where x = 0 and y is not NaN, as torch.xlogy. */
+    static double xlogy(double x, double y) {
+        if (Double.isNaN(y)) return Double.NaN;
+        if (x == 0) return 0;
+        return x * Math.log(y);
+    }
+}
