@@ -21,6 +21,9 @@ final class PartResult implements Serializable {
     final int wrongLength;
     final String device;
     final float[] perRow;         // per-row losses, when the driver asked for them, else null
+    long nullRow = -1;            // a row holding a null (DataFrames), numbered in the partition; -1 for none
+    boolean nullInTarget;         // in the target column, else the logits column
+    int nullElement;              // the array element that is null, or -1 for the whole value
     String error;                 // a bad input met by the task (deterministic: returned, not retried), or null
 
     /** A task that met bad input: its message goes to the driver, which fails the job with it. */

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.apache.spark.SparkConf;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -35,6 +36,8 @@ import picocli.CommandLine.Option;
                 "Inputs: --logits and --targets shards (.npy, .npz[:NAME], .safetensors[:NAME], quoted globs), or --parquet TABLE "
                 + "with an array<float> logits column and an integer (or array) target column."})
 public final class SparkMain implements Callable<Integer> {
+    static final String PARQUET_BATCH_ROWS = "spark.sql.parquet.columnarReaderBatchSize";
+
     @Option(names = "--master", description = "Spark master URL (default: spark-submit's, else local[2]: in this process, 2 threads).")
     String master;
 
@@ -121,6 +124,11 @@ public final class SparkMain implements Callable<Integer> {
         if (master.startsWith("local")) warm.start();
         SparkSession.Builder builder = SparkSession.builder().appName("xent").config("spark.ui.enabled", "false");
         if (!master.equals(submitted)) builder.master(master);
+        // Spark's vectorized Parquet reader decodes a fixed number of rows a batch (4096 by default) whatever their
+        // width: for rows of tens of thousands of logits that is hundreds of MiB per task, decoded and copied out of
+        // memory rather than cache. A loss's rows are long, so read fewer at a time, unless --conf or
+        // -Dspark.sql.parquet.columnarReaderBatchSize says otherwise.
+        if (!new SparkConf().contains(PARQUET_BATCH_ROWS)) builder.config(PARQUET_BATCH_ROWS, "256");
         SparkSession spark = builder.getOrCreate();
         SparkLossResult r;
         long job0 = System.nanoTime();

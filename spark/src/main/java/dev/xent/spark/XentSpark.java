@@ -27,6 +27,8 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -71,10 +73,7 @@ public final class XentSpark {
     public static SparkLossResult loss(LossKind kind, Dataset<Row> data, String logitsColumn, String targetColumn, LossSpec spec, Outputs outputs) {
         LossOptions opt = new LossOptions(kind, spec, outputs);
         Columns cols = Columns.of(data.schema(), logitsColumn, targetColumn);
-        @SuppressWarnings("unchecked") // each bean class is a Sample
-        org.apache.spark.api.java.JavaRDD<Samples.Sample> samples =
-                (org.apache.spark.api.java.JavaRDD<Samples.Sample>) (org.apache.spark.api.java.JavaRDD<?>) Samples.of(data, logitsColumn, targetColumn, cols).toJavaRDD();
-        List<PartResult> parts = samples.mapPartitionsWithIndex(new RowTask(opt, cols, false), false).collect();
+        List<PartResult> parts = Samples.of(data, logitsColumn, targetColumn, cols).mapPartitionsWithIndex(new RowTask(opt, cols, false), false).collect();
         for (PartResult r : parts) if (r.error != null) throw new InvalidInputException(r.error);
         int classes = -1;
         for (PartResult r : parts) {
@@ -89,7 +88,7 @@ public final class XentSpark {
         for (PartResult r : parts) total += r.rows;
         long[] inShape = {total, Math.max(classes, 0)};
         failOnBadRows(parts, kind, inShape, cols.f64 ? DType.F64 : DType.F32, cols.probabilities ? inShape : new long[] {total},
-                cols.probabilities ? DType.F32 : DType.I64, opt, logitsColumn);
+                cols.probabilities ? DType.F32 : DType.I64, opt, logitsColumn, targetColumn);
         SparkLossResult result = new SparkLossResult(merge(parts, opt), parts.size(), parts.size(), total, Math.max(classes, 0));
         if (opt.reduction == dev.xent.Reduction.NONE) result.perRow = perRowColumn(data, logitsColumn, targetColumn, opt, cols);
         return result;
@@ -115,7 +114,7 @@ public final class XentSpark {
         for (int i = 0; i < p; i++) ids.add(i);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         List<PartResult> parts = jsc.parallelize(ids, p).mapPartitionsWithIndex(new RangeTask(opt, xs, ts, p, perRowLosses), false).collect();
-        failOnBadRows(parts, kind, xs.shape(), xs.dtype, ts.shape(), ts.dtype, opt, "--logits");
+        failOnBadRows(parts, kind, xs.shape(), xs.dtype, ts.shape(), ts.dtype, opt, "--logits", "--targets");
         SparkLossResult result = new SparkLossResult(merge(parts, opt), p, parts.size(), whole.rows(), whole.classes());
         if (perRowLosses) {
             float[] all = new float[Math.toIntExact(whole.rows())];
@@ -127,7 +126,7 @@ public final class XentSpark {
 
     /** The first problem in dataset order, if any task met one, as the single-machine message says it. */
     private static void failOnBadRows(List<PartResult> parts, LossKind kind, long[] inShape, DType inType, long[] tShape, DType tType,
-                                      LossOptions opt, String logitsName) {
+                                      LossOptions opt, String logitsName, String targetName) {
         long offset = 0;
         List<PartResult> ordered = new ArrayList<>(parts);
         ordered.sort((a, b) -> Integer.compare(a.partition, b.partition));
@@ -143,6 +142,10 @@ public final class XentSpark {
                 long[] in = inShape.clone(), t = tShape.clone();
                 in[0] = t[0] = Math.max(in[0], first + r.badRow + 1);
                 throw LossProblem.describe(kind, in, inType, t, tType, opt.spec()).badTarget(first + r.badRow, r.badValue);
+            }
+            if (r.nullRow >= 0) {
+                throw new InvalidInputException("column " + (r.nullInTarget ? targetName : logitsName) + ": row " + (first + r.nullRow)
+                        + (r.nullElement < 0 ? " is null" : " holds a null at element " + r.nullElement));
             }
             offset += r.rows;
         }
@@ -171,10 +174,14 @@ public final class XentSpark {
     static final class Columns implements Serializable {
         private static final long serialVersionUID = 1L;
         final boolean f64, probabilities;
+        /** Whether the schema lets the arrays hold null elements: only then must a task look for them. */
+        final boolean logitsNullElements, targetNullElements;
 
-        private Columns(boolean f64, boolean probabilities) {
+        private Columns(boolean f64, boolean probabilities, boolean logitsNullElements, boolean targetNullElements) {
             this.f64 = f64;
             this.probabilities = probabilities;
+            this.logitsNullElements = logitsNullElements;
+            this.targetNullElements = targetNullElements;
         }
 
         static Columns of(StructType schema, String logits, String target) {
@@ -190,7 +197,7 @@ public final class XentSpark {
             if (!prob && !(t.equals(DataTypes.LongType) || t.equals(DataTypes.IntegerType) || t.equals(DataTypes.ShortType) || t.equals(DataTypes.ByteType))) {
                 throw new InvalidInputException("column " + target + " must be an integer class or an array of probabilities, not " + t.simpleString());
             }
-            return new Columns(f64, prob);
+            return new Columns(f64, prob, ((ArrayType) x).containsNull(), prob && ((ArrayType) t).containsNull());
         }
 
         private static StructField field(StructType schema, String name) {
@@ -202,7 +209,7 @@ public final class XentSpark {
     }
 
     /** Rows into blocks, blocks through the core, the partition's sums out. */
-    static final class RowTask implements Function2<Integer, Iterator<Samples.Sample>, Iterator<PartResult>> {
+    static final class RowTask implements Function2<Integer, Iterator<InternalRow>, Iterator<PartResult>> {
         private static final long serialVersionUID = 1L;
         private final LossOptions opt;
         private final Columns cols;
@@ -214,15 +221,12 @@ public final class XentSpark {
             this.keepPerRow = keepPerRow;
         }
 
-        @Override public Iterator<PartResult> call(Integer partition, Iterator<Samples.Sample> rows) {
+        @Override public Iterator<PartResult> call(Integer partition, Iterator<InternalRow> rows) {
             TaskContext tc = TaskContext.get();
             maybeFail(tc);
             try {
                 Blocks b = new Blocks(opt, cols, TaskBackends.forTask(tc), keepPerRow);
-                while (rows.hasNext() && !b.stopped()) {
-                    Samples.Sample r = rows.next();
-                    b.add(r.logits(), r.target());
-                }
+                while (rows.hasNext() && !b.stopped()) b.add(rows.next());
                 b.flush();
                 return List.of(b.result(partition, -1)).iterator();
             } catch (InvalidInputException e) {
@@ -245,8 +249,9 @@ public final class XentSpark {
         private float[] x32, p32;
         private double[] x64, p64;
         private long[] y;
-        private long badRow = -1, badValue, wrongRow = -1;
-        private int wrongLength;
+        private long badRow = -1, badValue, wrongRow = -1, nullRow = -1;
+        private int wrongLength, nullElement;
+        private boolean nullInTarget;
 
         Blocks(LossOptions opt, Columns cols, Backend backend, boolean keepPerRow) {
             this.opt = opt;
@@ -257,13 +262,45 @@ public final class XentSpark {
             this.perRow = keepPerRow ? new ArrayList<>() : null;
         }
 
-        boolean stopped() { return badRow >= 0 || wrongRow >= 0; }
+        boolean stopped() { return badRow >= 0 || wrongRow >= 0 || nullRow >= 0; }
+
+        /**
+         * Adds a row of (logits, target) in Spark's internal format ({@link Samples}): both copied out into primitive
+         * arrays here, since the row may be reused for the next one.
+         */
+        void add(InternalRow r) {
+            if (r.isNullAt(0) || r.isNullAt(1)) {
+                stopAtNull(r.isNullAt(1) && !r.isNullAt(0), -1);
+                return;
+            }
+            ArrayData xs = r.getArray(0), ps = cols.probabilities ? r.getArray(1) : null;
+            Object x = Samples.values(xs, cols.f64), t = ps != null ? Samples.values(ps, cols.f64) : (Object) r.getLong(1);
+            int k = cols.logitsNullElements ? Samples.firstNull(xs, x) : -1, j = ps != null && cols.targetNullElements ? Samples.firstNull(ps, t) : -1;
+            if (k >= 0 || j >= 0) stopAtNull(k < 0, k >= 0 ? k : j);
+            else add(x, t);
+        }
+
+        /** Stops at the next row, which holds a null (element {@code element} of an array, or -1 for the whole value). */
+        private void stopAtNull(boolean inTarget, int element) {
+            flush(); // the rows before it are counted, so the driver can number it in the whole dataset
+            if (stopped()) return;
+            nullRow = done;
+            nullInTarget = inTarget;
+            nullElement = element;
+        }
 
         /** Adds a row of a DataFrame: its logits from column {@code xi}, its target from column {@code ti} (boxed values). */
         void add(Row r, int xi, int ti) {
-            if (r.isNullAt(xi) || r.isNullAt(ti)) throw new InvalidInputException("row " + (done + n) + " of a partition holds a null");
+            if (r.isNullAt(xi) || r.isNullAt(ti)) {
+                stopAtNull(r.isNullAt(ti) && !r.isNullAt(xi), -1);
+                return;
+            }
             List<Object> xs = r.getList(xi);
             Object t = cols.probabilities ? r.getList(ti) : r.get(ti);
+            if (xs.contains(null) || (cols.probabilities && ((List<?>) t).contains(null))) {
+                stopAtNull(!xs.contains(null), xs.contains(null) ? xs.indexOf(null) : ((List<?>) t).indexOf(null));
+                return;
+            }
             if (cols.f64) {
                 double[] v = new double[xs.size()];
                 for (int k = 0; k < v.length; k++) v[k] = ((Number) xs.get(k)).doubleValue();
@@ -277,7 +314,10 @@ public final class XentSpark {
 
         /** Adds a row: logits float[] or double[]; target a Number (a class), or a list or array of probabilities. */
         void add(Object logits, Object target) {
-            if (logits == null || target == null) throw new InvalidInputException("row " + (done + n) + " of a partition holds a null");
+            if (logits == null || target == null) {
+                stopAtNull(logits != null, -1);
+                return;
+            }
             int len = logits instanceof float[] ? ((float[]) logits).length : ((double[]) logits).length;
             if (classes < 0) {
                 classes = len;
@@ -291,6 +331,7 @@ public final class XentSpark {
             }
             if (len != classes) {
                 flush();
+                if (stopped()) return;
                 wrongRow = done;
                 wrongLength = len;
                 return;
@@ -325,9 +366,10 @@ public final class XentSpark {
 
         void flush() {
             if (n == 0 || stopped()) return;
-            Tensor x = cols.f64 ? Tensor.of(Arrays.copyOf(x64, n * classes), n, classes) : Tensor.of(Arrays.copyOf(x32, n * classes), n, classes);
-            Tensor t = !cols.probabilities ? Tensor.of(Arrays.copyOf(y, n), n)
-                    : cols.f64 ? Tensor.of(Arrays.copyOf(p64, n * classes), n, classes) : Tensor.of(Arrays.copyOf(p32, n * classes), n, classes);
+            // a full block goes as it is (the core does not keep it past the call, and the next rows overwrite it)
+            Tensor x = cols.f64 ? Tensor.of(head(x64, n * classes), n, classes) : Tensor.of(head(x32, n * classes), n, classes);
+            Tensor t = !cols.probabilities ? Tensor.of(head(y, n), n)
+                    : cols.f64 ? Tensor.of(head(p64, n * classes), n, classes) : Tensor.of(head(p32, n * classes), n, classes);
             LossProblem p = LossProblem.of(opt.kind, x, t, spec, outputs);
             Object scan = p.scan();
             if (scan instanceof LossProblem.BadTarget) {
@@ -345,6 +387,12 @@ public final class XentSpark {
             n = 0;
         }
 
+        private static float[] head(float[] a, int len) { return len == a.length ? a : Arrays.copyOf(a, len); }
+
+        private static double[] head(double[] a, int len) { return len == a.length ? a : Arrays.copyOf(a, len); }
+
+        private static long[] head(long[] a, int len) { return len == a.length ? a : Arrays.copyOf(a, len); }
+
         float[] perRowLosses() {
             float[] all = new float[(int) done];
             int at = 0;
@@ -356,8 +404,12 @@ public final class XentSpark {
         }
 
         PartResult result(int partition, long firstRow) {
-            return new PartResult(partition, done, firstRow, sums, classes, badRow, badValue, wrongRow, wrongLength, backend.name(),
+            PartResult r = new PartResult(partition, done, firstRow, sums, classes, badRow, badValue, wrongRow, wrongLength, backend.name(),
                     perRow == null ? null : perRowLosses());
+            r.nullRow = nullRow;
+            r.nullInTarget = nullInTarget;
+            r.nullElement = nullElement;
+            return r;
         }
     }
 
