@@ -32,6 +32,7 @@ public final class Divergence {
         if (student.dim(1) == 0 && student.dim(0) > 0) throw new InvalidInputException("logits have 0 classes: shape " + Tensor.shapeString(student.shape()));
         if (target != null) {
             if (target.dtype().isFloating()) throw new InvalidInputException(what + " takes class-index targets (integers), got " + target.dtype().label());
+            if (target.holdsBool()) throw LossProblem.boolTargets();
             if (target.rank() != 1 || target.dim(0) != student.dim(0)) {
                 throw new InvalidInputException("targets must have shape (" + student.dim(0) + ") for logits " + Tensor.shapeString(student.shape())
                         + ", got " + Tensor.shapeString(target.shape()));

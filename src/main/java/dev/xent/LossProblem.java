@@ -46,6 +46,7 @@ public final class LossProblem {
         }
         this.outputShape = withoutClassAxis;
         this.probabilityTarget = tType.isFloating();
+        if (target != null && !probabilityTarget && target.holdsBool()) throw boolTargets();
         if (probabilityTarget) {
             if (kind == LossKind.NLL) throw new InvalidInputException("nll_loss takes class-index targets (int32 or int64), got " + tType.label());
             if (!Arrays.equals(in, tShape)) {
@@ -73,6 +74,12 @@ public final class LossProblem {
         } else {
             this.weights = null;
         }
+    }
+
+    /** Bool class targets: PyTorch refuses them (its class-index rule is int64), and 0/1 read as classes hides the mistake. */
+    static InvalidInputException boolTargets() {
+        return new InvalidInputException("targets are bool: class-index targets must be integers (PyTorch refuses bool targets); "
+                + "store class indices as integers (np.int64), or use --loss bce for 0/1 labels as float targets");
     }
 
     /** A block of {@code parent}: the same request over indices [from, to) of axis 0 of the input and target. */

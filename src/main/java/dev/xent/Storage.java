@@ -55,6 +55,9 @@ abstract class Storage {
     /** Elements [start, start + count) as a storage of their own, sharing these elements. */
     abstract Storage view(long start, long count);
 
+    /** True when the elements were stored as bool (numpy's '|b1', safetensors' BOOL) and read as 0 and 1. */
+    boolean holdsBool() { return false; }
+
     final void checkRange(long start, long count) {
         if (start < 0 || count < 0 || start > size() - count) {
             throw new IndexOutOfBoundsException("range [" + start + ", " + start + " + " + count + ") of " + size() + " elements");
@@ -222,6 +225,8 @@ abstract class Storage {
             return new SegmentStorage(this, start + from, count);
         }
 
+        @Override boolean holdsBool() { return bool; }
+
         @Override ByteBuffer region(long from, long count) {
             if (width != dtype.byteSize() || count == 0) return null;
             checkRange(from, count);
@@ -369,6 +374,11 @@ abstract class Storage {
         }
 
         @Override long size() { return first[parts.length]; }
+
+        @Override boolean holdsBool() {
+            for (Storage p : parts) if (p.holdsBool()) return true;
+            return false;
+        }
 
         private int part(long i) {
             if (i < 0 || i >= size()) throw new IndexOutOfBoundsException("element " + i + " of " + size());

@@ -176,6 +176,9 @@ public final class Tensor {
     public ByteBuffer region(long start, long count) { return storage.region(start, count); }
 
     /** True when the elements live in one Java array (not in a mapped file or in several shards). */
+    /** True when the elements were stored as bool (read as int32 0 and 1): never class indices (see {@link LossProblem}). */
+    public boolean holdsBool() { return storage.holdsBool(); }
+
     public boolean isArrayBacked() { return storage instanceof Storage.ArrayStorage; }
 
     /** Writes every element, little-endian, into {@code dst} from its position onward. */

@@ -391,6 +391,7 @@ public final class CpuBackend implements Backend {
                     }
                     // -sum t'w (x - m - logS) = sum t'w (m - x) + logS * sum t'w: two non-negative terms, no cancellation
                     out[r] = (float) (math.sumWeightedGap(a, off, c, m, mix) + logS * mixTotal);
+                    if (Double.isInfinite(mixTotal)) out[r] = (float) infiniteTargets(a, off, m, logS); // inf · 0 would be NaN
                     if (g != null) gradient(r, a, off, m, logS, (float) (rs * mixTotal), rs, mix, -1, 0);
                     continue;
                 }
@@ -422,6 +423,16 @@ public final class CpuBackend implements Backend {
                     gradient(r, a, off, m, logS, a1, (float) (rs * eps / c), weights, (int) y, (float) (rs * (1 - eps) * wy));
                 }
             }
+        }
+
+        /**
+         * -sum t'w (x - m - logS) as the formula reads, for a row whose targets hold an infinity: there the split form
+         * multiplies inf by the max class's gap of 0 (NaN) where PyTorch's product with a log-probability gives inf.
+         */
+        private double infiniteTargets(float[] a, int off, float m, float logS) {
+            double l = 0;
+            for (int k = 0; k < c; k++) l -= mix[k] * (((double) a[off + k] - m) - logS);
+            return l;
         }
 
         /** stats = the row's max and log-sum: from the range's short-row stats (index i) if any, else from the row. */

@@ -113,6 +113,22 @@ class HostileInputTest {
         assertArrayEquals(new long[] {0, 3, 1, 255}, Npy.read(u).toLongArray(), "uint8 stays itself");
     }
 
+    @Test void boolClassTargetsAreRefusedAndUint8Accepted() throws IOException {
+        ByteBuffer data = NpyTest.le(2).put((byte) 0).put((byte) 1);
+        Path b = dir.resolve("yb.npy"), u = dir.resolve("yu.npy");
+        NpyTest.write(b, 1, "{'descr': '|b1', 'fortran_order': False, 'shape': (2,), }", data);
+        NpyTest.write(u, 1, "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }", data);
+        dev.xent.Tensor x = dev.xent.Tensor.of(new float[] {1, 2, 3, 4}, 2, 2);
+        dev.xent.InvalidInputException e = assertThrows(dev.xent.InvalidInputException.class,
+                () -> dev.xent.LossProblem.of(dev.xent.LossKind.CROSS_ENTROPY, x, Npy.read(b), dev.xent.LossSpec.DEFAULT));
+        assertTrue(e.getMessage().contains("targets are bool"), e.getMessage());
+        dev.xent.Tensor x4 = dev.xent.Tensor.of(new float[8], 4, 2);
+        assertThrows(dev.xent.InvalidInputException.class, () -> dev.xent.Divergence.of(x4, x4,
+                ArraySource.openAll(ArraySource.resolveAll(java.util.List.of(u.toString(), b.toString()))),
+                dev.xent.DivergenceSpec.builder(dev.xent.DivergenceSpec.Kind.KD).build(), false), "a bool shard among integer ones");
+        assertEquals(2, dev.xent.LossProblem.of(dev.xent.LossKind.CROSS_ENTROPY, x, Npy.read(u), dev.xent.LossSpec.DEFAULT).rows());
+    }
+
     @Test void aCompressedMemberWithABadHeaderIsRefusedBeforeItIsInflated() throws IOException {
         byte[] head = npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), 'extra': 1}", NpyTest.le(0));
         byte[] member = new byte[head.length + (256 << 20)]; // 256 MiB of zeros after the bad header: deflates to little
