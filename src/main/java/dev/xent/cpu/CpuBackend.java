@@ -15,6 +15,7 @@ import dev.xent.reference.TrainingRows;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -38,6 +39,7 @@ public final class CpuBackend implements Backend {
     private final int threads;
     private final RowMath math;
     private final ExecutorService pool;
+    private volatile boolean closed;
 
     /** All cores; the Vector API when present (unless -Dxent.cpu.vector=false). */
     public CpuBackend() {
@@ -595,6 +597,7 @@ public final class CpuBackend implements Backend {
 
     /** Runs body over [0, rows) in contiguous ranges on the pool (or inline for small work), and waits for all. */
     private void forEachRowRange(long rows, long elements, RangeBody body) {
+        if (closed) throw new IllegalStateException("CpuBackend is closed");
         int n = (int) rows;
         if (pool == null || elements < PARALLEL_THRESHOLD || n < 2) {
             body.run(0, n);
@@ -607,7 +610,11 @@ public final class CpuBackend implements Backend {
             for (int i; (i = next.getAndIncrement()) < parts; ) body.run((int) ((long) n * i / parts), (int) ((long) n * (i + 1) / parts));
         };
         List<Future<?>> fs = new ArrayList<>(threads - 1);
-        for (int t = 0; t < threads - 1; t++) fs.add(pool.submit(worker));
+        try {
+            for (int t = 0; t < threads - 1; t++) fs.add(pool.submit(worker));
+        } catch (RejectedExecutionException e) {
+            // closed since the check above: the workers already queued still run, this thread takes the other ranges
+        }
         try {
             worker.run();
         } finally { // a range that failed here still waits for the workers, which finish the rest
@@ -615,7 +622,12 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /**
+     * Refuses calls from now on (IllegalStateException); calls already running finish. shutdown, not shutdownNow:
+     * shutdownNow would drop queued workers whose futures a caller is waiting for, and strand that caller.
+     */
     @Override public void close() {
-        if (pool != null) pool.shutdownNow();
+        closed = true;
+        if (pool != null) pool.shutdown();
     }
 }
