@@ -4,7 +4,8 @@ import dev.xent.stream.BlockStream;
 
 /**
  * The entry point: PyTorch's {@code F.cross_entropy}, {@code F.nll_loss}, {@code F.log_softmax} and {@code F.softmax}
- * on one backend. Thread-safe; close it to release the backend's threads or device memory.
+ * on one backend. Thread-safe; close it to release the backend's threads or device memory (close waits for calls in
+ * flight on other threads; calls after it throw IllegalStateException).
  *
  * <pre>{@code
  * try (Xent xent = Xent.open(Device.AUTO)) {
@@ -61,14 +62,14 @@ public final class Xent implements AutoCloseable {
      * arrays. The reduced value, accuracy and z-loss are exact sums over all rows, the same for any blocking.
      */
     public LossResult loss(LossKind kind, Tensor input, Tensor target, LossSpec spec, Outputs outputs, ResultSink sink) {
-        return BlockStream.loss(backend, LossProblem.of(kind, input, target, spec, outputs), sink);
+        return call(() -> BlockStream.loss(backend, LossProblem.of(kind, input, target, spec, outputs), sink));
     }
 
     /** A checked request ({@link LossProblem#of}) in row blocks, per-element outputs to {@code sink} (null: in memory). */
-    public LossResult loss(LossProblem problem, ResultSink sink) { return BlockStream.loss(backend, problem, sink); }
+    public LossResult loss(LossProblem problem, ResultSink sink) { return call(() -> BlockStream.loss(backend, problem, sink)); }
 
     /** A checked binary cross-entropy request ({@link BinaryCrossEntropy#of}) in element blocks. */
-    public LossResult bce(BinaryCrossEntropy problem, ResultSink sink) { return BlockStream.bce(backend, problem, sink); }
+    public LossResult bce(BinaryCrossEntropy problem, ResultSink sink) { return call(() -> BlockStream.bce(backend, problem, sink)); }
 
     /** {@code F.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)}; target has the input's shape. */
     public LossResult bceWithLogits(Tensor input, Tensor target, BceSpec spec, Outputs outputs) {
@@ -77,7 +78,7 @@ public final class Xent implements AutoCloseable {
 
     /** Binary cross-entropy with logits in element blocks; per-element losses and gradient to {@code sink} if given. */
     public LossResult bceWithLogits(Tensor input, Tensor target, BceSpec spec, Outputs outputs, ResultSink sink) {
-        return BlockStream.bce(backend, BinaryCrossEntropy.of(input, target, spec, outputs), sink);
+        return call(() -> BlockStream.bce(backend, BinaryCrossEntropy.of(input, target, spec, outputs), sink));
     }
 
     /**
@@ -104,15 +105,74 @@ public final class Xent implements AutoCloseable {
     public DivergenceResult divergence(Divergence problem, ResultSink sink) { return BlockStream.divergence(backend, problem, sink); }
 
     /** {@code F.log_softmax(x, dim)}, in x's dtype (float32 arithmetic at least). */
-    public Tensor logSoftmax(Tensor x, int dim) { return BlockStream.softmax(backend, x, dim, true, null); }
+    public Tensor logSoftmax(Tensor x, int dim) { return call(() -> BlockStream.softmax(backend, x, dim, true, null)); }
 
     /** {@code F.softmax(x, dim)}, in x's dtype (float32 arithmetic at least). */
-    public Tensor softmax(Tensor x, int dim) { return BlockStream.softmax(backend, x, dim, false, null); }
+    public Tensor softmax(Tensor x, int dim) { return call(() -> BlockStream.softmax(backend, x, dim, false, null)); }
 
     /** softmax or log_softmax of {@code x} in row blocks, the output to {@code sink}'s {@link ResultSink#values}. */
     public void softmax(Tensor x, int dim, boolean log, ResultSink sink) {
-        BlockStream.softmax(backend, x, dim, log, java.util.Objects.requireNonNull(sink, "sink"));
+        call(() -> BlockStream.softmax(backend, x, dim, log, java.util.Objects.requireNonNull(sink, "sink")));
     }
 
-    @Override public void close() { backend.close(); }
+    // ------------------------------------------------------------------------------------------------ lifecycle
+    // Every call counts itself in and out; close() refuses new calls at once, waits for those in flight, and only
+    // then closes the backend, so no caller is left waiting on work that close() took away.
+
+    private final Object lock = new Object();
+    private final java.util.Map<Thread, Integer> inside = new java.util.HashMap<>(); // threads in a call, and how deep
+    private boolean closed, backendClosing, backendClosed;
+
+    private <T> T call(java.util.function.Supplier<T> body) {
+        Thread me = Thread.currentThread();
+        synchronized (lock) {
+            if (closed) throw new IllegalStateException("this Xent is closed");
+            inside.merge(me, 1, Integer::sum);
+        }
+        try {
+            return body.get();
+        } finally {
+            synchronized (lock) {
+                if (inside.merge(me, -1, Integer::sum) == 0) inside.remove(me);
+                if (inside.isEmpty()) lock.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Refuses new calls (they throw IllegalStateException "this Xent is closed"), waits for the calls other threads
+     * are making to finish, then closes the backend. Idempotent; calling it from inside a call of this instance (a
+     * {@link ResultSink}, say) is an IllegalStateException, since it would wait for itself.
+     */
+    @Override public void close() {
+        boolean interrupted = false;
+        synchronized (lock) {
+            if (inside.containsKey(Thread.currentThread())) {
+                throw new IllegalStateException("close() from inside a call of this Xent would wait for itself");
+            }
+            closed = true;
+            while (!inside.isEmpty() || backendClosing) { // a second closer waits for the first to finish
+                try {
+                    lock.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true; // a half-closed instance would help no one: finish, and keep the interrupt
+                }
+            }
+            if (backendClosed) {
+                if (interrupted) Thread.currentThread().interrupt();
+                return;
+            }
+            backendClosing = true;
+        }
+        try {
+            backend.close();
+        } finally {
+            synchronized (lock) {
+                backendClosing = false;
+                backendClosed = true;
+                lock.notifyAll();
+            }
+            if (interrupted) Thread.currentThread().interrupt();
+        }
+    }
 }

@@ -44,8 +44,10 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Time the forward loss; compare with the memory rate and PyTorch.")
 final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
+    @picocli.CommandLine.Mixin Verbosity verbosity;
 
-    @Option(names = "--device", defaultValue = "cpu", description = "cpu, cuda, reference or auto (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--device", defaultValue = "auto",
+            description = "auto, cpu, cuda or reference (default: ${DEFAULT-VALUE}, as for eval: CUDA if usable, else the CPU).")
     String device;
 
     @Option(names = "--rows", defaultValue = "8192", description = "Rows N of the random logits (default: ${DEFAULT-VALUE}).") long rows;

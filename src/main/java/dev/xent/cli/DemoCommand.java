@@ -22,6 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
         description = "Recompute every number the seed notebooks print, beside the notebook's value.")
 final class DemoCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
+    @picocli.CommandLine.Mixin Verbosity verbosity;
 
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or reference (default: ${DEFAULT-VALUE}).")
     String device;

@@ -46,6 +46,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 + "glob ('shards/*.npy', in lexicographic order), are the shards of one array: their row-wise concatenation."})
 final class EvalCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
+    @picocli.CommandLine.Mixin Verbosity verbosity;
 
     @Option(names = "--logits", required = true, arity = "1..*", paramLabel = "L",
             description = "Logits (C), (N, C) or (N, C, d1..dk); float16/32/64 or bfloat16 (safetensors). Several files or a glob: shards.")
@@ -98,7 +99,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--pos-weight", paramLabel = "PW", description = "bce only: weight of positive examples, broadcast from the last axis (e.g. shape (C)).")
     String posWeight;
 
-    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or reference (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--device", defaultValue = "auto",
+            description = "auto, cpu, cuda or reference (default: ${DEFAULT-VALUE}: CUDA if usable, else the CPU).")
     String device;
 
     @Option(names = "--out", paramLabel = "FILE.npy", converter = OutputPath.class,

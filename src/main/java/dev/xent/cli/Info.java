@@ -10,14 +10,26 @@ import picocli.CommandLine;
 final class Info {
     private Info() {}
 
-    static String version() {
-        String v = Info.class.getPackage().getImplementationVersion();
-        return v == null ? "0.1.0-SNAPSHOT (classes)" : v;
+    static String version() { return BUILD.getProperty("version", "unknown"); }
+
+    /** The commit the classes were built from ("-dirty" with local changes), or "unknown" (no git at build time). */
+    static String commit() { return BUILD.getProperty("commit", "unknown"); }
+
+    private static final java.util.Properties BUILD = new java.util.Properties();
+    static {
+        try (java.io.InputStream in = Info.class.getResourceAsStream("/dev/xent/version.properties")) {
+            if (in != null) BUILD.load(in);
+        } catch (java.io.IOException e) {
+            // the defaults above say "unknown"
+        }
+        // an unfiltered copy (classes compiled by an IDE, not Maven) holds the placeholders themselves
+        BUILD.stringPropertyNames().forEach(k -> { if (BUILD.getProperty(k).startsWith("${")) BUILD.remove(k); });
     }
 
     static Map<String, Object> facts() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("xent", version());
+        m.put("commit", commit());
         m.put("java", System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ", " + System.getProperty("java.vendor") + ")");
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"));
         m.put("cores", Runtime.getRuntime().availableProcessors());
@@ -29,11 +41,15 @@ final class Info {
         m.put("jcuda", "12.6.0");
         CudaProbe.Result r = CudaProbe.probe();
         m.put("cuda", r.describe());
+        // what --device auto picks, and why: the note that eval prints only with --verbose
+        dev.xent.Device auto = dev.xent.BackendSelector.configured(dev.xent.Device.AUTO);
+        m.put("device_auto", auto != dev.xent.Device.AUTO ? auto.name().toLowerCase(java.util.Locale.ROOT) + " (from "
+                + dev.xent.Settings.deviceOverrideSource() + ")" : r.usable ? "cuda" : "cpu (CUDA is " + r.describe() + ")");
         dev.xent.Settings.describe().forEach(m::put);
         return m;
     }
 
     static final class Version implements CommandLine.IVersionProvider {
-        @Override public String[] getVersion() { return new String[] {"xent " + version()}; }
+        @Override public String[] getVersion() { return new String[] {"xent " + version() + " (commit " + commit() + ")"}; }
     }
 }

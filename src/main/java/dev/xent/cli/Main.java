@@ -15,7 +15,7 @@ public final class Main implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: eval, demo, bench or info (see xent --help)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: eval, demo, bench or info");
     }
 
     public static void main(String[] args) {
@@ -28,8 +28,8 @@ public final class Main implements Runnable {
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
-            String name = ex.getCommandLine().getCommandName();
-            err.println("xent: " + oneLine(ex.getMessage()) + " (see: " + (name.equals("xent") ? "xent" : "xent " + name) + " --help)");
+            // the qualified name ("xent eval"): the command's own name alone would make the root "xent xent"
+            err.println("xent: " + oneLine(ex.getMessage()) + " (see: " + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
             return EXIT_USAGE;
         });
         cl.setExecutionExceptionHandler((ex, c, parse) -> report(ex, err));

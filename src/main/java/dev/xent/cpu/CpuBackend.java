@@ -15,6 +15,7 @@ import dev.xent.reference.TrainingRows;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -27,6 +28,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class CpuBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
+    private static final java.util.concurrent.atomic.AtomicBoolean TOLD_NO_VECTOR = new java.util.concurrent.atomic.AtomicBoolean();
     /**
      * Below this many elements the work runs on the calling thread: handing it to the pool costs more. Measured here
      * (loss, 1000 classes, hot): 256 rows 53 us on one thread against 80 on two; 1024 rows 295 against 249.
@@ -38,6 +40,7 @@ public final class CpuBackend implements Backend {
     private final int threads;
     private final RowMath math;
     private final ExecutorService pool;
+    private volatile boolean closed;
 
     /** All cores; the Vector API when present (unless -Dxent.cpu.vector=false). */
     public CpuBackend() {
@@ -48,8 +51,10 @@ public final class CpuBackend implements Backend {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1");
         this.threads = threads;
         this.math = useVectorApi && vectorModulePresent() ? new VectorRowMath() : new ScalarRowMath();
-        if (useVectorApi && !vectorModulePresent()) {
-            LOG.info("jdk.incubator.vector is not in the boot layer (run with --add-modules jdk.incubator.vector): using scalar loops");
+        if (useVectorApi && !vectorModulePresent() && TOLD_NO_VECTOR.compareAndSet(false, true)) {
+            // once per JVM, and a warning: the JVM flag is the user's to add, and without it every CPU call is slower
+            LOG.warn("jdk.incubator.vector is not in this JVM: the CPU path runs its scalar loops; start java with"
+                    + " --add-modules jdk.incubator.vector for the vectorised ones");
         }
         this.pool = threads == 1 ? null : Futures.daemonPool(threads, "xent-cpu");
     }
@@ -633,6 +638,7 @@ public final class CpuBackend implements Backend {
 
     /** Runs body over [0, rows) in contiguous ranges on the pool (or inline for small work), and waits for all. */
     private void forEachRowRange(long rows, long elements, RangeBody body) {
+        if (closed) throw new IllegalStateException("CpuBackend is closed");
         int n = (int) rows;
         if (pool == null || elements < PARALLEL_THRESHOLD || n < 2) {
             body.run(0, n);
@@ -645,7 +651,11 @@ public final class CpuBackend implements Backend {
             for (int i; (i = next.getAndIncrement()) < parts; ) body.run((int) ((long) n * i / parts), (int) ((long) n * (i + 1) / parts));
         };
         List<Future<?>> fs = new ArrayList<>(threads - 1);
-        for (int t = 0; t < threads - 1; t++) fs.add(pool.submit(worker));
+        try {
+            for (int t = 0; t < threads - 1; t++) fs.add(pool.submit(worker));
+        } catch (RejectedExecutionException e) {
+            // closed since the check above: the workers already queued still run, this thread takes the other ranges
+        }
         try {
             worker.run();
         } finally { // a range that failed here still waits for the workers, which finish the rest
@@ -653,7 +663,12 @@ public final class CpuBackend implements Backend {
         }
     }
 
+    /**
+     * Refuses calls from now on (IllegalStateException); calls already running finish. shutdown, not shutdownNow:
+     * shutdownNow would drop queued workers whose futures a caller is waiting for, and strand that caller.
+     */
     @Override public void close() {
-        if (pool != null) pool.shutdownNow();
+        closed = true;
+        if (pool != null) pool.shutdown();
     }
 }

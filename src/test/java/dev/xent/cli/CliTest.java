@@ -116,8 +116,14 @@ class CliTest {
 
     @Test void usageErrorsAreExit2() {
         assertEquals(2, xent("eval", "--logits", "x.npy").code);                 // missing --targets
-        assertEquals(2, xent("frobnicate").code);
-        assertEquals(2, xent().code);
+        Run r0 = xent("frobnicate");
+        assertEquals(2, r0.code);
+        assertEquals("xent: Unmatched argument at index 0: 'frobnicate' (see: xent --help)", r0.err.trim());
+        r0 = xent();
+        assertEquals(2, r0.code);
+        assertEquals("xent: name a command: eval, demo, bench or info (see: xent --help)", r0.err.trim());
+        r0 = xent("eval", "--bogus");
+        assertTrue(r0.err.trim().endsWith("(see: xent eval --help)"), r0.err);
         Path t = save("t.npy", Tensor.of(new long[] {0, 1, 2}, 3));
         Run r = xent("eval", "--logits", logits().toString(), "--targets", t.toString(), "--reduction", "avg");
         assertEquals(2, r.code);
