@@ -86,11 +86,11 @@ public final class Xent implements AutoCloseable {
      * log-probabilities), one shape; reductions none, sum, mean, batchmean; the gradient with respect to the input.
      */
     public LossResult klDiv(Tensor input, Tensor target, Reduction reduction, boolean logTarget, boolean gradient) {
-        return BlockStream.klDiv(backend, KlDivergence.of(input, target, reduction, logTarget, gradient), null);
+        return call(() -> BlockStream.klDiv(backend, KlDivergence.of(input, target, reduction, logTarget, gradient), null));
     }
 
     /** A checked kl_div request in element blocks, per-element values and the gradient to {@code sink} (null: in memory). */
-    public LossResult klDiv(KlDivergence problem, ResultSink sink) { return BlockStream.klDiv(backend, problem, sink); }
+    public LossResult klDiv(KlDivergence problem, ResultSink sink) { return call(() -> BlockStream.klDiv(backend, problem, sink)); }
 
     /**
      * A distillation loss between student and teacher logits (N, C) ({@link DivergenceSpec}: kd, the Hinton recipe
@@ -98,11 +98,13 @@ public final class Xent implements AutoCloseable {
      * {@code target} (class indices, shape (N)) may be null unless alpha is set; its ignore_index rows drop out.
      */
     public DivergenceResult divergence(Tensor student, Tensor teacher, Tensor target, DivergenceSpec spec, boolean gradient) {
-        return BlockStream.divergence(backend, Divergence.of(student, teacher, target, spec, gradient), null);
+        return call(() -> BlockStream.divergence(backend, Divergence.of(student, teacher, target, spec, gradient), null));
     }
 
     /** A checked distillation request in row blocks, per-row values and the gradient to {@code sink} (null: in memory). */
-    public DivergenceResult divergence(Divergence problem, ResultSink sink) { return BlockStream.divergence(backend, problem, sink); }
+    public DivergenceResult divergence(Divergence problem, ResultSink sink) {
+        return call(() -> BlockStream.divergence(backend, problem, sink));
+    }
 
     /** {@code F.log_softmax(x, dim)}, in x's dtype (float32 arithmetic at least). */
     public Tensor logSoftmax(Tensor x, int dim) { return call(() -> BlockStream.softmax(backend, x, dim, true, null)); }
