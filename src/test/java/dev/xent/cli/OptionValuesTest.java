@@ -50,13 +50,13 @@ class OptionValuesTest {
         refused("--z-loss must be a finite number >= 0", "eval", "--logits", l, "--targets", y, "--z-loss", "-1");
         refused("--z-loss must be a finite number >= 0", "eval", "--logits", l, "--targets", y, "--z-loss", "Infinity");
         refused("--softcap must be a finite number > 0", "eval", "--logits", l, "--targets", y, "--softcap", "-5");
-        refused("--loss must be ce, nll or bce, not 'mse'", "eval", "--logits", l, "--targets", y, "--loss", "mse");
-        refused("reduction must be none, sum or mean, not 'avg'", "eval", "--logits", l, "--targets", y, "--reduction", "avg");
+        refused("--loss must be ce, nll, bce, kl, kd or jsd, not 'mse'", "eval", "--logits", l, "--targets", y, "--loss", "mse");
+        refused("reduction must be none, sum, mean or batchmean, not 'avg'", "eval", "--logits", l, "--targets", y, "--reduction", "avg");
         refused("device must be auto, cpu, cuda or reference", "eval", "--logits", l, "--targets", y, "--device", "gpu");
         refused("--pos-weight belongs to --loss bce", "eval", "--logits", l, "--targets", y, "--pos-weight", l);
         refused("--loss bce takes", "eval", "--loss", "bce", "--logits", l, "--targets", l, "--topk", "2");
         refused("Invalid value for option '--ignore-index'", "eval", "--logits", l, "--targets", y, "--ignore-index", "x");
-        refused("Missing required option: '--targets", "eval", "--logits", l);
+        refused("--targets is required for --loss ce", "eval", "--logits", l);
     }
 
     @Test void outputsNameFiles() {
