@@ -112,6 +112,17 @@ public final class Xent implements AutoCloseable {
     /** {@code F.softmax(x, dim)}, in x's dtype (float32 arithmetic at least). */
     public Tensor softmax(Tensor x, int dim) { return call(() -> BlockStream.softmax(backend, x, dim, false, null)); }
 
+    /**
+     * {@code F.softmax(x, dim, dtype=dtype)} (log_softmax with {@code log}): x cast to {@code dtype} first, so integer
+     * and bool inputs work, the output in {@code dtype}; a 0-d x gives 1 (log: 0), as PyTorch.
+     */
+    public Tensor softmax(Tensor x, int dim, boolean log, DType dtype) { return call(() -> BlockStream.softmax(backend, x, dim, log, dtype, null)); }
+
+    /** The same, in row blocks, the output to {@code sink}'s {@link ResultSink#values}. */
+    public void softmax(Tensor x, int dim, boolean log, DType dtype, ResultSink sink) {
+        call(() -> BlockStream.softmax(backend, x, dim, log, dtype, java.util.Objects.requireNonNull(sink, "sink")));
+    }
+
     /** softmax or log_softmax of {@code x} in row blocks, the output to {@code sink}'s {@link ResultSink#values}. */
     public void softmax(Tensor x, int dim, boolean log, ResultSink sink) {
         call(() -> BlockStream.softmax(backend, x, dim, log, java.util.Objects.requireNonNull(sink, "sink")));

@@ -8,14 +8,14 @@ import picocli.CommandLine.Command;
 /** {@code xent}: evaluate, demonstrate, benchmark and describe. Exit 0 on success, 2 for bad input or usage, 1 for internal failure. */
 @Command(name = "xent", mixinStandardHelpOptions = true, versionProvider = Info.Version.class,
         description = "PyTorch-exact softmax, log-softmax, NLL and cross-entropy on the CPU and on NVIDIA GPUs.",
-        subcommands = {EvalCommand.class, DemoCommand.class, BenchCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {EvalCommand.class, SoftmaxCommand.class, DemoCommand.class, BenchCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     public static final int EXIT_OK = 0, EXIT_INTERNAL = 1, EXIT_USAGE = 2;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: eval, demo, bench or info");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: eval, softmax, demo, bench or info");
     }
 
     public static void main(String[] args) {

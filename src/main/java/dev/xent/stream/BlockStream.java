@@ -242,6 +242,28 @@ public final class BlockStream {
      * the output to {@code sink}'s {@link ResultSink#values}, or returned in memory when the sink is null.
      */
     public static Tensor softmax(Backend backend, Tensor x, int dim, boolean log, ResultSink sink) {
+        return softmax(backend, x, dim, log, null, sink);
+    }
+
+    /**
+     * {@link #softmax(Backend, Tensor, int, boolean, ResultSink)} with PyTorch's {@code dtype} argument: each block of
+     * the input is cast to {@code dtype} first (so integer and bool inputs work), and the output has that dtype. A 0-d
+     * input (dim 0 or -1) is one row of one value, as PyTorch computes it: 1 (or 0 for log_softmax), NaN for NaN or ±inf.
+     */
+    public static Tensor softmax(Backend backend, Tensor x, int dim, boolean log, DType dtype, ResultSink sink) {
+        if (x.rank() == 0) {
+            if (dim != 0 && dim != -1) throw new InvalidInputException("dim " + dim + " is out of range for a 0-d input (0 or -1)");
+            Tensor y = softmax(backend, x.reshape(1), 0, log, dtype, sink == null ? null : new ResultSink() {
+                @Override public void values(long firstElement, Tensor values) { sink.values(firstElement, values.reshape()); }
+
+                @Override public void progress(long done, long total) { sink.progress(done, total); }
+            });
+            return y == null ? null : y.reshape();
+        }
+        if (dtype != null && !dtype.isFloating()) throw new InvalidInputException("softmax's dtype must be floating, got " + dtype.label());
+        if (dtype == null && !x.dtype().isFloating()) {
+            throw new InvalidInputException("softmax of " + x.dtype().label() + " input needs a floating dtype to cast it to (PyTorch's dtype=...)");
+        }
         RowLayout.along(x.shape(), dim); // checks dim
         int d = dim < 0 ? dim + x.rank() : dim;
         long outer = x.rank() == 0 ? 1 : x.dim(0);
@@ -253,6 +275,7 @@ public final class BlockStream {
             for (long o = 0; o < Math.max(1, outer); o += perBlock) {
                 long to = Math.min(outer, o + perBlock);
                 Tensor block = o == 0 && to >= outer ? x : x.slice(o, to);
+                if (dtype != null) block = block.to(dtype); // a block at a time: the cast copy is bounded like the output
                 Tensor y = backend.softmax(block, dim, log);
                 long first = o * slab, done = to * slab;
                 if (out != null) out.put(first, y);

@@ -121,7 +121,7 @@ class CliTest {
         assertEquals("xent: Unmatched argument at index 0: 'frobnicate' (see: xent --help)", r0.err.trim());
         r0 = xent();
         assertEquals(2, r0.code);
-        assertEquals("xent: name a command: eval, demo, bench or info (see: xent --help)", r0.err.trim());
+        assertEquals("xent: name a command: eval, softmax, demo, bench or info (see: xent --help)", r0.err.trim());
         r0 = xent("eval", "--bogus");
         assertTrue(r0.err.trim().endsWith("(see: xent eval --help)"), r0.err);
         Path t = save("t.npy", Tensor.of(new long[] {0, 1, 2}, 3));

@@ -1,0 +1,107 @@
+package dev.xent.cli;
+
+import dev.xent.DType;
+import dev.xent.Device;
+import dev.xent.InvalidInputException;
+import dev.xent.ResultSink;
+import dev.xent.Tensor;
+import dev.xent.Xent;
+import dev.xent.io.ArraySource;
+import dev.xent.io.NpyWriter;
+import dev.xent.io.OutputSet;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code xent softmax}: {@code F.softmax} or {@code F.log_softmax} of an array in a file, of any size: the input is
+ * memory-mapped and computed in blocks along axis 0, the output written block by block to a temporary renamed over
+ * its target when the whole run has succeeded.
+ */
+@Command(name = "softmax", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"softmax (or log_softmax with --log) of an array along --dim, as F.softmax(x, dim, dtype=...) computes it, "
+                + "from .npy, .npz or safetensors files of any size (memory-mapped, computed in blocks along axis 0)."})
+final class SoftmaxCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @picocli.CommandLine.Mixin Verbosity verbosity;
+
+    @Option(names = "--input", required = true, arity = "1..*", paramLabel = "X",
+            description = "The array (any shape, a 0-d one included): FILE.npy, FILE.npz[:NAME], FILE.safetensors[:NAME]; several files or a glob: shards along axis 0.")
+    List<String> input;
+
+    @Option(names = "--dim", required = true, paramLabel = "D", description = "The axis the distribution runs along (negative counts from the end).")
+    int dim;
+
+    @Option(names = "--log", description = "log_softmax instead of softmax.")
+    boolean log;
+
+    @Option(names = "--dtype", paramLabel = "T",
+            description = "f16, bf16, f32 or f64: the input is cast to it first (so integer and bool inputs work) and the output has it, as PyTorch's dtype argument (default: the input's dtype, which must then be floating).")
+    String dtype;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE.npy", converter = EvalCommand.OutputPath.class,
+            description = "The output, the input's shape (bfloat16 is written as float32 holding bfloat16 values: .npy has no bfloat16).")
+    Path out;
+
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu, cuda or reference (default: ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--json", description = "Print one JSON object as the last line of stdout.")
+    boolean json;
+
+    @Option(names = {"-q", "--quiet"}, description = "No progress bar on stderr.")
+    boolean quiet;
+
+    @Override public Integer call() {
+        PrintWriter o = spec.commandLine().getOut();
+        Device dev = Device.parse(device);
+        DType cast = dtype == null ? null : parseDtype(dtype);
+        List<ArraySource> xs = ArraySource.resolveAll(input);
+        List<OutputSet.Named> ins = new ArrayList<>();
+        for (ArraySource s : xs) ins.add(new OutputSet.Named("--input", s.file));
+        OutputSet.checkDistinct(ins, List.of(new OutputSet.Named("--out", out)));
+        Tensor x = ArraySource.openAll(xs);
+        DType outType = cast != null ? cast : x.dtype();
+        if (!outType.isFloating()) throw new InvalidInputException("softmax of " + x.dtype().label() + " input needs --dtype (f16, bf16, f32 or f64) to cast it to");
+        long t0 = System.nanoTime();
+        String used;
+        try (OutputSet files = new OutputSet(); Xent xent = Xent.open(dev); Progress progress = Progress.of(quiet, x.byteSize(), x.numel(), Math.max(1, x.numel()))) {
+            NpyWriter w = files.npy(out, outType == DType.BF16 ? DType.F32 : outType, x.shape());
+            xent.softmax(x, dim, log, cast, new ResultSink() {
+                @Override public void values(long firstElement, Tensor values) { w.write(firstElement, values); }
+
+                @Override public void progress(long done, long total) { progress.update(done, total); }
+            });
+            used = xent.deviceName();
+            progress.close();
+            files.commit();
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        String what = log ? "log_softmax" : "softmax";
+        o.printf(Locale.ROOT, "%s along dim %d of %s (%s) written to %s%n", what, dim, Tensor.shapeString(x.shape()), outType.label(), out);
+        o.printf(Locale.ROOT, "device: %s, elements: %d, seconds: %.6f%n", used, x.numel(), seconds);
+        if (json) {
+            o.println(new Json().put("op", what).put("dim", dim).put("shape", java.util.Arrays.toString(x.shape())).put("input_dtype", x.dtype().label())
+                    .put("dtype", outType.label()).put("device", used).put("elements", x.numel()).put("seconds", seconds).put("out", out.toString()));
+        }
+        return 0;
+    }
+
+    static DType parseDtype(String s) {
+        switch (s.toLowerCase(Locale.ROOT)) {
+            case "f16": case "float16": return DType.F16;
+            case "bf16": case "bfloat16": return DType.BF16;
+            case "f32": case "float32": return DType.F32;
+            case "f64": case "float64": return DType.F64;
+            default: throw new InvalidInputException("--dtype must be f16, bf16, f32 or f64, not '" + s + "'");
+        }
+    }
+}
