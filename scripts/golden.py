@@ -332,6 +332,47 @@ def divergence_cases():
     div_case("jsd_bf16_like_f16", (8, 31), loss="jsd", dtype="f16", beta=0.5)
 
 
+go_cases = []
+grng = np.random.default_rng(20261203)  # its own stream, as above
+
+
+def go_case(name, shape, loss="ce", reduction="none", scalar=None):
+    """The gradient times an upstream gradient (autograd's grad_output), float64 on the stored float32 inputs."""
+    cdim = 0 if len(shape) == 1 else 1
+    x = (grng.standard_normal(shape) * 2).astype(np.float32)
+    tshape = shape if loss == "bce" else tuple(d for i, d in enumerate(shape) if i != cdim)
+    if loss == "bce":
+        t = grng.random(shape).astype(np.float32)
+        tt = torch.from_numpy(t.astype(np.float64))
+    else:
+        t = grng.integers(0, shape[cdim], tshape)
+        t = np.where(grng.random(tshape) < 0.2, -100, t)
+        tt = torch.from_numpy(t.astype(np.int64))
+    xg = torch.from_numpy(x.astype(np.float64)).requires_grad_(True)
+    inp = F.log_softmax(xg, dim=cdim) if loss == "nll" else xg
+    if loss == "bce":
+        out = F.binary_cross_entropy_with_logits(inp, tt, reduction=reduction)
+    elif loss == "nll":
+        out = F.nll_loss(inp, tt, reduction=reduction)
+    else:
+        out = F.cross_entropy(inp, tt, reduction=reduction)
+    go = np.asarray(scalar if scalar is not None else grng.standard_normal(out.shape)).astype(np.float32)
+    out.backward(torch.from_numpy(go.astype(np.float64)))
+    go_cases.append({"name": name, "loss": loss, "reduction": reduction, "logits": save(name + ".logits", x),
+                     "target": save(name + ".target", t.astype(np.int64) if loss != "bce" else t),
+                     "grad_output": save(name + ".grad_output", go), "grad": save(name + ".grad", xg.grad.numpy())})
+
+
+def grad_output_cases():
+    go_case("go_ce_none", (12, 7))
+    go_case("go_ce_kdim_none", (3, 5, 4))
+    go_case("go_ce_vector_none", (6,))
+    go_case("go_ce_mean", (12, 7), reduction="mean", scalar=0.7)
+    go_case("go_ce_sum", (12, 7), reduction="sum", scalar=-1.5)
+    go_case("go_bce_none", (6, 5), loss="bce")
+    go_case("go_bce_mean", (6, 5), loss="bce", reduction="mean", scalar=2.0)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -399,9 +440,11 @@ def main():
     bce_case("bce_f64_sum", (16, 31), dtype="f64", reduction="sum", weight_shape=(31,))
     bce_case("bce_empty_mean", (0, 3))
     divergence_cases()
+    grad_output_cases()
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump({"generator": "scripts/golden.py", "torch": torch.__version__, "numpy": np.__version__, "cases": cases,
-                   "bce_cases": bce_cases, "kl_cases": kl_cases, "divergence_cases": div_cases}, f, indent=1)
+                   "bce_cases": bce_cases, "kl_cases": kl_cases, "divergence_cases": div_cases,
+                   "grad_output_cases": go_cases}, f, indent=1)
     print(f"{len(cases)} cases, {len(bce_cases)} BCE, {len(kl_cases)} kl_div and {len(div_cases)} kd/jsd cases written to "
           f"{os.path.relpath(OUT)} (torch {torch.__version__})")
 

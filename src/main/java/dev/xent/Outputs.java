@@ -11,8 +11,11 @@ public final class Outputs {
     private final boolean accuracy;
     private final int topK;
     private final boolean predictions;
+    private final Tensor gradOutput;
 
     private Outputs(Builder b) {
+        if (b.gradOutput != null && !b.gradient) throw new InvalidInputException("an upstream gradient (grad_output) needs gradient(true)");
+        this.gradOutput = b.gradOutput;
         this.gradient = b.gradient;
         this.accuracy = b.accuracy || b.topK > 0;
         this.topK = b.topK;
@@ -31,11 +34,19 @@ public final class Outputs {
 
     public boolean any() { return gradient || accuracy || predictions; }
 
+    /**
+     * The upstream gradient the input's gradient is multiplied by, as autograd's {@code grad_output}: for reduction
+     * 'none' one value per element of the losses (their shape), for 'mean' and 'sum' one value (any shape of one
+     * element); null for 1 (the gradient of the reduced loss, of the sum for 'none').
+     */
+    public Tensor gradOutput() { return gradOutput; }
+
     public static Builder builder() { return new Builder(); }
 
     public static final class Builder {
         private boolean gradient, accuracy, predictions;
         private int topK;
+        private Tensor gradOutput;
 
         public Builder gradient(boolean g) { gradient = g; return this; }
 
@@ -49,6 +60,13 @@ public final class Outputs {
         }
 
         public Builder predictions(boolean p) { predictions = p; return this; }
+
+        /** The upstream gradient (see {@link Outputs#gradOutput()}); floating, checked against the losses' shape by the call. */
+        public Builder gradOutput(Tensor go) {
+            if (go != null && !go.dtype().isFloating()) throw new InvalidInputException("grad_output must be floating, got " + go.dtype().label());
+            gradOutput = go;
+            return this;
+        }
 
         public Outputs build() { return new Outputs(this); }
     }

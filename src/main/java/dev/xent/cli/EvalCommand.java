@@ -111,6 +111,10 @@ final class EvalCommand implements Callable<Integer> {
             description = "Write the gradient of the reduced loss (of the sum for 'none') with respect to the logits: their shape; float16/32/64 as the logits (bfloat16 as float32, holding bfloat16 values).")
     Path gradOut;
 
+    @Option(names = "--grad-output", paramLabel = "GO",
+            description = "With --grad-out, ce, nll and bce: the upstream gradient the gradient is multiplied by, as autograd's grad_output: for 'none' the per-element losses' shape (weights per token), else one value.")
+    String gradOutput;
+
     @Option(names = "--pred-out", paramLabel = "FILE.npy", converter = OutputPath.class,
             description = "Write the predicted classes (argmax, first maximum on ties), int64: the logits' shape less the class axis.")
     Path predOut;
@@ -158,6 +162,8 @@ final class EvalCommand implements Callable<Integer> {
                     + (kind.equals("kl") ? " and --log-target" : ", --temperature, --targets, --ignore-index" + (kind.equals("kd") ? " and --alpha" : " and --beta")));
         }
         if (logTarget && !kind.equals("kl")) throw new InvalidInputException("--log-target belongs to --loss kl");
+        if (gradOutput != null && gradOut == null) throw new InvalidInputException("--grad-output multiplies the gradient: give --grad-out too");
+        if (gradOutput != null && (divergence || kind.equals("kl"))) throw new InvalidInputException("--grad-output is for ce, nll and bce");
         if (alpha != null && !kind.equals("kd")) throw new InvalidInputException("--alpha belongs to --loss kd");
         if (!kind.equals("jsd") && spec.commandLine().getParseResult().hasMatchedOption("--beta")) throw new InvalidInputException("--beta belongs to --loss jsd");
         if (!divergence && spec.commandLine().getParseResult().hasMatchedOption("--temperature")) throw new InvalidInputException("--temperature belongs to --loss kd and jsd");
@@ -167,7 +173,7 @@ final class EvalCommand implements Callable<Integer> {
         if (!(softcap >= 0) || Double.isInfinite(softcap)) throw new InvalidInputException("--softcap must be a finite number > 0 (or 0: off), got " + softcap);
         if (kind.equals("bce")) {
             if (labelSmoothing != 0 || zLoss != 0 || softcap != 0 || topK != null || accuracy || predOut != null) {
-                throw new InvalidInputException("--loss bce takes --weights, --pos-weight, --reduction, --grad-out and --out only");
+                throw new InvalidInputException("--loss bce takes --weights, --pos-weight, --reduction, --grad-out, --grad-output and --out only");
             }
         } else if (posWeight != null) {
             throw new InvalidInputException("--pos-weight belongs to --loss bce");
@@ -178,6 +184,7 @@ final class EvalCommand implements Callable<Integer> {
         List<ArraySource> tls = teacher == null ? List.of() : ArraySource.resolveAll(teacher);
         List<ArraySource> ws = weights == null ? List.of() : ArraySource.resolve(weights);
         List<ArraySource> ps = posWeight == null ? List.of() : ArraySource.resolve(posWeight);
+        List<ArraySource> gos = gradOutput == null ? List.of() : ArraySource.resolve(gradOutput);
         if (ws.size() > 1 || ps.size() > 1) throw new InvalidInputException("--weights and --pos-weight name one array, not shards");
         List<OutputSet.Named> ins = new ArrayList<>(), outs = new ArrayList<>();
         for (ArraySource s : xs) ins.add(new OutputSet.Named("--logits", s.file));
@@ -185,6 +192,7 @@ final class EvalCommand implements Callable<Integer> {
         for (ArraySource s : tls) ins.add(new OutputSet.Named("--teacher", s.file));
         for (ArraySource s : ws) ins.add(new OutputSet.Named("--weights", s.file));
         for (ArraySource s : ps) ins.add(new OutputSet.Named("--pos-weight", s.file));
+        for (ArraySource s : gos) ins.add(new OutputSet.Named("--grad-output", s.file));
         if (out != null) outs.add(new OutputSet.Named("--out", out));
         if (gradOut != null) outs.add(new OutputSet.Named("--grad-out", gradOut));
         if (predOut != null) outs.add(new OutputSet.Named("--pred-out", predOut));
@@ -201,14 +209,15 @@ final class EvalCommand implements Callable<Integer> {
         }
         if (kind.equals("kl")) return klDiv(o, red, dev, x, t);
         Tensor w = ws.isEmpty() ? null : ws.get(0).open();
-        if (kind.equals("bce")) return binaryCrossEntropy(o, red, dev, x, t, w, ps.isEmpty() ? null : ps.get(0).open());
+        Tensor go = gos.isEmpty() ? null : ArraySource.openAll(gos);
+        if (kind.equals("bce")) return binaryCrossEntropy(o, red, dev, x, t, w, ps.isEmpty() ? null : ps.get(0).open(), go);
 
         boolean nll = kind.equals("nll");
         LossSpec.Builder b = LossSpec.builder().reduction(red).ignoreIndex(ignoreIndex).labelSmoothing(labelSmoothing)
                 .zLossScale(zLoss).softcap(softcap);
         if (w != null) b.weights(w);
         Outputs want = Outputs.builder().gradient(gradOut != null).accuracy(accuracy).topK(topK == null ? 0 : topK)
-                .predictions(predOut != null).build();
+                .predictions(predOut != null).gradOutput(go).build();
         LossProblem p = LossProblem.of(nll ? LossKind.NLL : LossKind.CROSS_ENTROPY, x, t, b.build(), want);
         if (!nll && !quiet && looksLikeProbabilities(x)) {
             err.println("xent: warning: every row of the logits lies in [0, 1] and sums to 1: these look like probabilities. "
@@ -278,9 +287,9 @@ final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    private int binaryCrossEntropy(PrintWriter o, Reduction red, Device dev, Tensor x, Tensor t, Tensor w, Tensor pw) {
+    private int binaryCrossEntropy(PrintWriter o, Reduction red, Device dev, Tensor x, Tensor t, Tensor w, Tensor pw, Tensor go) {
         BceSpec bs = BceSpec.builder().reduction(red).weight(w).posWeight(pw).build();
-        BinaryCrossEntropy p = BinaryCrossEntropy.of(x, t, bs, Outputs.builder().gradient(gradOut != null).build());
+        BinaryCrossEntropy p = BinaryCrossEntropy.of(x, t, bs, Outputs.builder().gradient(gradOut != null).gradOutput(go).build());
         long t0 = System.nanoTime();
         LossResult r;
         try (OutputSet files = new OutputSet(); Xent xent = Xent.open(dev); Progress progress = Progress.of(quiet, x.byteSize(), x.numel(), x.numel())) {

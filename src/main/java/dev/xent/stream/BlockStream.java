@@ -47,6 +47,8 @@ public final class BlockStream {
     /** The block loop; {@code gathered} receives the in-memory losses, gradient, predictions and the device name. */
     private static LossAccumulator run(Backend backend, LossProblem p, ResultSink sink, Object[] gathered) {
         p.totals(); // every target checked before any logit is read; W for gradients and 'mean'
+        Tensor go = p.outputs().gradOutput();
+        Upstream.check(go, p.spec().reduction(), p.outputShape());
         RowLayout rl = p.layout();
         long outer = p.outerSize();
         long slabElements = (long) rl.classes * rl.inner; // one index of axis 0
@@ -71,10 +73,12 @@ public final class BlockStream {
             for (long o = 0; o < Math.max(1, outer); o += perBlock) {
                 long to = Math.min(outer, o + perBlock);
                 LossProblem block = o == 0 && to >= outer ? p : p.block(o, to);
-                LossResult r = backend.loss(block);
+                LossResult r0 = backend.loss(block);
+                long firstRow = o * slabRows, firstElement = o * slabElements, done = to * slabElements;
+                LossResult r = go == null ? r0 : r0.withExtras(r0.extras().withGradient(
+                        Upstream.apply(r0.gradient(), go, p.spec().reduction(), firstRow, rl.classes, rl.inner)));
                 device = r.device();
                 acc.add(r.perElement(), r.extras());
-                long firstRow = o * slabRows, firstElement = o * slabElements, done = to * slabElements;
                 if (sink == null) {
                     losses.put(firstRow, r.perElement());
                     if (gradient != null) gradient.put(firstElement, r.gradient());
@@ -127,6 +131,8 @@ public final class BlockStream {
     /** Binary cross-entropy with logits of {@code p}, in blocks of elements. */
     public static LossResult bce(Backend backend, BinaryCrossEntropy p, ResultSink sink) {
         long n = p.size();
+        Tensor go = p.outputs().gradOutput();
+        Upstream.check(go, p.spec().reduction(), p.shape());
         boolean oneBlock = sink == null && p.input().isArrayBacked();
         long perBlock = oneBlock ? Math.max(1, n) : Math.max(1, Settings.blockElements() / 2); // two float64 arrays a block
         Gather losses = null, gradient = null;
@@ -140,7 +146,8 @@ public final class BlockStream {
             for (long o = 0; o < Math.max(1, n); o += perBlock) {
                 long count = Math.min(n, o + perBlock) - o;
                 BinaryCrossEntropy block = o == 0 && count == n ? p : p.block(o, count);
-                LossResult r = backend.bce(block);
+                LossResult r0 = backend.bce(block);
+                LossResult r = go == null ? r0 : r0.withExtras(r0.extras().withGradient(Upstream.apply(r0.gradient(), go, p.spec().reduction(), o, 1, 1)));
                 device = r.device();
                 acc.add(r.perElement(), r.extras());
                 long first = o, done = o + count;
