@@ -373,6 +373,38 @@ def grad_output_cases():
     go_case("go_bce_mean", (6, 5), loss="bce", reduction="mean", scalar=2.0)
 
 
+sb_cases = []
+srng = np.random.default_rng(20261204)  # its own stream, as above
+
+
+def sb_case(name, shape, dim, log, kind="normal", dtype="f32"):
+    """softmax / log_softmax backward: x.grad of F.softmax(x, dim).backward(go), float64 on the stored inputs."""
+    np_dtype = {"f16": np.float16, "f32": np.float32, "f64": np.float64}[dtype]
+    x = srng.standard_normal(shape) * 3
+    if kind == "neg_inf" and len(shape):
+        x = np.where(srng.random(shape) < 0.2, -np.inf, x)
+        x.reshape(-1)[0] = 0.0
+    x = np.asarray(x).astype(np_dtype)
+    go = np.asarray(srng.standard_normal(shape)).astype(np_dtype)
+    xg = torch.from_numpy(np.asarray(x, dtype=np.float64)).requires_grad_(True)
+    y = (F.log_softmax if log else F.softmax)(xg, dim)
+    y.backward(torch.from_numpy(np.asarray(go, dtype=np.float64)))
+    sb_cases.append({"name": name, "dim": dim, "log": log, "input": save(name + ".input", x),
+                     "grad_output": save(name + ".grad_output", go), "grad": save(name + ".grad", xg.grad.numpy())})
+
+
+def softmax_backward_cases():
+    for log in (False, True):
+        tag = "log_softmax" if log else "softmax"
+        sb_case(f"sb_{tag}_2d", (6, 9), 1, log)
+        sb_case(f"sb_{tag}_dim0", (6, 9), 0, log)
+        sb_case(f"sb_{tag}_kdim", (3, 5, 4), 1, log)
+        sb_case(f"sb_{tag}_last", (3, 5, 4), -1, log)
+        sb_case(f"sb_{tag}_neg_inf", (5, 8), 1, log, kind="neg_inf")
+        sb_case(f"sb_{tag}_0d", (), 0, log)
+        sb_case(f"sb_{tag}_f64", (4, 33), 1, log, dtype="f64")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -441,10 +473,11 @@ def main():
     bce_case("bce_empty_mean", (0, 3))
     divergence_cases()
     grad_output_cases()
+    softmax_backward_cases()
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump({"generator": "scripts/golden.py", "torch": torch.__version__, "numpy": np.__version__, "cases": cases,
                    "bce_cases": bce_cases, "kl_cases": kl_cases, "divergence_cases": div_cases,
-                   "grad_output_cases": go_cases}, f, indent=1)
+                   "grad_output_cases": go_cases, "softmax_backward_cases": sb_cases}, f, indent=1)
     print(f"{len(cases)} cases, {len(bce_cases)} BCE, {len(kl_cases)} kl_div and {len(div_cases)} kd/jsd cases written to "
           f"{os.path.relpath(OUT)} (torch {torch.__version__})")
 

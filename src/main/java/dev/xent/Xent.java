@@ -123,6 +123,17 @@ public final class Xent implements AutoCloseable {
         call(() -> BlockStream.softmax(backend, x, dim, log, dtype, java.util.Objects.requireNonNull(sink, "sink")));
     }
 
+    /**
+     * The backward of {@code F.softmax(x, dim)} (of {@code F.log_softmax} with {@code log}): d/dx of the output
+     * contracted with the upstream gradient {@code go} (x's shape), as autograd gives x.grad; float64 arithmetic, x's dtype.
+     */
+    public Tensor softmaxBackward(Tensor x, Tensor go, int dim, boolean log) { return call(() -> BlockStream.softmaxBackward(x, go, dim, log, null)); }
+
+    /** The same in blocks along axis 0, the gradient to {@code sink}'s {@link ResultSink#gradient}. */
+    public void softmaxBackward(Tensor x, Tensor go, int dim, boolean log, ResultSink sink) {
+        call(() -> BlockStream.softmaxBackward(x, go, dim, log, java.util.Objects.requireNonNull(sink, "sink")));
+    }
+
     /** softmax or log_softmax of {@code x} in row blocks, the output to {@code sink}'s {@link ResultSink#values}. */
     public void softmax(Tensor x, int dim, boolean log, ResultSink sink) {
         call(() -> BlockStream.softmax(backend, x, dim, log, java.util.Objects.requireNonNull(sink, "sink")));

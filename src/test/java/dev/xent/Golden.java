@@ -39,6 +39,9 @@ public final class Golden {
     /** The F.kl_div cases. */
     public static List<Golden> kl() { return list("kl_cases"); }
 
+    /** The softmax / log_softmax backward cases. */
+    public static List<Golden> softmaxBackward() { return list("softmax_backward_cases"); }
+
     /** The gradient-times-grad_output cases. */
     public static List<Golden> gradOutput() { return list("grad_output_cases"); }
 

@@ -295,6 +295,43 @@ public final class BlockStream {
         return out == null ? null : out.tensor();
     }
 
+    /**
+     * The backward of softmax or log_softmax of {@code x} along {@code dim} given {@code go}, in blocks along axis 0
+     * (when {@code dim} is not axis 0); the gradient to {@code sink}'s {@link ResultSink#gradient}, or returned in
+     * memory when the sink is null.
+     */
+    public static Tensor softmaxBackward(Tensor x, Tensor go, int dim, boolean log, ResultSink sink) {
+        if (!x.sameShape(go)) return dev.xent.SoftmaxBackward.compute(x, go, dim, log); // its message
+        if (x.rank() == 0) {
+            Tensor g = dev.xent.SoftmaxBackward.compute(x, go, dim, log);
+            if (sink == null) return g;
+            sink.gradient(0, g);
+            sink.progress(1, 1);
+            return null;
+        }
+        RowLayout.along(x.shape(), dim); // checks dim
+        int d = dim < 0 ? dim + x.rank() : dim;
+        long outer = x.dim(0);
+        long slab = outer == 0 ? 0 : x.numel() / outer;
+        boolean oneBlock = d == 0 || (sink == null && x.isArrayBacked() && go.isArrayBacked());
+        long perBlock = oneBlock ? Math.max(1, outer) : Math.max(1, Settings.blockElements() / 2 / Math.max(1, slab));
+        Gather out = sink == null ? new Gather("the gradient", x.numel(), x.shape()) : null;
+        try (Delivery delivery = new Delivery(sink, outer > perBlock)) {
+            for (long o = 0; o < Math.max(1, outer); o += perBlock) {
+                long to = Math.min(outer, o + perBlock);
+                boolean whole = o == 0 && to >= outer;
+                Tensor g = dev.xent.SoftmaxBackward.compute(whole ? x : x.slice(o, to), whole ? go : go.slice(o, to), dim, log);
+                long first = o * slab, done = to * slab;
+                if (out != null) out.put(first, g);
+                else delivery.submit(() -> {
+                    sink.gradient(first, g);
+                    sink.progress(done, x.numel());
+                });
+            }
+        }
+        return out == null ? null : out.tensor();
+    }
+
     // ------------------------------------------------------------------------------------------------ parts
 
     /** Hands block outputs to a sink on one other thread, at most one block behind the computation. */
