@@ -405,6 +405,45 @@ def softmax_backward_cases():
         sb_case(f"sb_{tag}_f64", (4, 33), 1, log, dtype="f64")
 
 
+tg_cases = []
+trng = np.random.default_rng(20261205)  # its own stream, as above
+
+
+def tg_case(name, shape, loss="ce", reduction="mean", weights=False, smoothing=0.0, pos=False):
+    """d loss / d target by autograd: probability targets of F.cross_entropy, targets of BCE with logits."""
+    cdim = 0 if len(shape) == 1 else 1
+    x = (trng.standard_normal(shape) * 2).astype(np.float32)
+    if loss == "ce":
+        t = torch.softmax(torch.from_numpy(trng.standard_normal(shape)), dim=cdim).numpy().astype(np.float32)
+    else:
+        t = trng.random(shape).astype(np.float32)
+    w = (trng.random(shape[cdim]) + 0.5).astype(np.float32) if weights else None
+    pw = (trng.random(shape[-1]) * 3 + 0.2).astype(np.float32) if pos else None
+    xt = torch.from_numpy(x.astype(np.float64))
+    tg = torch.from_numpy(t.astype(np.float64)).requires_grad_(True)
+    wt = torch.from_numpy(w.astype(np.float64)) if w is not None else None
+    if loss == "ce":
+        out = F.cross_entropy(xt, tg, weight=wt, reduction=reduction, label_smoothing=smoothing)
+    else:
+        out = F.binary_cross_entropy_with_logits(xt, tg, weight=wt, reduction=reduction,
+                                                 pos_weight=torch.from_numpy(pw.astype(np.float64)) if pw is not None else None)
+    (out.sum() if reduction == "none" else out).backward()
+    tg_cases.append({"name": name, "loss": loss, "reduction": reduction, "label_smoothing": smoothing,
+                     "logits": save(name + ".logits", x), "target": save(name + ".target", t),
+                     "weights": save(name + ".weights", w) if w is not None else None,
+                     "pos_weight": save(name + ".pos_weight", pw) if pw is not None else None,
+                     "target_grad": save(name + ".target_grad", tg.grad.numpy())})
+
+
+def target_gradient_cases():
+    for red in ("mean", "sum", "none"):
+        tg_case(f"tg_ce_{red}", (8, 6), reduction=red)
+        tg_case(f"tg_bce_{red}", (6, 5), loss="bce", reduction=red)
+    tg_case("tg_ce_weights_smooth", (8, 6), weights=True, smoothing=0.2)
+    tg_case("tg_ce_kdim", (2, 5, 3), reduction="mean", smoothing=0.1)
+    tg_case("tg_bce_pos_weight", (6, 5), loss="bce", pos=True, weights=True)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
@@ -474,10 +513,12 @@ def main():
     divergence_cases()
     grad_output_cases()
     softmax_backward_cases()
+    target_gradient_cases()
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         json.dump({"generator": "scripts/golden.py", "torch": torch.__version__, "numpy": np.__version__, "cases": cases,
                    "bce_cases": bce_cases, "kl_cases": kl_cases, "divergence_cases": div_cases,
-                   "grad_output_cases": go_cases, "softmax_backward_cases": sb_cases}, f, indent=1)
+                   "grad_output_cases": go_cases, "softmax_backward_cases": sb_cases,
+                   "target_gradient_cases": tg_cases}, f, indent=1)
     print(f"{len(cases)} cases, {len(bce_cases)} BCE, {len(kl_cases)} kl_div and {len(div_cases)} kd/jsd cases written to "
           f"{os.path.relpath(OUT)} (torch {torch.__version__})")
 

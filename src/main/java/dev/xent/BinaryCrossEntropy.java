@@ -139,6 +139,32 @@ public final class BinaryCrossEntropy {
         return result(acc, perT, gradT, device).withExtras(extras.withGradient(gradT));
     }
 
+    /**
+     * d loss / d target of this block's elements, as autograd gives it: with pos_weight pw,
+     * weight · (−x + (pw − 1) · (log1p(exp(−|x|)) + max(−x, 0))), without, weight · (−x); divided by the whole
+     * request's element count for 'mean' (the gradient of the sum for 'none'). float64, the target's shape for a
+     * whole request, flat for a block.
+     */
+    public Tensor targetGradient() {
+        int n = Backend.checkElementsFit(x);
+        double[] g = new double[n];
+        double scale = spec.reduction() == Reduction.MEAN ? 1.0 / total : 1;
+        double[] xs = new double[Math.min(n, 1 << 16)];
+        for (int lo = 0; lo < n; lo += xs.length) {
+            int k = Math.min(xs.length, n - lo);
+            x.readDoubles(lo, 1, xs, 0, k);
+            for (int i = 0; i < k; i++) {
+                double xi = xs[i];
+                long at = first + lo + i;
+                double wi = w == null ? 1 : w.at(index(wMap, shape, at));
+                double d = -xi;
+                if (pw != null) d += (pw.at(index(pMap, shape, at)) - 1) * (Math.log1p(Math.exp(-Math.abs(xi))) + Math.max(-xi, 0));
+                g[lo + i] = scale * wi * d;
+            }
+        }
+        return Tensor.of(g, first == 0 && n == total ? shape : new long[] {n});
+    }
+
     /** The result of the whole request from the accumulated per-element losses of its parts. */
     public LossResult result(LossAccumulator acc, Tensor perElement, Tensor gradient, String device) {
         return acc.result(spec.reduction(), total, total, 0, perElement, gradient, null, device);

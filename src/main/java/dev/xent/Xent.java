@@ -106,6 +106,19 @@ public final class Xent implements AutoCloseable {
         return call(() -> BlockStream.divergence(backend, problem, sink));
     }
 
+    /**
+     * d loss / d target of {@code F.cross_entropy} with probability targets (the targets' shape, float64): what
+     * autograd gives the targets, −(1 − ε) w_c log p_c per element, over the row count for 'mean'.
+     */
+    public Tensor crossEntropyTargetGradient(Tensor logits, Tensor target, LossSpec spec) {
+        return call(() -> BlockStream.targetGradient(LossProblem.of(LossKind.CROSS_ENTROPY, logits, target, spec), null));
+    }
+
+    /** d loss / d target of {@code F.binary_cross_entropy_with_logits} (the target's shape, float64). */
+    public Tensor bceTargetGradient(Tensor input, Tensor target, BceSpec spec) {
+        return call(() -> BlockStream.targetGradient(BinaryCrossEntropy.of(input, target, spec, Outputs.LOSS_ONLY), null));
+    }
+
     /** {@code F.log_softmax(x, dim)}, in x's dtype (float32 arithmetic at least). */
     public Tensor logSoftmax(Tensor x, int dim) { return call(() -> BlockStream.softmax(backend, x, dim, true, null)); }
 

@@ -39,6 +39,9 @@ public final class Golden {
     /** The F.kl_div cases. */
     public static List<Golden> kl() { return list("kl_cases"); }
 
+    /** The gradient-with-respect-to-targets cases. */
+    public static List<Golden> targetGradient() { return list("target_gradient_cases"); }
+
     /** The softmax / log_softmax backward cases. */
     public static List<Golden> softmaxBackward() { return list("softmax_backward_cases"); }
 

@@ -20,6 +20,7 @@ import dev.xent.RowLayout;
 import dev.xent.Tensor;
 import dev.xent.Xent;
 import dev.xent.io.ArraySource;
+import dev.xent.stream.BlockStream;
 import dev.xent.io.NpyWriter;
 import dev.xent.io.OutputSet;
 import java.io.PrintWriter;
@@ -115,6 +116,10 @@ final class EvalCommand implements Callable<Integer> {
             description = "With --grad-out, ce, nll and bce: the upstream gradient the gradient is multiplied by, as autograd's grad_output: for 'none' the per-element losses' shape (weights per token), else one value.")
     String gradOutput;
 
+    @Option(names = "--target-grad-out", paramLabel = "FILE.npy", converter = OutputPath.class,
+            description = "ce with probability targets, and bce: write d loss / d targets, the targets' shape (float32, float64 for float64 logits), as autograd gives the targets.")
+    Path targetGradOut;
+
     @Option(names = "--pred-out", paramLabel = "FILE.npy", converter = OutputPath.class,
             description = "Write the predicted classes (argmax, first maximum on ties), int64: the logits' shape less the class axis.")
     Path predOut;
@@ -162,6 +167,7 @@ final class EvalCommand implements Callable<Integer> {
                     + (kind.equals("kl") ? " and --log-target" : ", --temperature, --targets, --ignore-index" + (kind.equals("kd") ? " and --alpha" : " and --beta")));
         }
         if (logTarget && !kind.equals("kl")) throw new InvalidInputException("--log-target belongs to --loss kl");
+        if (targetGradOut != null && !kind.equals("ce") && !kind.equals("bce")) throw new InvalidInputException("--target-grad-out is for ce (with probability targets) and bce");
         if (gradOutput != null && gradOut == null) throw new InvalidInputException("--grad-output multiplies the gradient: give --grad-out too");
         if (gradOutput != null && (divergence || kind.equals("kl"))) throw new InvalidInputException("--grad-output is for ce, nll and bce");
         if (alpha != null && !kind.equals("kd")) throw new InvalidInputException("--alpha belongs to --loss kd");
@@ -173,7 +179,7 @@ final class EvalCommand implements Callable<Integer> {
         if (!(softcap >= 0) || Double.isInfinite(softcap)) throw new InvalidInputException("--softcap must be a finite number > 0 (or 0: off), got " + softcap);
         if (kind.equals("bce")) {
             if (labelSmoothing != 0 || zLoss != 0 || softcap != 0 || topK != null || accuracy || predOut != null) {
-                throw new InvalidInputException("--loss bce takes --weights, --pos-weight, --reduction, --grad-out, --grad-output and --out only");
+                throw new InvalidInputException("--loss bce takes --weights, --pos-weight, --reduction, --grad-out, --grad-output, --target-grad-out and --out only");
             }
         } else if (posWeight != null) {
             throw new InvalidInputException("--pos-weight belongs to --loss bce");
@@ -196,6 +202,7 @@ final class EvalCommand implements Callable<Integer> {
         if (out != null) outs.add(new OutputSet.Named("--out", out));
         if (gradOut != null) outs.add(new OutputSet.Named("--grad-out", gradOut));
         if (predOut != null) outs.add(new OutputSet.Named("--pred-out", predOut));
+        if (targetGradOut != null) outs.add(new OutputSet.Named("--target-grad-out", targetGradOut));
         OutputSet.checkDistinct(ins, outs);
 
         List<Tensor> xParts = ArraySource.openEach(xs), tParts = ArraySource.openEach(ts);
@@ -232,6 +239,11 @@ final class EvalCommand implements Callable<Integer> {
             NpyWriter gradW = gradOut == null ? null : files.npy(gradOut, x.dtype() == DType.BF16 ? DType.F32 : x.dtype(), x.shape());
             NpyWriter predW = predOut == null ? null : files.npy(predOut, DType.I64, p.outputShape());
             r = xent.loss(p, sink(lossW, gradW, predW, progress));
+            if (targetGradOut != null) {
+                if (!p.probabilityTarget()) throw new InvalidInputException("--target-grad-out needs probability targets (class indices have no gradient)");
+                NpyWriter tw = files.npy(targetGradOut, x.dtype() == DType.F64 ? DType.F64 : DType.F32, t.shape());
+                BlockStream.targetGradient(p, sink(null, tw, null, progress));
+            }
             progress.close();
             files.commit();
         }
@@ -296,6 +308,10 @@ final class EvalCommand implements Callable<Integer> {
             NpyWriter lossW = out == null ? null : files.npy(out, x.dtype() == DType.F64 ? DType.F64 : DType.F32, x.shape());
             NpyWriter gradW = gradOut == null ? null : files.npy(gradOut, x.dtype() == DType.BF16 ? DType.F32 : x.dtype(), x.shape());
             r = xent.bce(p, sink(lossW, gradW, null, progress));
+            if (targetGradOut != null) {
+                NpyWriter tw = files.npy(targetGradOut, x.dtype() == DType.F64 ? DType.F64 : DType.F32, t.shape());
+                BlockStream.targetGradient(p, sink(null, tw, null, progress));
+            }
             progress.close();
             files.commit();
         }

@@ -332,6 +332,46 @@ public final class BlockStream {
         return out == null ? null : out.tensor();
     }
 
+    /**
+     * d loss / d target of a cross-entropy with probability targets ({@link dev.xent.TargetGradient}) in blocks along
+     * axis 0, to {@code sink}'s {@link ResultSink#gradient} (positions in the target), or in memory when the sink is null.
+     */
+    public static Tensor targetGradient(LossProblem p, ResultSink sink) {
+        p.totals();
+        long outer = p.outerSize(), slab = p.input().rank() == 0 || outer == 0 ? 0 : p.input().numel() / Math.max(1, outer);
+        boolean oneBlock = p.input().rank() == 1 || (sink == null && p.input().isArrayBacked());
+        long perBlock = oneBlock ? Math.max(1, outer) : Math.max(1, Settings.blockElements() / 2 / Math.max(1, slab));
+        Gather out = sink == null ? new Gather("the target gradient", p.input().numel(), p.input().shape()) : null;
+        try (Delivery delivery = new Delivery(sink, outer > perBlock)) {
+            for (long o = 0; o < Math.max(1, outer); o += perBlock) {
+                long to = Math.min(outer, o + perBlock);
+                Tensor g = dev.xent.TargetGradient.crossEntropy(o == 0 && to >= outer ? p : p.block(o, to));
+                long first = o * slab;
+                if (out != null) out.put(first, g);
+                else delivery.submit(() -> sink.gradient(first, g));
+            }
+        }
+        return out == null ? null : out.tensor();
+    }
+
+    /** d loss / d target of a binary cross-entropy in element blocks, to {@code sink}'s gradient or in memory. */
+    public static Tensor targetGradient(BinaryCrossEntropy p, ResultSink sink) {
+        long n = p.size();
+        boolean oneBlock = sink == null && p.input().isArrayBacked();
+        long perBlock = oneBlock ? Math.max(1, n) : Math.max(1, Settings.blockElements() / 2);
+        Gather out = sink == null ? new Gather("the target gradient", n, p.shape()) : null;
+        try (Delivery delivery = new Delivery(sink, n > perBlock)) {
+            for (long o = 0; o < Math.max(1, n); o += perBlock) {
+                long count = Math.min(n, o + perBlock) - o;
+                Tensor g = (o == 0 && count == n ? p : p.block(o, count)).targetGradient();
+                long first = o;
+                if (out != null) out.put(first, g);
+                else delivery.submit(() -> sink.gradient(first, g));
+            }
+        }
+        return out == null ? null : out.tensor();
+    }
+
     // ------------------------------------------------------------------------------------------------ parts
 
     /** Hands block outputs to a sink on one other thread, at most one block behind the computation. */

@@ -1,0 +1,36 @@
+package dev.xent;
+
+/**
+ * The gradient of cross-entropy with respect to probability targets, as autograd gives it for
+ * {@code F.cross_entropy(x, t, weight, reduction, label_smoothing)}: with t' = (1 − ε) t + ε / C,
+ * l = −Σ_c w_c t'_c log p_c, so d l / d t_c = −(1 − ε) w_c log p_c, divided by the row count for 'mean' (the gradient
+ * of the sum for 'none'). float64 row by row; the targets' shape.
+ */
+public final class TargetGradient {
+    private TargetGradient() {}
+
+    /** d loss / d target for rows [0, rows) of {@code p} (a block, or the whole request), laid out as the target. */
+    public static Tensor crossEntropy(LossProblem p) {
+        if (!p.probabilityTarget()) throw new InvalidInputException("a gradient with respect to the targets needs probability targets (class indices have none)");
+        int n = Backend.checkElementsFit(p.input());
+        RowLayout rl = p.layout();
+        int c = rl.classes;
+        double eps = p.spec().labelSmoothing();
+        double scale = p.spec().reduction() == Reduction.MEAN ? 1.0 / p.totals().divisor() : 1;
+        double[] w = p.weights(), xs = new double[c], g = new double[n];
+        for (long r = 0; r < rl.rows(); r++) {
+            long start = rl.rowStart(r);
+            p.input().readDoubles(start, rl.inner, xs, 0, c);
+            double m = Double.NEGATIVE_INFINITY;
+            for (double v : xs) m = Math.max(m, v);
+            double s = 0;
+            for (double v : xs) s += Math.exp(v - m);
+            double logS = Math.log(s);
+            for (int k = 0; k < c; k++) {
+                double logp = (xs[k] - m) - logS;
+                g[(int) (start + k * rl.inner)] = -scale * (1 - eps) * (w == null ? 1 : w[k]) * logp;
+            }
+        }
+        return Tensor.of(g, p.input().shape());
+    }
+}
