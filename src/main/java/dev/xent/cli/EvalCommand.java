@@ -116,6 +116,17 @@ final class EvalCommand implements Callable<Integer> {
             description = "With --grad-out, ce, nll and bce: the upstream gradient the gradient is multiplied by, as autograd's grad_output: for 'none' the per-element losses' shape (weights per token), else one value.")
     String gradOutput;
 
+    @Option(names = "--lse-out", paramLabel = "FILE.npy", converter = OutputPath.class,
+            description = "ce: write each row's log-sum-exp of the logits (as Cut Cross-Entropy returns it), the losses' shape (float32, float64 for float64 logits).")
+    Path lseOut;
+
+    @Option(names = "--entropy", description = "ce: report the mean predictive entropy -sum p log p over rows whose target is not ignored.")
+    boolean entropy;
+
+    @Option(names = "--entropy-out", paramLabel = "FILE.npy", converter = OutputPath.class,
+            description = "ce: write each row's predictive entropy, the losses' shape (implies --entropy).")
+    Path entropyOut;
+
     @Option(names = "--target-grad-out", paramLabel = "FILE.npy", converter = OutputPath.class,
             description = "ce with probability targets, and bce: write d loss / d targets, the targets' shape (float32, float64 for float64 logits), as autograd gives the targets.")
     Path targetGradOut;
@@ -167,6 +178,8 @@ final class EvalCommand implements Callable<Integer> {
                     + (kind.equals("kl") ? " and --log-target" : ", --temperature, --targets, --ignore-index" + (kind.equals("kd") ? " and --alpha" : " and --beta")));
         }
         if (logTarget && !kind.equals("kl")) throw new InvalidInputException("--log-target belongs to --loss kl");
+        if (entropyOut != null) entropy = true;
+        if ((lseOut != null || entropy) && !kind.equals("ce")) throw new InvalidInputException("--lse-out, --entropy and --entropy-out are for ce (logits in)");
         if (targetGradOut != null && !kind.equals("ce") && !kind.equals("bce")) throw new InvalidInputException("--target-grad-out is for ce (with probability targets) and bce");
         if (gradOutput != null && gradOut == null) throw new InvalidInputException("--grad-output multiplies the gradient: give --grad-out too");
         if (gradOutput != null && (divergence || kind.equals("kl"))) throw new InvalidInputException("--grad-output is for ce, nll and bce");
@@ -203,6 +216,8 @@ final class EvalCommand implements Callable<Integer> {
         if (gradOut != null) outs.add(new OutputSet.Named("--grad-out", gradOut));
         if (predOut != null) outs.add(new OutputSet.Named("--pred-out", predOut));
         if (targetGradOut != null) outs.add(new OutputSet.Named("--target-grad-out", targetGradOut));
+        if (lseOut != null) outs.add(new OutputSet.Named("--lse-out", lseOut));
+        if (entropyOut != null) outs.add(new OutputSet.Named("--entropy-out", entropyOut));
         OutputSet.checkDistinct(ins, outs);
 
         List<Tensor> xParts = ArraySource.openEach(xs), tParts = ArraySource.openEach(ts);
@@ -232,6 +247,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         LossResult r;
+        double meanEntropy = Double.NaN;
         try (OutputSet files = new OutputSet(); Xent xent = Xent.open(dev);
              Progress progress = Progress.of(quiet, x.byteSize(), x.numel(), p.rows())) {
             p.totals(); // a bad target is reported before any output file is created
@@ -239,6 +255,15 @@ final class EvalCommand implements Callable<Integer> {
             NpyWriter gradW = gradOut == null ? null : files.npy(gradOut, x.dtype() == DType.BF16 ? DType.F32 : x.dtype(), x.shape());
             NpyWriter predW = predOut == null ? null : files.npy(predOut, DType.I64, p.outputShape());
             r = xent.loss(p, sink(lossW, gradW, predW, progress));
+            if (lseOut != null || entropy) { // a second pass over the logits
+                DType st = x.dtype() == DType.F64 ? DType.F64 : DType.F32;
+                NpyWriter lw = lseOut == null ? null : files.npy(lseOut, st, p.outputShape());
+                NpyWriter ew = entropyOut == null ? null : files.npy(entropyOut, st, p.outputShape());
+                meanEntropy = BlockStream.rowStatistics(p, (first, lse, h) -> {
+                    if (lw != null) lw.write(first, Tensor.of(lse, lse.length));
+                    if (ew != null) ew.write(first, Tensor.of(h, h.length));
+                });
+            }
             if (targetGradOut != null) {
                 if (!p.probabilityTarget()) throw new InvalidInputException("--target-grad-out needs probability targets (class indices have no gradient)");
                 NpyWriter tw = files.npy(targetGradOut, x.dtype() == DType.F64 ? DType.F64 : DType.F32, t.shape());
@@ -257,8 +282,11 @@ final class EvalCommand implements Callable<Integer> {
         if (zLoss > 0 && r.isScalar()) o.printf(Locale.ROOT, "z-loss part (%s): %s%n", red.label(), fmt(r.zLoss()));
         if (want.accuracy()) o.printf(Locale.ROOT, "accuracy: %s%s%n", fmt(r.accuracy()),
                 topK != null ? String.format(Locale.ROOT, ", top-%d accuracy: %s", topK, fmt(r.topkAccuracy())) : "");
+        if (entropy) o.printf(Locale.ROOT, "entropy (mean over non-ignored rows): %s%n", fmt(meanEntropy));
         if (gradOut != null) o.println("gradient written to " + gradOut);
         if (predOut != null) o.println("predictions written to " + predOut);
+        if (lseOut != null) o.println("log-sum-exp written to " + lseOut);
+        if (targetGradOut != null) o.println("target gradient written to " + targetGradOut);
         o.printf(Locale.ROOT, "device: %s, rows: %d, classes: %d, seconds: %.6f%n", r.device(), rows, classes, seconds);
         if (json) {
             o.println(new Json().put("loss", r.isScalar() ? (Object) r.value() : null).put("reduction", red.label())
@@ -269,7 +297,10 @@ final class EvalCommand implements Callable<Integer> {
                     .put("accuracy", want.accuracy() ? (Object) r.accuracy() : null)
                     .put("topk", topK != null ? (Object) topK : null).put("topk_accuracy", topK != null ? (Object) r.topkAccuracy() : null)
                     .put("z_loss", zLoss > 0 && r.isScalar() ? (Object) r.zLoss() : null)
-                    .put("grad_out", gradOut == null ? null : gradOut.toString()).put("pred_out", predOut == null ? null : predOut.toString()));
+                    .put("grad_out", gradOut == null ? null : gradOut.toString()).put("pred_out", predOut == null ? null : predOut.toString())
+                    .put("entropy", entropy ? (Object) meanEntropy : null).put("lse_out", lseOut == null ? null : lseOut.toString())
+                    .put("entropy_out", entropyOut == null ? null : entropyOut.toString())
+                    .put("target_grad_out", targetGradOut == null ? null : targetGradOut.toString()));
         }
         return 0;
     }

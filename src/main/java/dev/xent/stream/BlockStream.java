@@ -372,6 +372,37 @@ public final class BlockStream {
         return out == null ? null : out.tensor();
     }
 
+    /** Receives each block's per-row log-sum-exp and entropy, rows numbered in the whole request. */
+    public interface RowStatisticsSink { void rows(long firstRow, double[] lse, double[] entropy); }
+
+    /**
+     * Log-sum-exp and predictive entropy of every row of {@code p} ({@link dev.xent.RowStatistics}) in blocks along
+     * axis 0, each block to {@code sink} (may be null); returns the mean entropy over the rows whose target is not
+     * ignored (every row for probability targets; NaN when none), summed exactly.
+     */
+    public static double rowStatistics(LossProblem p, RowStatisticsSink sink) {
+        p.totals();
+        RowLayout rl = p.layout();
+        long outer = p.outerSize(), slabElements = (long) rl.classes * rl.inner;
+        long perBlock = p.input().rank() == 1 ? 1 : Math.max(1, Settings.blockElements() / 2 / Math.max(1, slabElements));
+        ExactSum entropy = new ExactSum();
+        long counted = 0;
+        for (long o = 0; o < Math.max(1, outer); o += perBlock) {
+            long to = Math.min(outer, o + perBlock);
+            LossProblem block = o == 0 && to >= outer ? p : p.block(o, to);
+            dev.xent.RowStatistics st = dev.xent.RowStatistics.of(block);
+            long[] y = p.probabilityTarget() ? null : new long[st.entropy.length];
+            if (y != null) block.target().readLongs(0, y, 0, y.length);
+            for (int i = 0; i < st.entropy.length; i++) {
+                if (y != null && p.isIgnored(y[i])) continue;
+                entropy.add(st.entropy[i]);
+                counted++;
+            }
+            if (sink != null) sink.rows(o * rl.inner, st.lse, st.entropy);
+        }
+        return entropy.value() / counted;
+    }
+
     // ------------------------------------------------------------------------------------------------ parts
 
     /** Hands block outputs to a sink on one other thread, at most one block behind the computation. */
