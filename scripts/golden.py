@@ -363,7 +363,36 @@ def go_case(name, shape, loss="ce", reduction="none", scalar=None):
                      "grad_output": save(name + ".grad_output", go), "grad": save(name + ".grad", xg.grad.numpy())})
 
 
+def go_div_case(name, shape, loss, reduction="none", scalar=None, temperature=2.0):
+    """kd and kl_div gradients times grad_output (kd: one value per row for 'none')."""
+    n, c = shape
+    s = (grng.standard_normal(shape) * 2).astype(np.float32)
+    t = (grng.standard_normal(shape) * 2).astype(np.float32)
+    sg = torch.from_numpy(s.astype(np.float64)).requires_grad_(True)
+    tt = torch.from_numpy(t.astype(np.float64))
+    if loss == "kd":
+        T = temperature
+        rows = F.kl_div(F.log_softmax(sg / T, 1), F.log_softmax(tt / T, 1), reduction="none", log_target=True).sum(1) * T * T
+        out = rows if reduction == "none" else rows.sum() / n if reduction == "batchmean" else rows.sum()
+        target = t
+    else:  # kl: input log-probabilities, target probabilities
+        inp = F.log_softmax(sg, 1)
+        target = torch.softmax(tt, 1).numpy().astype(np.float32)
+        s = inp.detach().numpy().astype(np.float32)
+        sg = torch.from_numpy(s.astype(np.float64)).requires_grad_(True)
+        out = F.kl_div(sg, torch.from_numpy(target.astype(np.float64)), reduction=reduction)
+    go = np.asarray(scalar if scalar is not None else grng.standard_normal(out.shape)).astype(np.float32)
+    out.backward(torch.from_numpy(go.astype(np.float64)))
+    go_cases.append({"name": name, "loss": loss, "reduction": reduction, "temperature": temperature, "logits": save(name + ".logits", s),
+                     "target": save(name + ".target", target), "grad_output": save(name + ".grad_output", go),
+                     "grad": save(name + ".grad", sg.grad.numpy())})
+
+
 def grad_output_cases():
+    go_div_case("go_kd_none", (6, 9), "kd")
+    go_div_case("go_kd_batchmean", (6, 9), "kd", reduction="batchmean", scalar=0.5)
+    go_div_case("go_kl_none", (5, 7), "kl")
+    go_div_case("go_kl_batchmean", (5, 7), "kl", reduction="batchmean", scalar=3.0)
     go_case("go_ce_none", (12, 7))
     go_case("go_ce_kdim_none", (3, 5, 4))
     go_case("go_ce_vector_none", (6,))

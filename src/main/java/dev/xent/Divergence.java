@@ -15,6 +15,7 @@ public final class Divergence {
     private final long rows, firstRow, wholeRows;
     private final int classes;
     private volatile long validRows = -1; // of the whole request, from the target pre-pass
+    private Tensor gradOutput;            // autograd's grad_output for the gradient, or null
 
     private Divergence(Tensor student, Tensor teacher, Tensor target, DivergenceSpec spec, boolean gradient) {
         String what = spec.kind().name().toLowerCase(java.util.Locale.ROOT);
@@ -62,12 +63,27 @@ public final class Divergence {
         this.firstRow = whole.firstRow + from;
         this.validRows = whole.validRows();
         this.wholeRows = whole.wholeRows;
+        this.gradOutput = whole.gradOutput;
     }
 
     /** Checks a request: dtypes, shapes, and that targets are given where alpha needs them (they are scanned later). */
     public static Divergence of(Tensor student, Tensor teacher, Tensor target, DivergenceSpec spec, boolean gradient) {
         return new Divergence(student, teacher, target, spec, gradient);
     }
+
+    /**
+     * This request with the gradient multiplied by {@code go} (autograd's grad_output: shape (N) for 'none', one value
+     * otherwise; checked when the request runs). Needs the gradient.
+     */
+    public Divergence withGradOutput(Tensor go) {
+        if (go != null && !gradient) throw new InvalidInputException("an upstream gradient (grad_output) needs the gradient");
+        Divergence d = new Divergence(this, 0, rows);
+        d.gradOutput = go;
+        return d;
+    }
+
+    /** The upstream gradient, or null. */
+    public Tensor gradOutput() { return gradOutput; }
 
     /** Rows [from, to) as a request of their own (views, no copy), sharing the whole request's totals. */
     public Divergence block(long from, long to) { return new Divergence(this, from, to); }

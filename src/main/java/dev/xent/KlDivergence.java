@@ -18,6 +18,7 @@ public final class KlDivergence {
     private final long[] shape; // of the whole request
     private final long total;   // its elements
     private final long first;   // of this block in the whole request
+    private Tensor gradOutput;  // autograd's grad_output for the gradient, or null
 
     private KlDivergence(Tensor x, Tensor t, Reduction reduction, boolean logTarget, boolean gradient) {
         if (!x.dtype().isFloating() || !t.dtype().isFloating()) {
@@ -46,12 +47,27 @@ public final class KlDivergence {
         this.shape = whole.shape;
         this.total = whole.total;
         this.first = whole.first + from;
+        this.gradOutput = whole.gradOutput;
     }
 
     /** Checks a request: floating dtypes and one shape. */
     public static KlDivergence of(Tensor input, Tensor target, Reduction reduction, boolean logTarget, boolean gradient) {
         return new KlDivergence(input, target, reduction, logTarget, gradient);
     }
+
+    /**
+     * This request with the gradient multiplied by {@code go} (autograd's grad_output: the input's shape for 'none',
+     * one value otherwise; checked when the request runs). Needs the gradient.
+     */
+    public KlDivergence withGradOutput(Tensor go) {
+        if (go != null && !gradient) throw new InvalidInputException("an upstream gradient (grad_output) needs the gradient");
+        KlDivergence k = new KlDivergence(this, 0, size());
+        k.gradOutput = go;
+        return k;
+    }
+
+    /** The upstream gradient, or null. */
+    public Tensor gradOutput() { return gradOutput; }
 
     /** Elements [from, from + count) of the flattened request as a request of their own (views, no copy). */
     public KlDivergence block(long from, long count) { return new KlDivergence(this, from, count); }

@@ -22,10 +22,20 @@ import org.junit.jupiter.params.provider.MethodSource;
 class UpstreamGradientTest {
     static Stream<Golden> cases() { return Golden.gradOutput().stream(); }
 
+    private static Golden named(String name) { return cases().filter(g -> g.name.equals(name)).findFirst().orElseThrow(); }
+
     private static LossResult compute(Xent x, Golden g, Tensor go) {
         Reduction red = Reduction.parse(g.node.get("reduction").asText());
         Outputs outs = Outputs.builder().gradient(true).gradOutput(go).build();
-        if (g.node.get("loss").asText().equals("bce")) {
+        String loss = g.node.get("loss").asText();
+        if (loss.equals("kd")) {
+            DivergenceSpec spec = DivergenceSpec.builder(DivergenceSpec.Kind.KD).reduction(red).temperature(g.number("temperature", 1)).build();
+            DivergenceResult d = x.divergence(Divergence.of(g.array("logits"), g.array("target"), null, spec, true).withGradOutput(go), null);
+            return new LossResult(red, d.value(), d.perRow(), d.divisor(), d.validRows(), d.device(),
+                    LossResult.Extras.NONE.withGradient(d.gradient()), Double.NaN);
+        }
+        if (loss.equals("kl")) return x.klDiv(KlDivergence.of(g.array("logits"), g.array("target"), red, false, true).withGradOutput(go), null);
+        if (loss.equals("bce")) {
             return x.bceWithLogits(g.array("logits"), g.array("target"), BceSpec.builder().reduction(red).build(), outs);
         }
         return x.crossEntropy(g.array("logits"), g.array("target"), LossSpec.builder().reduction(red).build(), outs);
@@ -43,7 +53,7 @@ class UpstreamGradientTest {
     }
 
     @Test void aGradOutputOfTheWrongShapeIsRefused() {
-        Golden g = Golden.gradOutput().get(0); // ce, none, (12, 7)
+        Golden g = named("go_ce_none"); // (12, 7)
         try (Xent x = Xent.on(new CpuBackend())) {
             InvalidInputException e = assertThrows(InvalidInputException.class, () -> compute(x, g, Tensor.of(new float[11], 11)));
             assertTrue(e.getMessage().contains("must have the losses' shape (12,), got (11,)"), e.getMessage());
@@ -55,7 +65,7 @@ class UpstreamGradientTest {
     @TempDir Path dir;
 
     @Test void theCommandsGradOutputOption() throws Exception {
-        Golden g = Golden.gradOutput().get(1); // ce, none, (3, 5, 4)
+        Golden g = named("go_ce_kdim_none"); // (3, 5, 4)
         Path l = dir.resolve("l.npy"), t = dir.resolve("t.npy"), go = dir.resolve("go.npy"), out = dir.resolve("g.npy");
         Npy.write(l, g.array("logits"));
         Npy.write(t, g.array("target"));

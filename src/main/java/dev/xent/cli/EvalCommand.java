@@ -113,7 +113,7 @@ final class EvalCommand implements Callable<Integer> {
     Path gradOut;
 
     @Option(names = "--grad-output", paramLabel = "GO",
-            description = "With --grad-out, ce, nll and bce: the upstream gradient the gradient is multiplied by, as autograd's grad_output: for 'none' the per-element losses' shape (weights per token), else one value.")
+            description = "With --grad-out: the upstream gradient the gradient is multiplied by, as autograd's grad_output: for 'none' the per-element losses' shape (weights per token; kd and jsd: one per row), else one value.")
     String gradOutput;
 
     @Option(names = "--lse-out", paramLabel = "FILE.npy", converter = OutputPath.class,
@@ -174,7 +174,7 @@ final class EvalCommand implements Callable<Integer> {
         if (divergence && teacher == null) throw new InvalidInputException("--loss " + kind + " needs the teacher's logits: --teacher");
         if ((divergence || kind.equals("kl")) && (labelSmoothing != 0 || zLoss != 0 || softcap != 0 || topK != null || accuracy || predOut != null
                 || weights != null || posWeight != null)) {
-            throw new InvalidInputException("--loss " + kind + " takes --reduction, --out and --grad-out"
+            throw new InvalidInputException("--loss " + kind + " takes --reduction, --out, --grad-out, --grad-output"
                     + (kind.equals("kl") ? " and --log-target" : ", --temperature, --targets, --ignore-index" + (kind.equals("kd") ? " and --alpha" : " and --beta")));
         }
         if (logTarget && !kind.equals("kl")) throw new InvalidInputException("--log-target belongs to --loss kl");
@@ -182,7 +182,6 @@ final class EvalCommand implements Callable<Integer> {
         if ((lseOut != null || entropy) && !kind.equals("ce")) throw new InvalidInputException("--lse-out, --entropy and --entropy-out are for ce (logits in)");
         if (targetGradOut != null && !kind.equals("ce") && !kind.equals("bce")) throw new InvalidInputException("--target-grad-out is for ce (with probability targets) and bce");
         if (gradOutput != null && gradOut == null) throw new InvalidInputException("--grad-output multiplies the gradient: give --grad-out too");
-        if (gradOutput != null && (divergence || kind.equals("kl"))) throw new InvalidInputException("--grad-output is for ce, nll and bce");
         if (alpha != null && !kind.equals("kd")) throw new InvalidInputException("--alpha belongs to --loss kd");
         if (!kind.equals("jsd") && spec.commandLine().getParseResult().hasMatchedOption("--beta")) throw new InvalidInputException("--beta belongs to --loss jsd");
         if (!divergence && spec.commandLine().getParseResult().hasMatchedOption("--temperature")) throw new InvalidInputException("--temperature belongs to --loss kd and jsd");
@@ -227,9 +226,9 @@ final class EvalCommand implements Callable<Integer> {
         if (divergence) {
             List<Tensor> tlParts = ArraySource.openEach(tls);
             checkShardPairs(xs, xParts, tls, tlParts);
-            return divergence(o, kind, red, dev, x, ArraySource.concat(tls, tlParts), t);
+            return divergence(o, kind, red, dev, x, ArraySource.concat(tls, tlParts), t, gos.isEmpty() ? null : ArraySource.openAll(gos));
         }
-        if (kind.equals("kl")) return klDiv(o, red, dev, x, t);
+        if (kind.equals("kl")) return klDiv(o, red, dev, x, t, gos.isEmpty() ? null : ArraySource.openAll(gos));
         Tensor w = ws.isEmpty() ? null : ws.get(0).open();
         Tensor go = gos.isEmpty() ? null : ArraySource.openAll(gos);
         if (kind.equals("bce")) return binaryCrossEntropy(o, red, dev, x, t, w, ps.isEmpty() ? null : ps.get(0).open(), go);
@@ -359,7 +358,7 @@ final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
-    private int divergence(PrintWriter o, String kind, Reduction red, Device dev, Tensor x, Tensor teacherLogits, Tensor t) {
+    private int divergence(PrintWriter o, String kind, Reduction red, Device dev, Tensor x, Tensor teacherLogits, Tensor t, Tensor go) {
         DivergenceSpec.Builder b = DivergenceSpec.builder(kind.equals("kd") ? DivergenceSpec.Kind.KD : DivergenceSpec.Kind.JSD)
                 .reduction(red).temperature(temperature).ignoreIndex(ignoreIndex);
         if (kind.equals("jsd")) b.beta(beta);
@@ -368,7 +367,7 @@ final class EvalCommand implements Callable<Integer> {
             b.alpha(alpha);
         }
         DivergenceSpec ds = b.build();
-        Divergence p = Divergence.of(x, teacherLogits, t, ds, gradOut != null);
+        Divergence p = Divergence.of(x, teacherLogits, t, ds, gradOut != null).withGradOutput(go);
         long t0 = System.nanoTime();
         DivergenceResult r;
         try (OutputSet files = new OutputSet(); Xent xent = Xent.open(dev);
@@ -403,8 +402,8 @@ final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
-    private int klDiv(PrintWriter o, Reduction red, Device dev, Tensor x, Tensor t) {
-        KlDivergence p = KlDivergence.of(x, t, red, logTarget, gradOut != null);
+    private int klDiv(PrintWriter o, Reduction red, Device dev, Tensor x, Tensor t, Tensor go) {
+        KlDivergence p = KlDivergence.of(x, t, red, logTarget, gradOut != null).withGradOutput(go);
         long t0 = System.nanoTime();
         LossResult r;
         try (OutputSet files = new OutputSet(); Xent xent = Xent.open(dev); Progress progress = Progress.of(quiet, x.byteSize(), x.numel(), x.numel())) {

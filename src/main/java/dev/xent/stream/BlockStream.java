@@ -171,6 +171,8 @@ public final class BlockStream {
     /** {@code F.kl_div} of {@code p}, in blocks of elements. */
     public static LossResult klDiv(Backend backend, dev.xent.KlDivergence p, ResultSink sink) {
         long n = p.size();
+        Tensor go = p.gradOutput();
+        Upstream.check(go, p.reduction(), p.shape());
         boolean oneBlock = sink == null && p.input().isArrayBacked();
         long perBlock = oneBlock ? Math.max(1, n) : Math.max(1, Settings.blockElements() / 2); // two float64 arrays a block
         Gather losses = null, gradient = null;
@@ -184,7 +186,8 @@ public final class BlockStream {
             for (long o = 0; o < Math.max(1, n); o += perBlock) {
                 long count = Math.min(n, o + perBlock) - o;
                 dev.xent.KlDivergence block = o == 0 && count == n ? p : p.block(o, count);
-                LossResult r = backend.klDiv(block);
+                LossResult r0 = backend.klDiv(block);
+                LossResult r = go == null ? r0 : r0.withExtras(r0.extras().withGradient(Upstream.apply(r0.gradient(), go, p.reduction(), o, 1, 1)));
                 device = r.device();
                 acc.add(r.perElement(), r.extras());
                 long first = o, done = o + count;
@@ -209,6 +212,8 @@ public final class BlockStream {
     public static dev.xent.DivergenceResult divergence(Backend backend, dev.xent.Divergence p, ResultSink sink) {
         p.validRows(); // every target checked before any logit is read; the batchmean divisor
         long n = p.rows(), c = Math.max(1, p.classes());
+        Tensor go = p.gradOutput();
+        Upstream.check(go, p.spec().reduction(), new long[] {n});
         boolean oneBlock = sink == null && p.student().isArrayBacked() && p.teacher().isArrayBacked();
         long perBlock = oneBlock ? Math.max(1, n) : Math.max(1, Settings.blockElements() / c);
         Gather losses = null, gradient = null;
@@ -222,7 +227,9 @@ public final class BlockStream {
             for (long o = 0; o < n; o += perBlock) {
                 long to = Math.min(n, o + perBlock);
                 dev.xent.Divergence block = o == 0 && to == n ? p : p.block(o, to);
-                dev.xent.Divergence.Part part = backend.divergence(block);
+                dev.xent.Divergence.Part part0 = backend.divergence(block);
+                dev.xent.Divergence.Part part = go == null ? part0 : new dev.xent.Divergence.Part(part0.perRow,
+                        Upstream.apply(part0.gradient, go, p.spec().reduction(), o, p.classes(), 1), part0.divergence, part0.crossEntropy, part0.device);
                 if (part.device != null) device = part.device;
                 div.add(part.divergence);
                 ce.add(part.crossEntropy);
