@@ -126,68 +126,48 @@ public final class BlockStream {
         }
     }
 
-    // ------------------------------------------------------------------------------------------------ BCE
+    // ------------------------------------------------------------------------------------------------ elementwise losses
 
     /** Binary cross-entropy with logits of {@code p}, in blocks of elements. */
     public static LossResult bce(Backend backend, BinaryCrossEntropy p, ResultSink sink) {
-        long n = p.size();
-        Tensor go = p.outputs().gradOutput();
-        Upstream.check(go, p.spec().reduction(), p.shape());
-        boolean oneBlock = sink == null && p.input().isArrayBacked();
-        long perBlock = oneBlock ? Math.max(1, n) : Math.max(1, Settings.blockElements() / 2); // two float64 arrays a block
-        Gather losses = null, gradient = null;
-        if (sink == null) {
-            losses = new Gather("per-element losses", n, p.shape());
-            if (p.outputs().gradient()) gradient = new Gather("the gradient", n, p.shape());
-        }
-        LossAccumulator acc = new LossAccumulator();
-        String device = backend.name();
-        try (Delivery delivery = new Delivery(sink, n > perBlock)) {
-            for (long o = 0; o < Math.max(1, n); o += perBlock) {
-                long count = Math.min(n, o + perBlock) - o;
-                BinaryCrossEntropy block = o == 0 && count == n ? p : p.block(o, count);
-                LossResult r0 = backend.bce(block);
-                LossResult r = go == null ? r0 : r0.withExtras(r0.extras().withGradient(Upstream.apply(r0.gradient(), go, p.spec().reduction(), o, 1, 1)));
-                device = r.device();
-                acc.add(r.perElement(), r.extras());
-                long first = o, done = o + count;
-                if (sink == null) {
-                    losses.put(first, r.perElement());
-                    if (gradient != null) gradient.put(first, r.gradient());
-                } else {
-                    delivery.submit(() -> {
-                        sink.losses(first, r.perElement());
-                        if (r.gradient() != null) sink.gradient(first, r.gradient());
-                        sink.progress(done, n);
-                    });
-                }
-            }
-        }
-        return p.result(acc, losses == null ? null : losses.tensor(), gradient == null ? null : gradient.tensor(), device);
+        return elementwise(p.size(), p.shape(), p.input().isArrayBacked(), p.outputs().gradient(), p.outputs().gradOutput(), p.spec().reduction(),
+                backend.name(), (o, count) -> backend.bce(o == 0 && count == p.size() ? p : p.block(o, count)), p::result, sink);
     }
-
-    // ------------------------------------------------------------------------------------------------ kl_div
 
     /** {@code F.kl_div} of {@code p}, in blocks of elements. */
     public static LossResult klDiv(Backend backend, dev.xent.KlDivergence p, ResultSink sink) {
-        long n = p.size();
-        Tensor go = p.gradOutput();
-        Upstream.check(go, p.reduction(), p.shape());
-        boolean oneBlock = sink == null && p.input().isArrayBacked();
+        return elementwise(p.size(), p.shape(), p.input().isArrayBacked(), p.wantsGradient(), p.gradOutput(), p.reduction(),
+                backend.name(), (o, count) -> backend.klDiv(o == 0 && count == p.size() ? p : p.block(o, count)), p::result, sink);
+    }
+
+    /** One element block of an elementwise loss, elements [from, from + count) of the flattened request. */
+    private interface ElementBlock { LossResult compute(long from, long count); }
+
+    /** The whole request's result from its blocks' accumulated losses and the gathered outputs (null with a sink). */
+    private interface ElementResult { LossResult result(LossAccumulator acc, Tensor perElement, Tensor gradient, String device); }
+
+    /**
+     * The block loop of the elementwise losses (BCE, kl_div) over {@code n} elements of {@code shape}: each block's
+     * gradient times the upstream gradient {@code go} (if any), its losses summed exactly, its outputs to the sink or
+     * gathered in memory.
+     */
+    private static LossResult elementwise(long n, long[] shape, boolean arrayBacked, boolean wantsGradient, Tensor go, dev.xent.Reduction red,
+                                          String backendName, ElementBlock compute, ElementResult finish, ResultSink sink) {
+        Upstream.check(go, red, shape);
+        boolean oneBlock = sink == null && arrayBacked;
         long perBlock = oneBlock ? Math.max(1, n) : Math.max(1, Settings.blockElements() / 2); // two float64 arrays a block
         Gather losses = null, gradient = null;
         if (sink == null) {
-            losses = new Gather("per-element losses", n, p.shape());
-            if (p.wantsGradient()) gradient = new Gather("the gradient", n, p.shape());
+            losses = new Gather("per-element losses", n, shape);
+            if (wantsGradient) gradient = new Gather("the gradient", n, shape);
         }
         LossAccumulator acc = new LossAccumulator();
-        String device = backend.name();
+        String device = backendName;
         try (Delivery delivery = new Delivery(sink, n > perBlock)) {
             for (long o = 0; o < Math.max(1, n); o += perBlock) {
                 long count = Math.min(n, o + perBlock) - o;
-                dev.xent.KlDivergence block = o == 0 && count == n ? p : p.block(o, count);
-                LossResult r0 = backend.klDiv(block);
-                LossResult r = go == null ? r0 : r0.withExtras(r0.extras().withGradient(Upstream.apply(r0.gradient(), go, p.reduction(), o, 1, 1)));
+                LossResult r0 = compute.compute(o, count);
+                LossResult r = go == null ? r0 : r0.withExtras(r0.extras().withGradient(Upstream.apply(r0.gradient(), go, red, o, 1, 1)));
                 device = r.device();
                 acc.add(r.perElement(), r.extras());
                 long first = o, done = o + count;
@@ -203,7 +183,7 @@ public final class BlockStream {
                 }
             }
         }
-        return p.result(acc, losses == null ? null : losses.tensor(), gradient == null ? null : gradient.tensor(), device);
+        return finish.result(acc, losses == null ? null : losses.tensor(), gradient == null ? null : gradient.tensor(), device);
     }
 
     // ------------------------------------------------------------------------------------------------ distillation
