@@ -101,42 +101,23 @@ public final class BinaryCrossEntropy {
      * the gradient is float64 on the reference, else the input's dtype.
      */
     public LossResult compute(String device, java.util.function.BiConsumer<Integer, IntConsumer> ranges) {
-        int n = Backend.checkElementsFit(x);
-        double[] per = new double[n];
-        double[] grad = outputs.gradient() ? new double[n] : null;
         double scale = spec.reduction() == Reduction.MEAN ? 1.0 / total : 1;
-        int chunk = 1 << 16, chunks = (n + chunk - 1) / chunk;
-        ranges.accept(chunks, k -> {
-            int lo = k * chunk, hi = Math.min(n, (k + 1) * chunk);
-            double[] xs = new double[hi - lo], ts = new double[hi - lo];
-            x.readDoubles(lo, 1, xs, 0, hi - lo);
-            t.readDoubles(lo, 1, ts, 0, hi - lo);
-            for (int i = lo; i < hi; i++) {
-                double xi = xs[i - lo], ti = ts[i - lo];
-                long at = first + i;
-                double wi = w == null ? 1 : w.at(index(wMap, shape, at));
-                double l, lw = 1;
-                if (pw != null) {
-                    lw = (pw.at(index(pMap, shape, at)) - 1) * ti + 1;
-                    l = (1 - ti) * xi + lw * (Math.log1p(Math.exp(-Math.abs(xi))) + Math.max(-xi, 0));
-                } else {
-                    double mv = Math.max(-xi, 0);
-                    l = (1 - ti) * xi + mv + Math.log(Math.exp(-mv) + Math.exp(-xi - mv));
-                }
-                per[i] = l * wi;
-                if (grad != null) grad[i] = scale * wi * ((1 - ti) - lw * sigmoidOfNegative(xi));
-            }
-        });
-        boolean reference = device.equals("reference");
+        long n = x.numel();
         long[] outShape = first == 0 && n == total ? shape : new long[] {n};
-        Tensor per64 = Tensor.of(per, outShape);
-        Tensor perT = x.dtype() == DType.F64 || reference ? per64 : per64.to(DType.F32);
-        Tensor gradT = grad == null ? null : reference ? Tensor.of(grad, outShape) : Tensor.of(grad, outShape).to(x.dtype());
-        // the reduction sums the float64 terms, not their float32 roundings
-        LossResult.Extras extras = new LossResult.Extras(null, -1, -1, 0, null, null, per64);
-        LossAccumulator acc = new LossAccumulator();
-        acc.add(perT, extras);
-        return result(acc, perT, gradT, device).withExtras(extras.withGradient(gradT));
+        return ElementwiseBlock.compute(x, t, outputs.gradient(), outShape, x.dtype(), device, ranges, (i, xi, ti, per, grad) -> {
+            long at = first + i;
+            double wi = w == null ? 1 : w.at(index(wMap, shape, at));
+            double l, lw = 1;
+            if (pw != null) {
+                lw = (pw.at(index(pMap, shape, at)) - 1) * ti + 1;
+                l = (1 - ti) * xi + lw * (Math.log1p(Math.exp(-Math.abs(xi))) + Math.max(-xi, 0));
+            } else {
+                double mv = Math.max(-xi, 0);
+                l = (1 - ti) * xi + mv + Math.log(Math.exp(-mv) + Math.exp(-xi - mv));
+            }
+            per[i] = l * wi;
+            if (grad != null) grad[i] = scale * wi * ((1 - ti) - lw * sigmoidOfNegative(xi));
+        }, this::result);
     }
 
     /**

@@ -99,38 +99,19 @@ public final class KlDivergence {
      * else float32 (the input's dtype for the gradient).
      */
     public LossResult compute(String device, java.util.function.BiConsumer<Integer, IntConsumer> ranges) {
-        int n = Backend.checkElementsFit(x);
-        double[] per = new double[n];
-        double[] grad = gradient ? new double[n] : null;
         double scale = 1 / divisor();
-        int chunk = 1 << 16, chunks = (n + chunk - 1) / chunk;
-        ranges.accept(chunks, k -> {
-            int lo = k * chunk, hi = Math.min(n, (k + 1) * chunk);
-            double[] xs = new double[hi - lo], ts = new double[hi - lo];
-            x.readDoubles(lo, 1, xs, 0, hi - lo);
-            t.readDoubles(lo, 1, ts, 0, hi - lo);
-            for (int i = lo; i < hi; i++) {
-                double xi = xs[i - lo], ti = ts[i - lo];
-                if (logTarget) {
-                    double e = Math.exp(ti);
-                    per[i] = e * (ti - xi);
-                    if (grad != null) grad[i] = -e * scale;
-                } else {
-                    per[i] = xlogy(ti, ti) - ti * xi;
-                    if (grad != null) grad[i] = -ti * scale;
-                }
-            }
-        });
-        boolean reference = device.equals("reference");
+        long n = x.numel();
         long[] outShape = first == 0 && n == total ? shape : new long[] {n};
-        Tensor per64 = Tensor.of(per, outShape);
-        Tensor perT = x.dtype() == DType.F64 || reference ? per64 : per64.to(DType.F32);
-        Tensor gradT = grad == null ? null : reference ? Tensor.of(grad, outShape) : Tensor.of(grad, outShape).to(x.dtype().computeType());
-        // the reduction sums the float64 terms, not their float32 roundings
-        LossResult.Extras extras = new LossResult.Extras(null, -1, -1, 0, null, null, per64);
-        LossAccumulator acc = new LossAccumulator();
-        acc.add(perT, extras);
-        return result(acc, perT, gradT, device).withExtras(extras.withGradient(gradT));
+        return ElementwiseBlock.compute(x, t, gradient, outShape, x.dtype().computeType(), device, ranges, (i, xi, ti, per, grad) -> {
+            if (logTarget) {
+                double e = Math.exp(ti);
+                per[i] = e * (ti - xi);
+                if (grad != null) grad[i] = -e * scale;
+            } else {
+                per[i] = xlogy(ti, ti) - ti * xi;
+                if (grad != null) grad[i] = -ti * scale;
+            }
+        }, this::result);
     }
 
     /** The result of the whole request from the accumulated per-element losses of its parts. */
