@@ -21,15 +21,8 @@ public final class TargetGradient {
         for (long r = 0; r < rl.rows(); r++) {
             long start = rl.rowStart(r);
             p.input().readDoubles(start, rl.inner, xs, 0, c);
-            double m = Double.NEGATIVE_INFINITY;
-            for (double v : xs) m = Math.max(m, v);
-            double s = 0;
-            for (double v : xs) s += Math.exp(v - m);
-            double logS = Math.log(s);
-            for (int k = 0; k < c; k++) {
-                double logp = (xs[k] - m) - logS;
-                g[(int) (start + k * rl.inner)] = -scale * (1 - eps) * (w == null ? 1 : w[k]) * logp;
-            }
+            dev.xent.reference.ReferenceBackend.logSoftmaxInPlace(xs); // log p
+            for (int k = 0; k < c; k++) g[(int) (start + k * rl.inner)] = -scale * (1 - eps) * (w == null ? 1 : w[k]) * xs[k];
         }
         return Tensor.of(g, p.input().shape());
     }

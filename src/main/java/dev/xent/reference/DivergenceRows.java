@@ -71,8 +71,8 @@ public final class DivergenceRows {
             p.student().readDoubles((long) r * c, 1, s, 0, c);
             p.teacher().readDoubles((long) r * c, 1, t, 0, c);
             for (int k = 0; k < c; k++) { lq[k] = s[k] / tau; lp[k] = t[k] / tau; }
-            logSoftmax(lq);
-            logSoftmax(lp);
+            ReferenceBackend.logSoftmaxInPlace(lq);
+            ReferenceBackend.logSoftmaxInPlace(lp);
             double d = kind == DivergenceSpec.Kind.KD ? kd() : jsd();
             div[r] = d;
             double e = 0;
@@ -145,15 +145,5 @@ public final class DivergenceRows {
         for (int k = 0; k < c; k++) gce[k] = Math.exp(s[k] - m) / sum;
         gce[y] -= 1;
         return (m - s[y]) + logS;
-    }
-
-    /** In place: x − max − log Σ exp(x − max); a row of -inf (or with NaN) gives NaN, as PyTorch. */
-    static void logSoftmax(double[] x) {
-        double m = Double.NEGATIVE_INFINITY;
-        for (double v : x) m = Math.max(m, v);
-        double sum = 0;
-        for (double v : x) sum += Math.exp(v - m);
-        double logS = Math.log(sum);
-        for (int k = 0; k < x.length; k++) x[k] = (x[k] - m) - logS;
     }
 }

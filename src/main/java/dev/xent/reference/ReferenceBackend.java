@@ -72,14 +72,19 @@ public final class ReferenceBackend implements Backend {
 
     /** log_softmax of one row: (x - max) - log(sum exp(x - max)). NaN anywhere, or a row of -inf, gives NaN throughout. */
     static double[] logSoftmax(double[] x) {
+        double[] lp = x.clone();
+        logSoftmaxInPlace(lp);
+        return lp;
+    }
+
+    /** {@link #logSoftmax} of the row x, written over it. */
+    public static void logSoftmaxInPlace(double[] x) {
         double m = Double.NEGATIVE_INFINITY;
         for (double v : x) m = Math.max(m, v);
         double s = 0;
         for (double v : x) s += Math.exp(v - m);
         double logS = Math.log(s);
-        double[] lp = new double[x.length];
-        for (int k = 0; k < x.length; k++) lp[k] = (x[k] - m) - logS;
-        return lp;
+        for (int k = 0; k < x.length; k++) x[k] = (x[k] - m) - logS;
     }
 
     @Override public void close() {}
