@@ -342,11 +342,19 @@ final class BenchCommand implements Callable<Integer> {
             "jsd", "Liger-Kernel's torch reference, beta = 0.5: two log_softmax, two exp, log of the mixture, two weighted sums");
 
     static DType parseDtype(String s) {
+        DType t = floatingType(s);
+        if (t == null || t == DType.F64) throw new InvalidInputException("--dtype must be f32, f16 or bf16, not '" + s + "'");
+        return t;
+    }
+
+    /** The floating dtype a command-line name means (f16 or float16, bf16 or bfloat16, f32 or float32, f64 or float64), or null. */
+    static DType floatingType(String s) {
         switch (s.toLowerCase(Locale.ROOT)) {
-            case "f32": case "float32": return DType.F32;
             case "f16": case "float16": return DType.F16;
             case "bf16": case "bfloat16": return DType.BF16;
-            default: throw new InvalidInputException("--dtype must be f32, f16 or bf16, not '" + s + "'");
+            case "f32": case "float32": return DType.F32;
+            case "f64": case "float64": return DType.F64;
+            default: return null;
         }
     }
 

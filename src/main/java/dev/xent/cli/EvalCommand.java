@@ -345,17 +345,23 @@ final class EvalCommand implements Callable<Integer> {
             progress.close();
             files.commit();
         }
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        if (r.isScalar()) o.printf(Locale.ROOT, "loss (bce, %s): %s%n", red.label(), fmt(r.value()));
-        else o.printf(Locale.ROOT, "loss (bce, none): %d per-element values%s%n", x.numel(), out == null ? " (write them with --out)" : " written to " + out);
+        reportElementwise(o, "bce", red, r, x, (System.nanoTime() - t0) / 1e9, j -> { });
+        return 0;
+    }
+
+    /** What an elementwise loss (bce, kl) prints: its lines and, with --json, its JSON, {@code fields} adding the loss's own. */
+    private void reportElementwise(PrintWriter o, String kind, Reduction red, LossResult r, Tensor x, double seconds, java.util.function.Consumer<Json> fields) {
+        if (r.isScalar()) o.printf(Locale.ROOT, "loss (%s, %s): %s%n", kind, red.label(), fmt(r.value()));
+        else o.printf(Locale.ROOT, "loss (%s, none): %d per-element values%s%n", kind, x.numel(), out == null ? " (write them with --out)" : " written to " + out);
         if (gradOut != null) o.println("gradient written to " + gradOut);
         o.printf(Locale.ROOT, "device: %s, elements: %d, seconds: %.6f%n", r.device(), x.numel(), seconds);
         if (json) {
-            o.println(new Json().put("loss", r.isScalar() ? (Object) r.value() : null).put("reduction", red.label()).put("device", r.device())
-                    .put("loss_kind", "bce").put("elements", x.numel()).put("seconds", seconds).put("logits_dtype", x.dtype().label())
+            Json j = new Json().put("loss", r.isScalar() ? (Object) r.value() : null).put("reduction", red.label()).put("device", r.device())
+                    .put("loss_kind", kind);
+            fields.accept(j);
+            o.println(j.put("elements", x.numel()).put("seconds", seconds).put("logits_dtype", x.dtype().label())
                     .put("out", out == null ? null : out.toString()).put("grad_out", gradOut == null ? null : gradOut.toString()));
         }
-        return 0;
     }
 
     private int divergence(PrintWriter o, String kind, Reduction red, Device dev, Tensor x, Tensor teacherLogits, Tensor t, Tensor go) {
@@ -413,17 +419,7 @@ final class EvalCommand implements Callable<Integer> {
             progress.close();
             files.commit();
         }
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        if (r.isScalar()) o.printf(Locale.ROOT, "loss (kl, %s): %s%n", red.label(), fmt(r.value()));
-        else o.printf(Locale.ROOT, "loss (kl, none): %d per-element values%s%n", x.numel(), out == null ? " (write them with --out)" : " written to " + out);
-        if (gradOut != null) o.println("gradient written to " + gradOut);
-        o.printf(Locale.ROOT, "device: %s, elements: %d, seconds: %.6f%n", r.device(), x.numel(), seconds);
-        if (json) {
-            o.println(new Json().put("loss", r.isScalar() ? (Object) r.value() : null).put("reduction", red.label()).put("device", r.device())
-                    .put("loss_kind", "kl").put("log_target", logTarget).put("elements", x.numel()).put("divisor", p.divisor())
-                    .put("seconds", seconds).put("logits_dtype", x.dtype().label())
-                    .put("out", out == null ? null : out.toString()).put("grad_out", gradOut == null ? null : gradOut.toString()));
-        }
+        reportElementwise(o, "kl", red, r, x, (System.nanoTime() - t0) / 1e9, j -> j.put("log_target", logTarget).put("divisor", p.divisor()));
         return 0;
     }
 

@@ -127,12 +127,8 @@ final class SoftmaxCommand implements Callable<Integer> {
     }
 
     static DType parseDtype(String s) {
-        switch (s.toLowerCase(Locale.ROOT)) {
-            case "f16": case "float16": return DType.F16;
-            case "bf16": case "bfloat16": return DType.BF16;
-            case "f32": case "float32": return DType.F32;
-            case "f64": case "float64": return DType.F64;
-            default: throw new InvalidInputException("--dtype must be f16, bf16, f32 or f64, not '" + s + "'");
-        }
+        DType t = BenchCommand.floatingType(s);
+        if (t == null) throw new InvalidInputException("--dtype must be f16, bf16, f32 or f64, not '" + s + "'");
+        return t;
     }
 }
