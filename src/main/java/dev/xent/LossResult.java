@@ -26,6 +26,7 @@ public final class LossResult {
         final Tensor predictions;
         final Tensor zPerRow;
         final Tensor sumTerms;
+        final dev.xent.stream.ExactSum lossSum;
 
         /**
          * @param hits1 rows whose target is the top-1 prediction (-1: not computed)
@@ -38,6 +39,12 @@ public final class LossResult {
 
         /** @param sumTerms the per-element values the reduction sums, when they are finer than the per-element output */
         public Extras(Tensor gradient, long hits1, long hitsK, int topK, Tensor predictions, Tensor zPerRow, Tensor sumTerms) {
+            this(gradient, hits1, hitsK, topK, predictions, zPerRow, sumTerms, null);
+        }
+
+        private Extras(Tensor gradient, long hits1, long hitsK, int topK, Tensor predictions, Tensor zPerRow, Tensor sumTerms,
+                       dev.xent.stream.ExactSum lossSum) {
+            this.lossSum = lossSum;
             this.gradient = gradient;
             this.hits1 = hits1;
             this.hitsK = hitsK;
@@ -48,7 +55,17 @@ public final class LossResult {
         }
 
         /** The same extras with another gradient. */
-        public Extras withGradient(Tensor g) { return new Extras(g, hits1, hitsK, topK, predictions, zPerRow, sumTerms); }
+        public Extras withGradient(Tensor g) { return new Extras(g, hits1, hitsK, topK, predictions, zPerRow, sumTerms, lossSum); }
+
+        /**
+         * The same extras with the exact sum of the per-element losses, formed by the backend beside them (in the
+         * threads that wrote them): a reduction merges it instead of summing the losses again. It is not copied: the
+         * caller must not change it afterwards.
+         */
+        public Extras withLossSum(dev.xent.stream.ExactSum s) { return new Extras(gradient, hits1, hitsK, topK, predictions, zPerRow, sumTerms, s); }
+
+        /** The exact sum of the per-element losses (their z terms included), when the backend formed it; else null. */
+        public dev.xent.stream.ExactSum lossSum() { return lossSum; }
 
         /** The values a reduction sums when finer than the per-element output (float64 terms of float32 losses), or null. */
         public Tensor sumTerms() { return sumTerms; }

@@ -12,6 +12,7 @@ import dev.xent.Outputs;
 import dev.xent.RowLayout;
 import dev.xent.Tensor;
 import dev.xent.reference.TrainingRows;
+import dev.xent.stream.ExactSum;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -126,13 +127,35 @@ public final class CpuBackend implements Backend {
         double[] out64 = f64 ? new double[rows] : null;
         float[] out32 = f64 ? null : new float[rows];
         BadTarget bad = new BadTarget();
+        ExactSum total = new ExactSum();
         forEachRowRange(rows, (long) rows * p.classes(), (lo, hi) -> {
-            if (f64) new DoubleRows(p).run(lo, hi, out64, bad);
-            else new FloatRows(p, math).run(lo, hi, out32, bad);
+            ExactSum part = new ExactSum();
+            if (f64) {
+                new DoubleRows(p).run(lo, hi, out64, bad);
+                part.addAll(out64, lo, hi - lo);
+            } else {
+                new FloatRows(p, math).run(lo, hi, out32, bad);
+                part.addAll(out32, lo, hi - lo);
+            }
+            merge(total, part);
         });
         if (bad.row >= 0) throw p.badTarget(bad.row, bad.value);
         Tensor perRow = f64 ? Tensor.of(out64, rows) : Tensor.of(out32, rows);
-        return p.finish(perRow, name());
+        return p.finish(perRow, name(), LossResult.Extras.NONE.withLossSum(total));
+    }
+
+    /**
+     * Each range's losses are summed exactly by the thread that wrote them, while they are in its cache, and merged
+     * here: the reduction then needs no serial pass over the rows (order does not matter to an exact sum).
+     */
+    private static void merge(ExactSum total, ExactSum part) {
+        synchronized (total) { total.add(part); }
+    }
+
+    private static void sumRange(ExactSum total, float[] out, int lo, int hi) {
+        ExactSum part = new ExactSum();
+        part.addAll(out, lo, hi - lo);
+        merge(total, part);
     }
 
     /** Loss and gradient in float32: the loss row loop, writing each row's gradient while the row is in cache. */
@@ -145,10 +168,14 @@ public final class CpuBackend implements Backend {
         short[] g16 = dt == DType.F32 ? null : new short[n];
         float[] out = new float[rows];
         BadTarget bad = new BadTarget();
-        forEachRowRange(rows, (long) rows * p.classes(), (lo, hi) -> new FloatRows(p, math, (float) rs, g32, g16).run(lo, hi, out, bad));
+        ExactSum total = new ExactSum();
+        forEachRowRange(rows, (long) rows * p.classes(), (lo, hi) -> {
+            new FloatRows(p, math, (float) rs, g32, g16).run(lo, hi, out, bad);
+            sumRange(total, out, lo, hi);
+        });
         if (bad.row >= 0) throw p.badTarget(bad.row, bad.value);
         Tensor grad = g32 != null ? Tensor.of(g32, p.input().shape()) : Tensor.ofHalfBits(dt, g16, p.input().shape());
-        return p.finish(Tensor.of(out, rows), name(), new LossResult.Extras(grad, -1, -1, 0, null, null));
+        return p.finish(Tensor.of(out, rows), name(), new LossResult.Extras(grad, -1, -1, 0, null, null).withLossSum(total));
     }
 
     /** Accuracy, top-k or predictions beside a plain class-index loss: the float32 row loop computes them too. */
@@ -163,7 +190,11 @@ public final class CpuBackend implements Backend {
         Metrics mt = new Metrics(p, rows);
         float[] out = new float[rows];
         BadTarget bad = new BadTarget();
-        forEachRowRange(rows, (long) rows * p.classes(), (lo, hi) -> new FloatRows(p, math, 1, null, null, mt).run(lo, hi, out, bad));
+        ExactSum total = new ExactSum();
+        forEachRowRange(rows, (long) rows * p.classes(), (lo, hi) -> {
+            new FloatRows(p, math, 1, null, null, mt).run(lo, hi, out, bad);
+            sumRange(total, out, lo, hi);
+        });
         if (bad.row >= 0) throw p.badTarget(bad.row, bad.value);
         long h1 = 0, hk = 0; // ignored rows hold 0
         for (int r = 0; r < rows; r++) {
@@ -171,7 +202,7 @@ public final class CpuBackend implements Backend {
             if (mt.hitK != null) hk += mt.hitK[r];
         }
         LossResult.Extras extras = new LossResult.Extras(null, mt.hit1 != null ? h1 : -1, mt.hitK != null ? hk : -1,
-                p.outputs().topK(), mt.pred != null ? Tensor.of(mt.pred, p.outputShape()) : null, null);
+                p.outputs().topK(), mt.pred != null ? Tensor.of(mt.pred, p.outputShape()) : null, null).withLossSum(total);
         return p.finish(Tensor.of(out, rows), name(), extras);
     }
 
@@ -244,6 +275,7 @@ public final class CpuBackend implements Backend {
         private final float[] mix;           // probability targets: t' * w per class
         private final float weightTotal;     // sum of weights (C without weights), for label smoothing
         private final float[] stats = new float[2];
+        private float[] shortMax, shortLogS;  // short rows: one group's maxima and log-sums
         private final float rs;              // gradient scale: 1/W for 'mean', else 1
         private final float[] grad32;        // gradient out (float32 input) or null
         private final short[] grad16;        // gradient out (float16 / bfloat16 input) or null
@@ -364,12 +396,23 @@ public final class CpuBackend implements Backend {
         /** Rows [lo, hi); flat (or null) holds them as float32 where row r's class 0 is at flat[rowStart(r) + flatBase]. */
         private void runRows(int lo, int hi, float[] out, BadTarget bad, float[] flat, long flatBase) {
             double eps = p.spec().labelSmoothing();
-            // short contiguous rows: the stats of the whole range in one call, many rows per vector
+            // short contiguous rows: the stats of a group of rows in one call, many rows per vector, then the group's
+            // losses while its rows are still in cache
             float[] manyMax = null, manyLogS = null;
             if (flat != null && c <= VectorRowMath.MANY_ROWS_MAX_CLASSES && p.kind() == LossKind.CROSS_ENTROPY && hi > lo) {
-                manyMax = new float[hi - lo];
-                manyLogS = new float[hi - lo];
+                int group = Math.max(1, GROUP_ELEMENTS / c);
+                if (hi - lo > group) {
+                    for (int g0 = lo; g0 < hi; g0 += group) runRows(g0, Math.min(hi, g0 + group), out, bad, flat, flatBase);
+                    return;
+                }
+                if (shortMax == null) { shortMax = new float[group]; shortLogS = new float[group]; }
+                manyMax = shortMax;
+                manyLogS = shortLogS;
                 math.manyRowStats(flat, (int) (p.rowStart(lo) + flatBase), hi - lo, c, manyMax, manyLogS);
+                if (!p.probabilityTarget() && metrics == null && g == null && eps == 0) {
+                    plainShortRows(lo, hi, out, bad, flat, (int) (p.rowStart(lo) + flatBase), manyMax, manyLogS);
+                    return;
+                }
             }
             for (int r = lo; r < hi; r++) {
                 long start = p.rowStart(r);
@@ -431,6 +474,28 @@ public final class CpuBackend implements Backend {
         }
 
         /**
+         * The loss of short contiguous rows [lo, hi) from their stats, the first at flat[first]: the arithmetic of the
+         * general loop below (so the same bits), with the targets read a chunk at a time and nothing else per row.
+         */
+        private void plainShortRows(int lo, int hi, float[] out, BadTarget bad, float[] flat, int first, float[] max, float[] logS) {
+            long ignore = p.spec().ignoreIndex();
+            long[] ys = new long[hi - lo];
+            for (int r0 = lo; r0 < hi; r0 += ys.length) {
+                int n = Math.min(ys.length, hi - r0);
+                p.target().readLongs(r0, ys, 0, n);
+                for (int j = 0; j < n; j++) {
+                    int r = r0 + j, i = r - lo;
+                    long y = ys[j];
+                    if (y == ignore) { out[r] = 0; continue; }
+                    if (y < 0 || y >= c) { bad.report(r, y); out[r] = 0; continue; }
+                    float wy = weights == null ? 1f : weights[(int) y];
+                    float xy = flat[first + i * c + (int) y];
+                    out[r] = (float) (wy * ((double) (max[i] - xy) + logS[i]));
+                }
+            }
+        }
+
+        /**
          * -sum t'w (x - m - logS) as the formula reads, for a row whose targets hold an infinity: there the split form
          * multiplies inf by the max class's gap of 0 (NaN) where PyTorch's product with a log-probability gives inf.
          */
@@ -454,15 +519,24 @@ public final class CpuBackend implements Backend {
 
         /** One row of gradient: A p_j - B u_j (u = weights, or 1 where u is null), minus cy at class y. */
         private void gradient(int r, float[] a, int off, float m, float logS, float coefA, float coefB, float[] u, int y, float cy) {
-            math.normalize(a, off, c, m, logS, (float) Math.exp(-logS), false, g, 0); // p_j
-            for (int k = 0; k < c; k++) g[k] = coefA * g[k] - coefB * (u == null ? 1f : u[k]);
-            if (y >= 0) g[y] -= cy;
+            float invS = (float) Math.exp(-logS);
             long start = p.rowStart(r);
+            if (grad32 != null && p.inner() == 1) { // written where it belongs, in one pass over the row
+                math.gradientRow(a, off, c, m, invS, coefA, coefB, u, grad32, (int) start);
+                if (y >= 0) grad32[(int) start + y] -= cy;
+                return;
+            }
+            math.gradientRow(a, off, c, m, invS, coefA, coefB, u, g, 0);
+            if (y >= 0) g[y] -= cy;
             for (int k = 0; k < c; k++) put(start + k * p.inner(), g[k]);
         }
 
         private void zeroGradient(int r) {
             long start = p.rowStart(r);
+            if (grad32 != null && p.inner() == 1) {
+                java.util.Arrays.fill(grad32, (int) start, (int) start + c, 0f);
+                return;
+            }
             for (int k = 0; k < c; k++) put(start + k * p.inner(), 0f);
         }
 

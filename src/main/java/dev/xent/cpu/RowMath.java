@@ -68,6 +68,16 @@ interface RowMath {
     void normalize(float[] a, int off, int len, float m, float logS, float invS, boolean logOutput, float[] out, int outOff);
 
     /**
+     * One row of the cross-entropy gradient before its target's own term: out[outOff + j] = coefA p_j − coefB u_j, with
+     * p_j = exp(a_j − m) · invS as {@link #normalize} forms it and u_j = 1 where u is null, each product and the
+     * difference rounded to float32 as written (so every implementation gives the bits of this one).
+     */
+    default void gradientRow(float[] a, int off, int len, float m, float invS, float coefA, float coefB, float[] u, float[] out, int outOff) {
+        normalize(a, off, len, m, 0, invS, false, out, outOff);
+        for (int k = 0; k < len; k++) out[outOff + k] = coefA * out[outOff + k] - coefB * (u == null ? 1f : u[k]);
+    }
+
+    /**
      * Σ w ((a[i] − ma) − (b[i] − mb) − k) with w = exp(a[i] − ma) · invS over i in [0, len), a term whose w is 0 adding
      * 0 (0 · log 0 taken as its limit, even where b[i] is -inf): with a, b logits over T, ma, mb their row maxima,
      * invS = exp(−la) and k = la − lb (l the log-sums), this is KL(softmax a ‖ softmax b) = Σ P (log P − log Q), formed

@@ -304,7 +304,7 @@ final class VectorRowMath implements RowMath {
             FloatVector m = lo.blend(hi, hi.compare(VectorOperators.GE, 0)).reinterpretAsFloats();
             FloatVector sv = m.sub(m); // 0, or NaN where the max is NaN or infinite
             for (int k = 0; k < c; k++) sv = sv.add(expOfNegated(m.sub(FloatVector.fromArray(S, t, k * L))));
-            FloatVector ls = logAtLeastOne(sv.max(1f)); // the sum holds exp(0) = 1; max keeps NaN
+            FloatVector ls = logOfPositive(sv.max(1f)); // the sum holds exp(0) = 1; max keeps NaN
             if (n == L) {
                 m.intoArray(max, r0);
                 ls.intoArray(logS, r0);
@@ -427,6 +427,21 @@ final class VectorRowMath implements RowMath {
         }
     }
 
+    /** {@link RowMath#gradientRow} in one pass: p_j straight from the exp, never stored before the difference. */
+    @Override public void gradientRow(float[] a, int off, int len, float m, float invS, float coefA, float coefB, float[] u, float[] out, int outOff) {
+        FloatVector mv = FloatVector.broadcast(S, m);
+        int i = 0;
+        for (; i + L <= len; i += L) {
+            FloatVector p = expOfNonPositive(FloatVector.fromArray(S, a, off + i).sub(mv)).mul(invS);
+            FloatVector b = u == null ? FloatVector.broadcast(S, coefB) : FloatVector.fromArray(S, u, i).mul(coefB);
+            p.mul(coefA).sub(b).intoArray(out, outOff + i);
+        }
+        for (; i < len; i++) {
+            float p = expOfNonPositive(FloatVector.broadcast(S, a[off + i] - m)).lane(0) * invS;
+            out[outOff + i] = coefA * p - coefB * (u == null ? 1f : u[i]);
+        }
+    }
+
     @Override public float klTerms(float[] a, float[] b, int len, float ma, float mb, float invS, float k) {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
@@ -544,34 +559,15 @@ final class VectorRowMath implements RowMath {
         return v.lane(0);
     }
 
-    private static final FloatVector SQRT2 = FloatVector.broadcast(S, (float) Math.sqrt(2));
     private static final float LN2_HI = 0.693145751953125f, LN2_LO = 1.428606765330187e-6f; // ln 2 = HI + LO, HI exact in 16 bits
 
     /**
-     * ln(s) for s >= 1 (and NaN for NaN) from exactly rounded operations: s = 2^e m with m in [sqrt(1/2), sqrt(2)),
-     * z = (m - 1) / (m + 1), ln m = 2 atanh z = 2 (z + z^3/3 + ... + z^9/9) (|z| <= 0.172: the next term is below 1e-9),
-     * plus e ln 2 in two parts.
-     */
-    static FloatVector logAtLeastOne(FloatVector s) {
-        IntVector bits = s.reinterpretAsInts();
-        IntVector e = bits.lanewise(VectorOperators.LSHR, 23).sub(127);
-        FloatVector m = bits.and(0x007fffff).or(0x3f800000).reinterpretAsFloats(); // [1, 2)
-        jdk.incubator.vector.VectorMask<Float> big = m.compare(VectorOperators.GE, SQRT2);
-        m = m.blend(m.mul(0.5f), big);
-        e = e.add(IntVector.broadcast(SI, 1), big.cast(SI));
-        FloatVector z = m.sub(1f).div(m.add(1f)), z2 = z.mul(z);
-        FloatVector q = z2.fma(FloatVector.broadcast(S, 1f / 9), FloatVector.broadcast(S, 1f / 7)).fma(z2, FloatVector.broadcast(S, 1f / 5))
-                .fma(z2, FloatVector.broadcast(S, 1f / 3)).fma(z2, FloatVector.broadcast(S, 1f));
-        FloatVector ef = (FloatVector) e.convert(VectorOperators.I2F, 0);
-        FloatVector ln = z.add(z).fma(q, ef.mul(LN2_LO)).add(ef.mul(LN2_HI));
-        return ln.blend(s, s.test(VectorOperators.IS_NAN));
-    }
-
-    /**
-     * ln(s) for positive normal floats (NaN for NaN), the series of {@link #logAtLeastOne} after a range reduction in
-     * integer arithmetic alone (as musl's logf): adding 1 − sqrt(1/2) to the bits carries into the exponent exactly
-     * when the mantissa is at least sqrt(2), so s = 2^e m with m in [sqrt(1/2), sqrt(2)) needs no mask (a mask cast
-     * per element, as logAtLeastOne has, kept C2 from compiling this loop well).
+     * ln(s) for positive normal floats (NaN for NaN) from exactly rounded operations: s = 2^e m with m in
+     * [sqrt(1/2), sqrt(2)), z = (m - 1) / (m + 1), ln m = 2 atanh z = 2 (z + z^3/3 + ... + z^9/9) (|z| <= 0.172: the
+     * next term is below 1e-9), plus e ln 2 in two parts. The range reduction is integer arithmetic alone (as musl's
+     * logf): adding 1 − sqrt(1/2) to the bits carries into the exponent exactly when the mantissa is at least sqrt(2),
+     * so it needs no mask. (A compare, blend and mask cast in its place ran through the Vector API's slow fallback on
+     * AVX2, a quarter of the short-row stats' time.)
      */
     static FloatVector logOfPositive(FloatVector s) {
         IntVector ix = s.reinterpretAsInts().add(0x3f800000 - 0x3f3504f3);

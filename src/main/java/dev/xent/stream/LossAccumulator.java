@@ -29,7 +29,8 @@ public final class LossAccumulator implements java.io.Serializable {
         if (extras.sumTerms() != null) {
             addAll(ce, extras.sumTerms());
         } else {
-            addAll(ce, perRow);
+            if (extras.lossSum() != null) ce.add(extras.lossSum());
+            else addAll(ce, perRow);
             if (extras.zPerRow() != null) { // per-row values hold z: take it off exactly
                 ExactSum part = new ExactSum();
                 addAll(part, extras.zPerRow());

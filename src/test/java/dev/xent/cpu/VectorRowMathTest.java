@@ -194,4 +194,31 @@ class VectorRowMathTest {
             }
         }
     }
+
+    /** The fused gradient row gives the bits of its definition: normalize, then the products and difference. */
+    @Test void gradientRowMatchesNormalizeThenCombine() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(13);
+        RowMath[] maths = {new VectorRowMath(), new ScalarRowMath()};
+        for (RowMath math : maths) {
+            for (int c : new int[] {1, 7, 8, 9, 33, 1000, 4099}) {
+                for (boolean weighted : new boolean[] {false, true}) {
+                    float[] a = new float[5 + c], u = weighted ? new float[c] : null;
+                    for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextGaussian() * 6);
+                    if (c > 8) { a[5 + 3] = Float.NEGATIVE_INFINITY; a[5 + 4] = -1e30f; }
+                    if (u != null) for (int i = 0; i < c; i++) u[i] = (float) r.nextDouble() * 3;
+                    float[] st = new float[2];
+                    CpuBackend.rowStats(math, a, 5, c, st);
+                    float invS = (float) Math.exp(-st[1]), coefA = 0.37f, coefB = 0.011f;
+                    float[] want = new float[c], got = new float[c + 2];
+                    math.normalize(a, 5, c, st[0], st[1], invS, false, want, 0);
+                    for (int k = 0; k < c; k++) want[k] = coefA * want[k] - coefB * (u == null ? 1f : u[k]);
+                    math.gradientRow(a, 5, c, st[0], invS, coefA, coefB, u, got, 2);
+                    for (int k = 0; k < c; k++) {
+                        assertEquals(Float.floatToRawIntBits(want[k]), Float.floatToRawIntBits(got[k + 2]),
+                                math.name() + ", " + c + " classes, weighted " + weighted + ", class " + k + ": " + want[k] + " vs " + got[k + 2]);
+                    }
+                }
+            }
+        }
+    }
 }
