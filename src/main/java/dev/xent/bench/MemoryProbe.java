@@ -17,6 +17,7 @@ public final class MemoryProbe implements AutoCloseable {
     private final int threads;
     private final float[] a = new float[N];
     private final ExecutorService pool;
+    private int writes;
 
     public MemoryProbe(int threads) {
         this.threads = threads;
@@ -40,6 +41,22 @@ public final class MemoryProbe implements AutoCloseable {
         double s = (System.nanoTime() - t0) / 1e9;
         if (Float.isNaN(total)) throw new IllegalStateException("impossible sum");
         return s;
+    }
+
+    /**
+     * Seconds for one pass that overwrites the array, all threads together: the rate at which an output as large as
+     * the logits (a gradient, softmax) can be written, each cache line read for ownership first as plain stores do.
+     */
+    public double writePassSeconds() throws Exception {
+        float v = ++writes * 1e-3f; // a new value each pass: nothing to shortcut
+        long t0 = System.nanoTime();
+        List<Future<?>> fs = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int lo = (int) ((long) N * t / threads), hi = (int) ((long) N * (t + 1) / threads);
+            fs.add(pool.submit(() -> java.util.Arrays.fill(a, lo, hi, v)));
+        }
+        for (Future<?> f : fs) f.get();
+        return (System.nanoTime() - t0) / 1e9;
     }
 
     @Override public void close() { pool.shutdownNow(); }

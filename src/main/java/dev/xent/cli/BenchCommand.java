@@ -102,6 +102,7 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         boolean softmaxOp = op.equals("softmax") || op.equals("log_softmax");
         boolean divOp = op.equals("kd") || op.equals("jsd");
+        boolean writesOutput = op.equals("fwdbwd") || softmaxOp; // an output as large as the logits
         if (!op.equals("forward") && !op.equals("e2e") && !op.equals("fwdbwd") && !softmaxOp && !divOp) {
             throw new InvalidInputException("--op must be forward, fwdbwd, e2e, softmax, log_softmax, kd or jsd");
         }
@@ -159,6 +160,8 @@ final class BenchCommand implements Callable<Integer> {
         double memRate;
         String memKind;
         double[] probeTimes = null;  // cpu: the read probe's pass after each timed run
+        double[] writeTimes = null;  // cpu, ops that write an output as large as the logits: the write probe's passes
+        double writeRate = Double.NaN;
         double[] memRange = null;    // cpu: slowest and fastest probe pass, GB/s
         double[] computeNs = null;   // cpu backend: the compute probe's ns per value, one pass beside each read-probe pass
         String memKindDetail = "";
@@ -246,6 +249,7 @@ final class BenchCommand implements Callable<Integer> {
                 loss = 0;
                 int passes = interleave ? runs : Math.min(runs, MAX_SEPARATE_PROBE_PASSES);
                 probeTimes = new double[passes];
+                if (writesOutput) writeTimes = new double[passes];
                 if (compute != null) computeNs = new double[passes];
                 long warmStart = System.nanoTime();
                 int timed = 0, probed = 0;
@@ -253,7 +257,7 @@ final class BenchCommand implements Callable<Integer> {
                     long warmNanos = System.nanoTime() - warmStart;
                     boolean warming = call < warmup || (warmNanos < MIN_CPU_WARMUP_NANOS && call < 100_000)
                             || (call < 500 && (long) call * elements < (1L << 31) && warmNanos < 60_000_000_000L);
-                    if (!warming && timed == 0 && !interleave) while (probed < passes / 2) probePass(probe, compute, probeTimes, computeNs, probed++);
+                    if (!warming && timed == 0 && !interleave) while (probed < passes / 2) probePass(probe, compute, probeTimes, writeTimes, computeNs, probed++);
                     Tensor in = inputs.get((warming ? call : timed) % copies); // timed runs: the same copies each time
                     long t0 = System.nanoTime();
                     if (softmaxOp) loss = (op.equals("softmax") ? x.softmax(in, 1) : x.logSoftmax(in, 1)).getDouble(0);
@@ -268,14 +272,18 @@ final class BenchCommand implements Callable<Integer> {
                         continue;
                     }
                     times[timed++] = (t1 - t0) / 1e9;
-                    if (interleave) probePass(probe, compute, probeTimes, computeNs, probed++);
+                    if (interleave) probePass(probe, compute, probeTimes, writeTimes, computeNs, probed++);
                 }
-                while (probed < passes) probePass(probe, compute, probeTimes, computeNs, probed++);
+                while (probed < passes) probePass(probe, compute, probeTimes, writeTimes, computeNs, probed++);
                 memKindDetail = interleave ? "one pass after each timed run" : "passes before and after the timed runs";
                 Arrays.sort(probeTimes);
                 memRate = probe.bytesPerPass() / probeTimes[passes / 2];
                 memRange = new double[] {probe.bytesPerPass() / probeTimes[passes - 1] / 1e9, probe.bytesPerPass() / probeTimes[0] / 1e9};
                 if (computeNs != null) Arrays.sort(computeNs);
+                if (writeTimes != null) {
+                    Arrays.sort(writeTimes);
+                    writeRate = probe.bytesPerPass() / writeTimes[passes / 2];
+                }
             }
             inputs.clear();
             memKind = "1 GiB array sum, " + nThreads + " threads, " + memKindDetail;
@@ -284,6 +292,9 @@ final class BenchCommand implements Callable<Integer> {
         double median = times[runs / 2];
         double gbps = logitBytes / median / 1e9;
         double frac = logitBytes / median / memRate;
+        // ops that write as many bytes as they read: the floor is one read of the inputs and one write of the output
+        long outBytes = elements * dt.byteSize();
+        double floorSeconds = logitBytes / memRate + outBytes / writeRate, floorFrac = floorSeconds / median;
 
         Map<String, Object> peerResult = "torch".equals(peer) ? runTorchPeer(used, dt, nThreads) : null;
         Double torchSeconds = peerResult != null && peerResult.get("seconds_median") != null ? Double.valueOf(peerResult.get("seconds_median").toString()) : null;
@@ -293,6 +304,10 @@ final class BenchCommand implements Callable<Integer> {
                 used, op, rows, classes, dt.label(), median * 1e3, runs, gbps, frac * 100, memRate / 1e9, memKind, loss);
         if (memRange != null) {
             o.printf(Locale.ROOT, "memory probe passes ranged %.1f to %.1f GB/s%n", memRange[0], memRange[1]);
+        }
+        if (writeTimes != null) {
+            o.printf(Locale.ROOT, "write probe (1 GiB array fill, same passes): %.2f GB/s; the floor (logits read once, %s written once) is %.3f ms:"
+                    + " xent is at %.0f%% of it%n", writeRate / 1e9, softmaxOp ? "the output" : "the gradient", floorSeconds * 1e3, floorFrac * 100);
         }
         if (computeNs != null) {
             double c = computeNs[computeNs.length / 2];
@@ -317,7 +332,9 @@ final class BenchCommand implements Callable<Integer> {
                     .put("memory_probe_passes", probeTimes == null ? null : probeTimes.length)
                     .put("compute_ns_per_value", computeNs == null ? null : computeNs[computeNs.length / 2])
                     .put("compute_ns_per_value_range", computeNs == null ? null : java.util.List.of(computeNs[0], computeNs[computeNs.length - 1]))
-                    .put("compute_gb_per_s_f32", computeNs == null ? null : 4.0 * nThreads / computeNs[computeNs.length / 2]).put("fraction_of_memory_rate", frac).put("threads", used.equals("cuda") ? null : nThreads)
+                    .put("compute_gb_per_s_f32", computeNs == null ? null : 4.0 * nThreads / computeNs[computeNs.length / 2]).put("fraction_of_memory_rate", frac)
+                    .put("write_gb_per_s", writeTimes == null ? null : writeRate / 1e9).put("floor_seconds", writeTimes == null ? null : floorSeconds)
+                    .put("fraction_of_floor", writeTimes == null ? null : floorFrac).put("threads", used.equals("cuda") ? null : nThreads)
                     .put("loss", softmaxOp ? null : loss).put("output_first", softmaxOp ? loss : null).put("timing", callTimes == null ? "host clock around the call" : "device events around the launches")
                     .put("call_seconds_median", callTimes == null ? null : callTimes[runs / 2]).put("input_copies", copies)
                     .put("pageable_seconds_median", pageableTimes == null ? null : pageableTimes[runs / 2])
@@ -381,8 +398,9 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** One read-probe pass into probeSeconds[i] and, where there is a compute probe, one of its passes into computeNs[i]. */
-    private static void probePass(MemoryProbe probe, ComputeProbe compute, double[] probeSeconds, double[] computeNs, int i) throws Exception {
+    private static void probePass(MemoryProbe probe, ComputeProbe compute, double[] probeSeconds, double[] writeSeconds, double[] computeNs, int i) throws Exception {
         probeSeconds[i] = probe.passSeconds();
+        if (writeSeconds != null) writeSeconds[i] = probe.writePassSeconds();
         if (compute != null) computeNs[i] = compute.passNanosPerValue();
     }
 
