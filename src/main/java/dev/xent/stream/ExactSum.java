@@ -20,7 +20,9 @@ public final class ExactSum implements java.io.Serializable {
     /** Additions after which the counters are folded into {@link #folded} (far beyond any real row count). */
     private static final long FOLD_EVERY = 1L << 35;
 
-    private final long[] hi = new long[2047], lo = new long[2047]; // double exponent fields 0..2046
+    // double exponent fields 0..2046; made when the first double arrives: sums of floats (the per-row losses of float32
+    // inputs) then cost 2 KiB instead of 34, which small calls, making several sums each, notice
+    private long[] hi, lo;
     private final long[] single = new long[255];                     // float exponent fields 0..254
     private BigInteger folded = BigInteger.ZERO;                      // in units of 2^-1074
     private long adds, nans, posInf, negInf;
@@ -32,6 +34,7 @@ public final class ExactSum implements java.io.Serializable {
         if (e == 0x7ff) { special(v); return; }
         long m = bits & 0xfffffffffffffL;
         if (e != 0) m |= 1L << 52;
+        if (hi == null) makeDoubleCounters();
         if (bits < 0) m = -m;
         hi[e] += m >> LOW_BITS;   // arithmetic shift: hi * 2^27 + lo == m for either sign
         lo[e] += m & LOW_MASK;
@@ -61,7 +64,10 @@ public final class ExactSum implements java.io.Serializable {
 
     /** Adds another sum's addends (which stays as it was). */
     public void add(ExactSum o) {
-        for (int e = 0; e < hi.length; e++) { hi[e] += o.hi[e]; lo[e] += o.lo[e]; }
+        if (o.hi != null) {
+            if (hi == null) makeDoubleCounters();
+            for (int e = 0; e < hi.length; e++) { hi[e] += o.hi[e]; lo[e] += o.lo[e]; }
+        }
         for (int e = 0; e < single.length; e++) single[e] += o.single[e];
         folded = folded.add(o.folded);
         nans += o.nans;
@@ -96,7 +102,7 @@ public final class ExactSum implements java.io.Serializable {
     /** Moves the counters into the big integer (rarely: every 2^35 additions, and for a result). */
     private void fold() {
         BigInteger total = folded;
-        for (int e = 0; e < hi.length; e++) {
+        for (int e = 0; hi != null && e < hi.length; e++) {
             if (hi[e] == 0 && lo[e] == 0) continue;
             BigInteger m = BigInteger.valueOf(hi[e]).shiftLeft(LOW_BITS).add(BigInteger.valueOf(lo[e]));
             total = total.add(m.shiftLeft(Math.max(e, 1) - 1)); // value m * 2^(max(e,1) - 1075) = (m << max(e,1)-1) * 2^-1074
@@ -110,6 +116,11 @@ public final class ExactSum implements java.io.Serializable {
         }
         folded = total;
         adds = 0;
+    }
+
+    private void makeDoubleCounters() {
+        hi = new long[2047];
+        lo = new long[2047];
     }
 
     /** Number of NaN addends. */
