@@ -18,14 +18,26 @@ public final class BackendSelector {
 
     private BackendSelector() {}
 
-    /** The device an AUTO request resolves to through the property and the environment (AUTO if neither says). */
+    /**
+     * The device an AUTO request resolves to through the property and the environment (AUTO if neither says).
+     *
+     * @param requested the caller's choice; anything but AUTO is returned as it is
+     * @return {@code requested}, or for AUTO the device {@code -Dxent.device} or {@code XENT_DEVICE} names, else AUTO
+     * @throws InvalidInputException if the property or the variable names no device
+     */
     public static Device configured(Device requested) {
         if (requested != Device.AUTO) return requested;
         String o = Settings.deviceOverride();
         return o == null ? Device.AUTO : Device.parse(o);
     }
 
-    /** Opens the backend for {@code requested}; CUDA asked for by name but unusable is an {@link InvalidInputException}. */
+    /**
+     * Opens the backend for {@code requested}; CUDA asked for by name but unusable is an {@link InvalidInputException}.
+     *
+     * @param requested the device to open; AUTO goes through {@link #configured} and then the CUDA probe
+     * @return a new backend, which the caller closes
+     * @throws InvalidInputException if CUDA is asked for (by argument, property or environment) and not usable
+     */
     public static Backend open(Device requested) {
         Device d = configured(requested);
         switch (d) {

@@ -59,27 +59,47 @@ public final class BinaryCrossEntropy {
         this.pw = whole.pw;
     }
 
-    /** Checks a request: shapes, dtypes, and that weight and pos_weight broadcast to the input. */
+    /**
+     * Checks a request: shapes, dtypes, and that weight and pos_weight broadcast to the input.
+     *
+     * @param x the logits, floating, any shape
+     * @param t the targets, floating, x's shape (probabilities in [0, 1], not checked, as PyTorch)
+     * @param spec the reduction and weights; null for {@link BceSpec#DEFAULT}
+     * @param outputs what to compute besides the loss: only the gradient applies; null for the loss alone
+     * @return the checked request
+     * @throws InvalidInputException for a non-floating dtype, a shape mismatch, weights that do not broadcast, or
+     *     accuracy or predictions asked for
+     */
     public static BinaryCrossEntropy of(Tensor x, Tensor t, BceSpec spec, Outputs outputs) {
         return new BinaryCrossEntropy(x, t, spec == null ? BceSpec.DEFAULT : spec, outputs == null ? Outputs.LOSS_ONLY : outputs);
     }
 
-    /** Elements [from, from + count) of this problem's flattened input as a problem of their own (views, no copy). */
+    /**
+     * Elements [from, from + count) of this problem's flattened input as a problem of their own (views, no copy).
+     * It keeps the whole request's shape, element count and broadcast weights, so 'mean' divides by the whole count.
+     *
+     * @param from the first element, in [0, {@link #size()}]
+     * @param count how many elements, at most {@code size() - from}
+     * @return the block
+     */
     public BinaryCrossEntropy block(long from, long count) { return new BinaryCrossEntropy(this, from, count); }
 
-    /** Elements of this problem. */
+    /** {@return the element count of this problem (of the block, for a block)} */
     public long size() { return x.numel(); }
 
-    /** Elements of the whole request: the 'mean' divisor. */
+    /** {@return the element count of the whole request: the 'mean' divisor} */
     public long totalElements() { return total; }
 
-    /** The input's shape (of the whole request). */
+    /** {@return the input's shape (of the whole request), a copy} */
     public long[] shape() { return shape.clone(); }
 
+    /** {@return the logits of this problem (the block's elements, flattened, for a block)} */
     public Tensor input() { return x; }
 
+    /** {@return the reduction and weights} */
     public BceSpec spec() { return spec; }
 
+    /** {@return what is computed besides the loss (the gradient or nothing)} */
     public Outputs outputs() { return outputs; }
 
     /** A weight tensor, read into an array when small. */
@@ -99,6 +119,11 @@ public final class BinaryCrossEntropy {
      * Computes this problem's elements, {@code ranges} running the body over [0, chunks) chunks of 2^16 elements (in
      * order, or on a pool). Per-element losses are float64 for float64 input (and on the reference), else float32;
      * the gradient is float64 on the reference, else the input's dtype.
+     *
+     * @param device the backend's name, recorded in the result
+     * @param ranges runs its second argument for every chunk index in [0, first argument), in any order or in
+     *     parallel, and returns when all have run
+     * @return this problem's loss, per-element losses and gradient (as {@link #outputs()} asks)
      */
     public LossResult compute(String device, java.util.function.BiConsumer<Integer, IntConsumer> ranges) {
         double scale = spec.reduction() == Reduction.MEAN ? 1.0 / total : 1;
@@ -125,6 +150,9 @@ public final class BinaryCrossEntropy {
      * weight · (−x + (pw − 1) · (log1p(exp(−|x|)) + max(−x, 0))), without, weight · (−x); divided by the whole
      * request's element count for 'mean' (the gradient of the sum for 'none'). float64, the target's shape for a
      * whole request, flat for a block.
+     *
+     * @return a new float64 tensor, one value per element of this problem
+     * @throws InvalidInputException if the problem has more elements than one Java array holds
      */
     public Tensor targetGradient() {
         int n = Backend.checkElementsFit(x);
@@ -146,7 +174,15 @@ public final class BinaryCrossEntropy {
         return Tensor.of(g, first == 0 && n == total ? shape : new long[] {n});
     }
 
-    /** The result of the whole request from the accumulated per-element losses of its parts. */
+    /**
+     * The result of the whole request from the accumulated per-element losses of its parts.
+     *
+     * @param acc the exact sum of every part's per-element losses
+     * @param perElement the per-element losses, or null (not kept, or sent to a sink)
+     * @param gradient the gradient, or null
+     * @param device the backend's name
+     * @return the loss reduced as the spec says, with the given tensors
+     */
     public LossResult result(LossAccumulator acc, Tensor perElement, Tensor gradient, String device) {
         return acc.result(spec.reduction(), total, total, 0, perElement, gradient, null, device);
     }

@@ -66,7 +66,17 @@ public final class Divergence {
         this.gradOutput = whole.gradOutput;
     }
 
-    /** Checks a request: dtypes, shapes, and that targets are given where alpha needs them (they are scanned later). */
+    /**
+     * Checks a request: dtypes, shapes, and that targets are given where alpha needs them (they are scanned later).
+     *
+     * @param student the student's logits, floating, (N, C)
+     * @param teacher the teacher's logits, floating, the student's shape
+     * @param target class indices (int32 or int64), shape (N), or null; needed when {@code spec} mixes in cross-entropy
+     * @param spec the loss, its reduction and its parameters
+     * @param gradient true to compute d loss / d student logits as well
+     * @return the checked request
+     * @throws InvalidInputException for a dtype or shape that does not fit, or alpha without targets
+     */
     public static Divergence of(Tensor student, Tensor teacher, Tensor target, DivergenceSpec spec, boolean gradient) {
         return new Divergence(student, teacher, target, spec, gradient);
     }
@@ -74,6 +84,10 @@ public final class Divergence {
     /**
      * This request with the gradient multiplied by {@code go} (autograd's grad_output: shape (N) for 'none', one value
      * otherwise; checked when the request runs). Needs the gradient.
+     *
+     * @param go the upstream gradient, or null for none (a factor of 1)
+     * @return a copy of this request that carries {@code go}
+     * @throws InvalidInputException if {@code go} is given and this request computes no gradient
      */
     public Divergence withGradOutput(Tensor go) {
         if (go != null && !gradient) throw new InvalidInputException("an upstream gradient (grad_output) needs the gradient");
@@ -82,31 +96,45 @@ public final class Divergence {
         return d;
     }
 
-    /** The upstream gradient, or null. */
+    /** {@return the upstream gradient, or null} */
     public Tensor gradOutput() { return gradOutput; }
 
-    /** Rows [from, to) as a request of their own (views, no copy), sharing the whole request's totals. */
+    /**
+     * Rows [from, to) as a request of their own (views, no copy), sharing the whole request's totals.
+     *
+     * @param from the first row, in [0, {@link #rows()}]
+     * @param to the row after the last, in [from, rows()]
+     * @return the block; its {@link #firstRow()} is its place in the whole request
+     */
     public Divergence block(long from, long to) { return new Divergence(this, from, to); }
 
+    /** {@return the student's logits (this block's rows, for a block)} */
     public Tensor student() { return student; }
 
+    /** {@return the teacher's logits (this block's rows, for a block)} */
     public Tensor teacher() { return teacher; }
 
-    /** The class targets, or null. */
+    /** {@return the class targets, or null} */
     public Tensor target() { return target; }
 
+    /** {@return the loss, its reduction and its parameters} */
     public DivergenceSpec spec() { return spec; }
 
+    /** {@return true when d loss / d student logits is computed too} */
     public boolean wantsGradient() { return gradient; }
 
-    /** Rows of this request (of the block, for a block). */
+    /** {@return the row count of this request (of the block, for a block)} */
     public long rows() { return rows; }
 
+    /** {@return C, the classes per row} */
     public int classes() { return classes; }
 
     /**
      * The rows as an int, checked so that their per-row results (and gradient) fit Java arrays; the block stream's
      * blocks always do.
+     *
+     * @return {@link #rows()} as an int
+     * @throws InvalidInputException if the per-row values (rows · C values, with the gradient) exceed one Java array
      */
     public int rowsInMemory() {
         long elements = gradient ? rows * classes : rows;
@@ -116,15 +144,23 @@ public final class Divergence {
         return (int) rows;
     }
 
-    /** The first row of this block in the whole request. */
+    /** {@return the first row of this block in the whole request} */
     public long firstRow() { return firstRow; }
 
-    /** True when row {@code y}'s target drops it out. */
+    /**
+     * True when a row whose target is {@code y} drops out (y is the spec's ignore_index).
+     *
+     * @param y a row's class index
+     * @return whether that row is ignored
+     */
     public boolean isIgnored(long y) { return y == spec.ignoreIndex(); }
 
     /**
      * Rows of the whole request that are not ignored: the batchmean divisor. The first call scans the targets once and
      * throws, naming the row, for a class index outside [0, C).
+     *
+     * @return the count; every row when there are no targets
+     * @throws InvalidInputException for a target outside [0, C) that is not ignore_index
      */
     public long validRows() {
         long v = validRows;
@@ -154,7 +190,7 @@ public final class Divergence {
         return valid;
     }
 
-    /** The divisor of the reduced value: 1 (none, sum), the rows that remain (batchmean), or rows · C (mean). */
+    /** {@return the divisor of the reduced value: 1 (none, sum), the rows that remain (batchmean), or rows · C (mean)} */
     public double divisor() {
         switch (spec.reduction()) {
             case BATCHMEAN: return validRows();
@@ -163,7 +199,7 @@ public final class Divergence {
         }
     }
 
-    /** The factor of each row's gradient: 1 / {@link #divisor()} (1 for none, whose gradient is that of the sum). */
+    /** {@return the factor of each row's gradient: 1 / {@link #divisor()} (1 for none, whose gradient is that of the sum)} */
     public double gradientScale() { return 1 / divisor(); }
 
     /**
@@ -172,15 +208,34 @@ public final class Divergence {
      * divergence and cross-entropy terms, from which the reduced value is formed once.
      */
     public static final class Part {
+        /** The block's per-row losses, shape (rows); its gradient rows, shape (rows, C), or null when not asked for. */
         public final Tensor perRow, gradient;
+        /** Exact sums over the block's rows of the divergence terms and of the cross-entropy terms (0 without alpha). */
         public final ExactSum divergence, crossEntropy;
         /** Where it was computed (a CUDA backend without the kernel computes on the CPU), or null: the backend's name. */
         public final String device;
 
+        /**
+         * A part computed on the backend that returns it.
+         *
+         * @param perRow the per-row losses
+         * @param gradient the gradient rows, or null
+         * @param divergence the exact sum of the rows' divergence terms
+         * @param crossEntropy the exact sum of the rows' cross-entropy terms
+         */
         public Part(Tensor perRow, Tensor gradient, ExactSum divergence, ExactSum crossEntropy) {
             this(perRow, gradient, divergence, crossEntropy, null);
         }
 
+        /**
+         * A part computed on a named device.
+         *
+         * @param perRow the per-row losses
+         * @param gradient the gradient rows, or null
+         * @param divergence the exact sum of the rows' divergence terms
+         * @param crossEntropy the exact sum of the rows' cross-entropy terms
+         * @param device where it was computed, or null for the backend's name
+         */
         public Part(Tensor perRow, Tensor gradient, ExactSum divergence, ExactSum crossEntropy, String device) {
             this.perRow = perRow;
             this.gradient = gradient;
@@ -189,11 +244,25 @@ public final class Divergence {
             this.device = device;
         }
 
-        /** This part, computed on {@code device}. */
+        /**
+         * This part, computed on {@code device}.
+         *
+         * @param device where it was computed
+         * @return a copy of this part naming {@code device}
+         */
         public Part onDevice(String device) { return new Part(perRow, gradient, divergence, crossEntropy, device); }
     }
 
-    /** The whole request's result from the merged sums of its parts. */
+    /**
+     * The whole request's result from the merged sums of its parts: each sum over {@link #divisor()}, mixed by alpha.
+     *
+     * @param div the exact sum of every part's divergence terms
+     * @param ce the exact sum of every part's cross-entropy terms
+     * @param perRow the per-row values of the whole request, or null (sent to a sink)
+     * @param gradient the gradient of the whole request, or null
+     * @param device where it was computed
+     * @return the result; its values are NaN for reduction none
+     */
     public DivergenceResult result(ExactSum div, ExactSum ce, Tensor perRow, Tensor gradient, String device) {
         double d = divisor();
         double divPart = div.value() / d, cePart = spec.mixesCrossEntropy() ? ce.value() / d : Double.NaN;

@@ -24,30 +24,33 @@ public final class DivergenceResult {
         this.device = device;
     }
 
-    /** The reduced loss (NaN for reduction none). */
+    /** {@return the reduced loss (NaN for reduction none)} */
     public double value() { return value; }
 
-    /** The divergence part, reduced as the loss is (kd: T² · KL, without α), NaN for none. */
+    /** {@return the divergence part, reduced as the loss is (kd: T² · KL, without α), NaN for none} */
     public double divergence() { return divergence; }
 
-    /** The cross-entropy part (kd with alpha), reduced as the loss is; NaN without it or for none. */
+    /** {@return the cross-entropy part (kd with alpha), reduced as the loss is; NaN without it or for none} */
     public double crossEntropy() { return crossEntropy; }
 
-    /** Per-row values (the mix with alpha; 0 for ignored rows), shape (N); null when they went to a sink. */
+    /** {@return per-row values (the mix with alpha; 0 for ignored rows), shape (N); null when they went to a sink} */
     public Tensor perRow() { return perRow; }
 
-    /** d loss / d student logits (of the sum, for reduction none), shape (N, C), or null. */
+    /** {@return d loss / d student logits (of the sum, for reduction none), shape (N, C), or null} */
     public Tensor gradient() { return gradient; }
 
-    /** Rows that were not ignored. */
+    /** {@return the count of rows that were not ignored (every row without targets)} */
     public long validRows() { return validRows; }
 
-    /** What the sums were divided by: 1, the rows that remain (batchmean) or rows · C (mean). */
+    /** {@return what the sums were divided by: 1, the rows that remain (batchmean) or rows · C (mean)} */
     public double divisor() { return divisor; }
 
+    /** {@return where it was computed: reference, cpu or cuda} */
     public String device() { return device; }
 
+    /** {@return the options the loss was computed with} */
     public DivergenceSpec spec() { return spec; }
 
+    /** {@return true when {@link #value()} is a reduced value (any reduction but none)} */
     public boolean isScalar() { return spec.reduction() != Reduction.NONE; }
 }

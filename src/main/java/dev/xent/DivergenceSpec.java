@@ -37,26 +37,34 @@ public final class DivergenceSpec {
         this.ignoreIndex = b.ignoreIndex;
     }
 
-    /** Options of {@code kind} at their defaults: batchmean, T = 1, no cross-entropy mix, β = 0.5, ignore_index -100. */
+    /**
+     * Options of {@code kind} at their defaults: batchmean, T = 1, no cross-entropy mix, β = 0.5, ignore_index -100.
+     *
+     * @param kind kd or jsd
+     * @return a builder
+     * @throws InvalidInputException if {@code kind} is null
+     */
     public static Builder builder(Kind kind) { return new Builder(kind); }
 
+    /** {@return which divergence: kd or jsd} */
     public Kind kind() { return kind; }
 
+    /** {@return the reduction: none, sum, batchmean (the default) or mean} */
     public Reduction reduction() { return reduction; }
 
-    /** T: both logits are divided by it before their softmax. */
+    /** {@return the temperature T: both logits are divided by it before their softmax} */
     public double temperature() { return temperature; }
 
-    /** The weight of the kd term against cross-entropy with the targets; NaN when there is no mix (kd alone). */
+    /** {@return the weight of the kd term against cross-entropy with the targets; NaN when there is no mix (kd alone)} */
     public double alpha() { return alpha; }
 
-    /** True when cross-entropy with class targets is mixed in ({@code alpha} set). */
+    /** {@return true when cross-entropy with class targets is mixed in ({@code alpha} set)} */
     public boolean mixesCrossEntropy() { return !Double.isNaN(alpha); }
 
-    /** β of the Jensen-Shannon divergence. */
+    /** {@return β of the Jensen-Shannon divergence} */
     public double beta() { return beta; }
 
-    /** Target value whose rows are left out (with class targets). */
+    /** {@return the ignore_index: the target value whose rows are left out (with class targets)} */
     public long ignoreIndex() { return ignoreIndex; }
 
     @Override public String toString() {
@@ -76,20 +84,39 @@ public final class DivergenceSpec {
             this.kind = kind;
         }
 
+        /**
+         * Sets the reduction; mean (over rows · C) cannot go with alpha, which {@link #build} checks.
+         *
+         * @param r none, sum, batchmean or mean
+         * @return this builder
+         * @throws InvalidInputException if {@code r} is null
+         */
         public Builder reduction(Reduction r) {
             if (r == null) throw new InvalidInputException("reduction must not be null");
             this.reduction = r;
             return this;
         }
 
-        /** T > 0 and finite. */
+        /**
+         * Sets the temperature T.
+         *
+         * @param t the temperature, finite and greater than 0
+         * @return this builder
+         * @throws InvalidInputException if {@code t} is not finite and positive
+         */
         public Builder temperature(double t) {
             if (!(t > 0) || Double.isInfinite(t)) throw new InvalidInputException("temperature must be a finite number > 0, got " + t);
             this.temperature = t;
             return this;
         }
 
-        /** α in [0, 1]: loss = α · kd + (1 − α) · cross-entropy; needs class targets; kd only. */
+        /**
+         * Mixes in cross-entropy: loss = α · kd + (1 − α) · cross-entropy; needs class targets; kd only.
+         *
+         * @param a α in [0, 1]
+         * @return this builder
+         * @throws InvalidInputException if {@code a} is outside [0, 1] or the kind is jsd
+         */
         public Builder alpha(double a) {
             if (!(a >= 0 && a <= 1)) throw new InvalidInputException("alpha must be in [0, 1], got " + a);
             if (kind != Kind.KD) throw new InvalidInputException("alpha mixes cross-entropy into kd; jsd has no alpha");
@@ -97,7 +124,13 @@ public final class DivergenceSpec {
             return this;
         }
 
-        /** β in [0, 1]; jsd only. */
+        /**
+         * Sets β of the Jensen-Shannon divergence; jsd only.
+         *
+         * @param b β in [0, 1]: 0 is the forward KL(P ‖ Q), 1 the reverse KL(Q ‖ P)
+         * @return this builder
+         * @throws InvalidInputException if {@code b} is outside [0, 1] or the kind is kd
+         */
         public Builder beta(double b) {
             if (!(b >= 0 && b <= 1)) throw new InvalidInputException("beta must be in [0, 1], got " + b);
             if (kind != Kind.JSD) throw new InvalidInputException("beta belongs to jsd");
@@ -105,11 +138,23 @@ public final class DivergenceSpec {
             return this;
         }
 
+        /**
+         * Sets the target value whose rows drop out of every term (and of batchmean's row count).
+         *
+         * @param i any value; -100 by default, as PyTorch
+         * @return this builder
+         */
         public Builder ignoreIndex(long i) {
             this.ignoreIndex = i;
             return this;
         }
 
+        /**
+         * The checked options.
+         *
+         * @return the spec
+         * @throws InvalidInputException if alpha is set with reduction mean
+         */
         public DivergenceSpec build() {
             if (mixes() && reduction == Reduction.MEAN) {
                 throw new InvalidInputException("with cross-entropy mixed in, reduction is none, sum or batchmean (the mean over rows that remain); 'mean' (over rows · C) has no meaning for the mix");

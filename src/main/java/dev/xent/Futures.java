@@ -11,7 +11,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Futures {
     private Futures() {}
 
-    /** A fixed pool of daemon threads named name-1, name-2, ...: it never keeps the JVM alive. */
+    /**
+     * A fixed pool of daemon threads named name-1, name-2, ...: it never keeps the JVM alive.
+     *
+     * @param threads the pool's size, at least 1
+     * @param name the prefix of its threads' names
+     * @return a new pool, which the caller shuts down
+     */
     public static ExecutorService daemonPool(int threads, String name) {
         AtomicInteger n = new AtomicInteger();
         return Executors.newFixedThreadPool(threads, r -> {
@@ -21,6 +27,14 @@ public final class Futures {
         });
     }
 
+    /**
+     * Waits for every future in order; the first failure found is rethrown as the task threw it.
+     *
+     * @param futures the tasks' futures
+     * @throws RuntimeException the task's own RuntimeException (or Error), unwrapped; a checked exception comes as
+     *     the cause of an IllegalStateException
+     * @throws IllegalStateException if interrupted while waiting (the interrupt flag is set again)
+     */
     public static void awaitAll(List<? extends Future<?>> futures) {
         try {
             for (Future<?> f : futures) f.get();

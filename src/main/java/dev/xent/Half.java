@@ -10,10 +10,20 @@ public final class Half {
         for (int h = 0; h < (1 << 16); h++) F16_TO_F32[h] = slowToFloat((short) h);
     }
 
-    /** binary16 bits to float (exact). */
+    /**
+     * binary16 bits to float (exact).
+     *
+     * @param bits an IEEE binary16 bit pattern
+     * @return its value; every binary16 value, subnormals, infinities and NaN included, is a float
+     */
     public static float toFloat(short bits) { return F16_TO_F32[bits & 0xffff]; }
 
-    /** bfloat16 bits to float (exact). */
+    /**
+     * bfloat16 bits to float (exact).
+     *
+     * @param bits a bfloat16 bit pattern: the upper 16 bits of a float
+     * @return its value
+     */
     public static float bf16ToFloat(short bits) { return Float.intBitsToFloat((bits & 0xffff) << 16); }
 
     private static float slowToFloat(short hbits) {
@@ -29,7 +39,12 @@ public final class Half {
         return Float.intBitsToFloat(sign | ((exp - 15 + 127) << 23) | (mant << 13));
     }
 
-    /** float to binary16 bits, round to nearest even; overflow gives infinity, NaN stays NaN. */
+    /**
+     * float to binary16 bits, round to nearest even; overflow gives infinity, NaN stays NaN.
+     *
+     * @param f any float
+     * @return the binary16 bit pattern nearest {@code f} (subnormal or zero below binary16's normal range)
+     */
     public static short fromFloat(float f) {
         int bits = Float.floatToRawIntBits(f);
         int sign = (bits >>> 16) & 0x8000;
@@ -51,7 +66,12 @@ public final class Half {
         return (short) (sign | ((rounded - 0x38000000) >>> 13));
     }
 
-    /** float to bfloat16 bits, round to nearest even; NaN stays NaN. */
+    /**
+     * float to bfloat16 bits, round to nearest even; NaN stays NaN.
+     *
+     * @param f any float
+     * @return the bfloat16 bit pattern nearest {@code f} (a quiet NaN for a NaN)
+     */
     public static short bf16FromFloat(float f) {
         int bits = Float.floatToRawIntBits(f);
         if ((bits & 0x7fffffff) > 0x7f800000) return (short) ((bits >>> 16) | 0x40);

@@ -50,7 +50,17 @@ public final class KlDivergence {
         this.gradOutput = whole.gradOutput;
     }
 
-    /** Checks a request: floating dtypes and one shape. */
+    /**
+     * Checks a request: floating dtypes and one shape.
+     *
+     * @param input log-probabilities, floating, any shape
+     * @param target probabilities (log-probabilities with {@code logTarget}), floating, the input's shape
+     * @param reduction none, sum, mean or batchmean
+     * @param logTarget true when {@code target} holds log-probabilities ({@code log_target=True})
+     * @param gradient true to compute d loss / d input as well
+     * @return the checked request
+     * @throws InvalidInputException for a non-floating dtype, a shape mismatch or a null reduction
+     */
     public static KlDivergence of(Tensor input, Tensor target, Reduction reduction, boolean logTarget, boolean gradient) {
         return new KlDivergence(input, target, reduction, logTarget, gradient);
     }
@@ -58,6 +68,10 @@ public final class KlDivergence {
     /**
      * This request with the gradient multiplied by {@code go} (autograd's grad_output: the input's shape for 'none',
      * one value otherwise; checked when the request runs). Needs the gradient.
+     *
+     * @param go the upstream gradient, or null for none (a factor of 1)
+     * @return a copy of this request that carries {@code go}
+     * @throws InvalidInputException if {@code go} is given and this request computes no gradient
      */
     public KlDivergence withGradOutput(Tensor go) {
         if (go != null && !gradient) throw new InvalidInputException("an upstream gradient (grad_output) needs the gradient");
@@ -66,25 +80,35 @@ public final class KlDivergence {
         return k;
     }
 
-    /** The upstream gradient, or null. */
+    /** {@return the upstream gradient, or null} */
     public Tensor gradOutput() { return gradOutput; }
 
-    /** Elements [from, from + count) of the flattened request as a request of their own (views, no copy). */
+    /**
+     * Elements [from, from + count) of the flattened request as a request of their own (views, no copy). It keeps
+     * the whole request's shape, so its {@link #divisor()} is the whole request's.
+     *
+     * @param from the first element, in [0, {@link #size()}]
+     * @param count how many elements, at most {@code size() - from}
+     * @return the block
+     */
     public KlDivergence block(long from, long count) { return new KlDivergence(this, from, count); }
 
-    /** Elements of this request (of the block, for a block). */
+    /** {@return the element count of this request (of the block, for a block)} */
     public long size() { return x.numel(); }
 
-    /** The input's shape (of the whole request). */
+    /** {@return the input's shape (of the whole request), a copy} */
     public long[] shape() { return shape.clone(); }
 
+    /** {@return the log-probabilities of this request (the block's elements, flattened, for a block)} */
     public Tensor input() { return x; }
 
+    /** {@return the reduction: none, sum, mean or batchmean} */
     public Reduction reduction() { return reduction; }
 
+    /** {@return true when d loss / d input is computed too} */
     public boolean wantsGradient() { return gradient; }
 
-    /** What the sum is divided by: 1 (none, sum), every element (mean), or input.size(0) (batchmean; 1 for 0-d). */
+    /** {@return what the sum is divided by: 1 (none, sum), every element (mean), or input.size(0) (batchmean; 1 for 0-d)} */
     public double divisor() {
         switch (reduction) {
             case MEAN: return total;
@@ -97,6 +121,11 @@ public final class KlDivergence {
      * Computes this block's elements, {@code ranges} running the body over [0, chunks) chunks of 2^16 elements (in
      * order, or on a pool). Per-element losses and the gradient are float64 for float64 input and on the reference,
      * else float32 (the input's dtype for the gradient).
+     *
+     * @param device the backend's name, recorded in the result
+     * @param ranges runs its second argument for every chunk index in [0, first argument), in any order or in
+     *     parallel, and returns when all have run
+     * @return this block's divergence, per-element values and gradient (when asked for)
      */
     public LossResult compute(String device, java.util.function.BiConsumer<Integer, IntConsumer> ranges) {
         double scale = 1 / divisor();
@@ -114,7 +143,15 @@ public final class KlDivergence {
         }, this::result);
     }
 
-    /** The result of the whole request from the accumulated per-element losses of its parts. */
+    /**
+     * The result of the whole request from the accumulated per-element losses of its parts.
+     *
+     * @param acc the exact sum of every part's per-element values
+     * @param perElement the per-element values, or null (not kept, or sent to a sink)
+     * @param gradient the gradient, or null
+     * @param device the backend's name
+     * @return the divergence reduced as asked, with the given tensors
+     */
     public LossResult result(LossAccumulator acc, Tensor perElement, Tensor gradient, String device) {
         return acc.result(reduction, divisor(), total, 0, perElement, gradient, null, device);
     }

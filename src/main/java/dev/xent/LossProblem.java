@@ -119,28 +119,38 @@ public final class LossProblem {
         private final long validRows;
         private final double divisor;
 
-        /** Totals of a problem without class weights (or with probability targets): W is the row count. */
+        /**
+         * Totals of a problem without class weights (or with probability targets): W is the row count.
+         *
+         * @param validRows the rows whose target is not ignore_index
+         */
         public Totals(long validRows) { this(null, validRows); }
 
-        /** @param weight the exact sum of the non-ignored targets' class weights, or null for none */
+        /**
+         * Totals with class weights: W is their exact sum.
+         *
+         * @param weight the exact sum of the non-ignored targets' class weights, or null for none
+         * @param validRows the rows whose target is not ignore_index
+         */
         public Totals(ExactSum weight, long validRows) {
             this.weight = weight;
             this.validRows = validRows;
             this.divisor = weight == null ? validRows : weight.value();
         }
 
-        /** W: the summed weight of non-ignored targets (their count without weights), or the row count for probabilities. */
+        /** {@return the 'mean' divisor W: the summed weight of non-ignored targets (their count without weights), or the row count for probabilities} */
         public double divisor() { return divisor; }
 
-        /** Rows whose target is not ignore_index (every row for probability targets). */
+        /** {@return the count of rows whose target is not ignore_index (every row for probability targets)} */
         public long validRows() { return validRows; }
 
-        /** The exact sum behind {@link #divisor()} when there are class weights (for merging parts exactly), else null. */
+        /** {@return the exact sum behind {@link #divisor()} when there are class weights (for merging parts exactly), else null} */
         public ExactSum weightSum() { return weight; }
     }
 
     /** The first class index of a problem outside [0, C) that is not ignore_index, or none. */
     public static final class BadTarget {
+        /** The row (numbered in the problem that was scanned) and the class index found there. */
         public final long row, value;
 
         BadTarget(long row, long value) {
@@ -152,6 +162,9 @@ public final class LossProblem {
     /**
      * The pre-pass over the targets, done once per request (blocks share it): throws {@link #badTarget} for the first
      * class index outside [0, C) that is not ignore_index, before any logit is read.
+     *
+     * @return the request's totals (computed on the first call, then kept)
+     * @throws InvalidInputException for a class index out of range
      */
     public Totals totals() {
         Totals t = totals;
@@ -173,6 +186,8 @@ public final class LossProblem {
     /**
      * The target pre-pass without throwing: the {@link Totals}, or the first {@link BadTarget} (its row numbered in
      * this problem). For callers that number rows in a larger whole themselves, such as a Spark task.
+     *
+     * @return a {@link Totals} when every target is valid, else a {@link BadTarget}
      */
     public Object scan() {
         long rows = rows();
@@ -199,87 +214,159 @@ public final class LossProblem {
      * Indices [from, to) of axis 0 (N) as a problem of their own: views of the input and target (no copy), the same
      * spec, and this request's {@link #totals()}, so gradients and 'mean' scaling are those of the whole request. Its
      * rows are numbered from 0; {@link #firstRow()} says where they lie in the whole, and errors name whole positions.
+     *
+     * @param from the first index of axis 0, in [0, {@link #outerSize()}]
+     * @param to the index after the last, in [from, outerSize()]; a (C) input is one block, [0, 1)
+     * @return the block (its target pre-pass is run first if it has not been)
+     * @throws IndexOutOfBoundsException for a (C) input and any range but [0, 1)
+     * @throws InvalidInputException if the pre-pass finds a class index out of range
      */
     public LossProblem block(long from, long to) { return new LossProblem(this, from, to); }
 
-    /** True for a {@link #block} of a request (its totals are the request's, not its own rows'). */
+    /** {@return true for a {@link #block} of a request (its totals are the request's, not its own rows')} */
     public boolean isBlock() { return isBlock; }
 
-    /** Where row 0 of this problem lies in the whole request (0 unless this is a {@link #block}). */
+    /** {@return where row 0 of this problem lies in the whole request (0 unless this is a {@link #block})} */
     public long firstRow() { return firstRow; }
 
-    /** Extent of axis 0 (N), the axis blocks are cut along; 1 for a (C) input. */
+    /** {@return the extent of axis 0 (N), the axis blocks are cut along; 1 for a (C) input} */
     public long outerSize() { return layout.outer; }
 
-    /** Checks a request and lays it out as rows; throws {@link InvalidInputException} with a precise message. */
+    /**
+     * Checks a request and lays it out as rows; throws {@link InvalidInputException} with a precise message.
+     * Class indices are checked later, by the target pre-pass ({@link #totals()}).
+     *
+     * @param kind cross-entropy (input of logits) or NLL (input of log-probabilities)
+     * @param input floating, shape (C), (N, C) or (N, C, d1..dk)
+     * @param target class indices (int32 or int64) of the input's shape less the class axis, or probabilities
+     *     (floating, the input's shape; cross-entropy only)
+     * @param spec the options; null for {@link LossSpec#DEFAULT}
+     * @return the checked request, asking for the loss alone
+     * @throws InvalidInputException for a shape, dtype or option that does not fit
+     */
     public static LossProblem of(LossKind kind, Tensor input, Tensor target, LossSpec spec) {
         return of(kind, input, target, spec, Outputs.LOSS_ONLY);
     }
 
-    /** As {@link #of(LossKind, Tensor, Tensor, LossSpec)}, also asking for a gradient, accuracy or predictions. */
+    /**
+     * As {@link #of(LossKind, Tensor, Tensor, LossSpec)}, also asking for a gradient, accuracy or predictions.
+     *
+     * @param kind cross-entropy or NLL
+     * @param input floating, shape (C), (N, C) or (N, C, d1..dk)
+     * @param target class indices or probabilities, as for {@link #of(LossKind, Tensor, Tensor, LossSpec)}
+     * @param spec the options; null for {@link LossSpec#DEFAULT}
+     * @param outputs what to compute besides the loss; null for the loss alone
+     * @return the checked request
+     * @throws InvalidInputException for a shape, dtype or option that does not fit (accuracy with probability
+     *     targets, top-k above C, say)
+     */
     public static LossProblem of(LossKind kind, Tensor input, Tensor target, LossSpec spec, Outputs outputs) {
         return new LossProblem(kind, input, target, input.shape(), input.dtype(), target.shape(), target.dtype(),
                 spec == null ? LossSpec.DEFAULT : spec, outputs == null ? Outputs.LOSS_ONLY : outputs);
     }
 
-    /** The same checks from shapes and types alone, for data that lives elsewhere (on a device); input() and target() are null. */
+    /**
+     * The same checks from shapes and types alone, for data that lives elsewhere (on a device); input() and target() are null.
+     *
+     * @param kind cross-entropy or NLL
+     * @param inputShape the input's shape (copied)
+     * @param inputType the input's dtype
+     * @param targetShape the target's shape (copied)
+     * @param targetType the target's dtype
+     * @param spec the options; null for {@link LossSpec#DEFAULT}
+     * @return a request that asks for the loss alone and holds no data (bool targets cannot be told from int32 here)
+     * @throws InvalidInputException for a shape, dtype or option that does not fit
+     */
     public static LossProblem describe(LossKind kind, long[] inputShape, DType inputType, long[] targetShape, DType targetType, LossSpec spec) {
         return new LossProblem(kind, null, null, inputShape.clone(), inputType, targetShape.clone(), targetType,
                 spec == null ? LossSpec.DEFAULT : spec, Outputs.LOSS_ONLY);
     }
 
+    /** {@return cross-entropy or NLL} */
     public LossKind kind() { return kind; }
 
-    /** What besides the loss is asked for. */
+    /** {@return what besides the loss is asked for} */
     public Outputs outputs() { return outputs; }
 
-    /** True when the request adds only the gradient to the plain loss (no accuracy, predictions, z-loss or softcap). */
+    /** {@return true when the request adds only the gradient to the plain loss (no accuracy, predictions, z-loss or softcap)} */
     public boolean gradientOnly() {
         return outputs.gradient() && !outputs.accuracy() && !outputs.predictions() && spec.zLossScale() == 0 && spec.softcap() == 0;
     }
 
-    /** True when the plain loss kernels do not cover the request (outputs, z-loss or softcap). */
+    /** {@return true when the plain loss kernels do not cover the request (outputs, z-loss or softcap)} */
     public boolean needsTrainingPath() {
         return outputs.any() || spec.zLossScale() != 0 || spec.softcap() != 0;
     }
 
-    /** The host input, or null for a problem made by {@link #describe}. */
+    /** {@return the host input, or null for a problem made by {@link #describe}} */
     public Tensor input() { return input; }
 
-    /** The host target, or null for a problem made by {@link #describe}. */
+    /** {@return the host target, or null for a problem made by {@link #describe}} */
     public Tensor target() { return target; }
 
+    /** {@return the options: weights, ignore_index, reduction, label smoothing, z-loss, softcap} */
     public LossSpec spec() { return spec; }
 
+    /** {@return true for a floating target of class probabilities, false for class indices} */
     public boolean probabilityTarget() { return probabilityTarget; }
 
+    /** {@return C, the extent of the class axis} */
     public int classes() { return classes; }
 
-    /** Product of the dimensions after the class axis: the distance between neighbouring classes of one row. */
+    /** {@return product of the dimensions after the class axis: the distance between neighbouring classes of one row} */
     public long inner() { return layout.inner; }
 
+    /** {@return the input seen as rows along the class axis} */
     public RowLayout layout() { return layout; }
 
-    /** Number of rows (predictions): N * d1 * ... * dk. */
+    /** {@return the number of rows (predictions): N * d1 * ... * dk} */
     public long rows() { return layout.rows(); }
 
-    /** Flat index of element (row, class 0); classes follow at a stride of {@link #inner()}. */
+    /**
+     * Flat index of element (row, class 0); classes follow at a stride of {@link #inner()}.
+     *
+     * @param row a row of this problem, in [0, {@link #rows()})
+     * @return the index into the flattened input
+     */
     public long rowStart(long row) { return layout.rowStart(row); }
 
-    /** Class weights as doubles, or null for none. */
+    /** {@return the class weights as doubles (the array itself: do not modify it), or null for none} */
     public double[] weights() { return weights; }
 
+    /**
+     * The weight of class {@code c}.
+     *
+     * @param c a class index in [0, C)
+     * @return its weight, 1 without weights
+     */
     public double weight(long c) { return weights == null ? 1.0 : weights[(int) c]; }
 
-    /** Shape of the per-element output: the target's shape, or the input's less the class axis for probabilities. */
+    /** {@return the shape of the per-element output: the target's shape, or the input's less the class axis for probabilities} */
     public long[] outputShape() { return outputShape.clone(); }
 
-    /** The class index of {@code row} (class-index targets only). */
+    /**
+     * The class index of {@code row} (class-index targets only).
+     *
+     * @param row a row of this problem, in [0, {@link #rows()})
+     * @return its target, not checked against [0, C) here ({@link #totals()} checks every one)
+     */
     public long targetOf(long row) { return target.getLong(row); }
 
+    /**
+     * True when a target of {@code y} drops its row out of the loss and of 'mean'.
+     *
+     * @param y a class index
+     * @return whether {@code y} is the spec's ignore_index
+     */
     public boolean isIgnored(long y) { return y == spec.ignoreIndex(); }
 
-    /** The error for a class index outside [0, C) that is not ignore_index; names its position in the target. */
+    /**
+     * The error for a class index outside [0, C) that is not ignore_index; names its position in the target.
+     *
+     * @param row the row, numbered in this problem (a block's rows are numbered in the whole request in the message)
+     * @param value the class index found there
+     * @return the exception, for the caller to throw
+     */
     public InvalidInputException badTarget(long row, long value) {
         long[] pos = new long[outputShape.length];
         long r = firstRow + row;
@@ -300,6 +387,11 @@ public final class LossProblem {
      * Packages one computation of this problem's rows: {@code perRow} (each row's loss, its z term included) and the
      * extras, reduced exactly as a whole request is (see {@link LossAccumulator}). For a {@link #block} the value is
      * that of the block's rows alone; the extras keep the counts and z terms that merging needs.
+     *
+     * @param perRow each row's loss, {@link #rows()} values
+     * @param device the backend's name
+     * @param extras the gradient, predictions, hit counts and z terms computed with the losses
+     * @return the result, its per-element losses in {@link #outputShape()}
      */
     public LossResult finish(Tensor perRow, String device, LossResult.Extras extras) {
         LossAccumulator acc = new LossAccumulator();
@@ -307,6 +399,12 @@ public final class LossProblem {
         return acc.result(this, perRow.reshape(outputShape), extras.gradient(), extras.predictions(), device).withExtras(extras);
     }
 
-    /** {@link #finish(Tensor, String, LossResult.Extras)} of the loss alone. */
+    /**
+     * {@link #finish(Tensor, String, LossResult.Extras)} of the loss alone.
+     *
+     * @param perRow each row's loss, {@link #rows()} values
+     * @param device the backend's name
+     * @return the result
+     */
     public LossResult finish(Tensor perRow, String device) { return finish(perRow, device, LossResult.Extras.NONE); }
 }

@@ -19,6 +19,7 @@ public final class LossResult {
      * blocks, shards, partitions) merge exactly; absent parts are null or -1.
      */
     public static final class Extras {
+        /** Nothing besides the loss: no gradient, accuracy, predictions or z terms. */
         public static final Extras NONE = new Extras(null, -1, -1, 0, null, null);
         final Tensor gradient;
         final long hits1, hitsK;
@@ -29,15 +30,31 @@ public final class LossResult {
         final dev.xent.stream.ExactSum lossSum;
 
         /**
+         * Extras whose reduction sums the per-element losses themselves.
+         *
+         * @param gradient d loss / d input, or null
          * @param hits1 rows whose target is the top-1 prediction (-1: not computed)
          * @param hitsK rows whose target is in the top k (-1: not computed)
+         * @param topK k of {@code hitsK}, 0 for none
+         * @param predictions each row's predicted class, int64, or null
          * @param zPerRow each row's z-loss term (included in its loss), or null without z-loss
          */
         public Extras(Tensor gradient, long hits1, long hitsK, int topK, Tensor predictions, Tensor zPerRow) {
             this(gradient, hits1, hitsK, topK, predictions, zPerRow, null);
         }
 
-        /** @param sumTerms the per-element values the reduction sums, when they are finer than the per-element output */
+        /**
+         * Extras with the finer values a reduction sums.
+         *
+         * @param gradient d loss / d input, or null
+         * @param hits1 rows whose target is the top-1 prediction (-1: not computed)
+         * @param hitsK rows whose target is in the top k (-1: not computed)
+         * @param topK k of {@code hitsK}, 0 for none
+         * @param predictions each row's predicted class, int64, or null
+         * @param zPerRow each row's z-loss term (included in its loss), or null without z-loss
+         * @param sumTerms the per-element values the reduction sums, when they are finer than the per-element output
+         *     (float64 terms of float32 losses), or null
+         */
         public Extras(Tensor gradient, long hits1, long hitsK, int topK, Tensor predictions, Tensor zPerRow, Tensor sumTerms) {
             this(gradient, hits1, hitsK, topK, predictions, zPerRow, sumTerms, null);
         }
@@ -54,43 +71,74 @@ public final class LossResult {
             this.sumTerms = sumTerms;
         }
 
-        /** The same extras with another gradient. */
+        /**
+         * The same extras with another gradient.
+         *
+         * @param g the gradient, or null
+         * @return a copy with {@code g}
+         */
         public Extras withGradient(Tensor g) { return new Extras(g, hits1, hitsK, topK, predictions, zPerRow, sumTerms, lossSum); }
 
         /**
          * The same extras with the exact sum of the per-element losses, formed by the backend beside them (in the
          * threads that wrote them): a reduction merges it instead of summing the losses again. It is not copied: the
          * caller must not change it afterwards.
+         *
+         * @param s the exact sum of the per-element losses, z terms included
+         * @return a copy with {@code s}
          */
         public Extras withLossSum(dev.xent.stream.ExactSum s) { return new Extras(gradient, hits1, hitsK, topK, predictions, zPerRow, sumTerms, s); }
 
-        /** The exact sum of the per-element losses (their z terms included), when the backend formed it; else null. */
+        /** {@return the exact sum of the per-element losses (their z terms included), when the backend formed it; else null} */
         public dev.xent.stream.ExactSum lossSum() { return lossSum; }
 
-        /** The values a reduction sums when finer than the per-element output (float64 terms of float32 losses), or null. */
+        /** {@return the values a reduction sums when finer than the per-element output (float64 terms of float32 losses), or null} */
         public Tensor sumTerms() { return sumTerms; }
 
+        /** {@return d loss / d input, or null} */
         public Tensor gradient() { return gradient; }
 
+        /** {@return the count of rows whose target is the top-1 prediction, -1 when not computed} */
         public long hits1() { return hits1; }
 
+        /** {@return the count of rows whose target is in the top {@link #topK()}, -1 when not computed} */
         public long hitsK() { return hitsK; }
 
+        /** {@return k of top-k accuracy, 0 for none} */
         public int topK() { return topK; }
 
+        /** {@return each row's predicted class, int64, or null} */
         public Tensor predictions() { return predictions; }
 
+        /** {@return each row's z-loss term (already in its loss), or null without z-loss} */
         public Tensor zPerRow() { return zPerRow; }
     }
 
     private final double zLoss;
 
+    /**
+     * A plain loss: no extras, row count unknown, no z-loss.
+     *
+     * @param reduction how {@code value} was reduced
+     * @param value the reduced loss, NaN for 'none'
+     * @param perElement the per-element losses, or null (sent to a sink)
+     * @param weightSum the divisor 'mean' uses
+     * @param device the backend that computed it
+     */
     public LossResult(Reduction reduction, double value, Tensor perElement, double weightSum, String device) {
         this(reduction, value, perElement, weightSum, -1, device, Extras.NONE, Double.NaN);
     }
 
     /**
+     * A loss with everything a report shows.
+     *
+     * @param reduction how {@code value} was reduced
+     * @param value the reduced loss, NaN for 'none'
+     * @param perElement the per-element losses, or null (sent to a sink)
+     * @param weightSum the divisor 'mean' uses
      * @param validRows rows with a non-ignored target (the accuracy's denominator), -1 when not known
+     * @param device the backend that computed it
+     * @param extras the gradient, accuracy counts, predictions and z terms
      * @param zLoss the z-loss part of {@code value}, reduced the same way (NaN when none)
      */
     public LossResult(Reduction reduction, double value, Tensor perElement, double weightSum, long validRows, String device,
@@ -105,53 +153,67 @@ public final class LossResult {
         this.zLoss = zLoss;
     }
 
-    /** Gradient of the reduced loss (of the sum, for 'none') with respect to the input: its shape and dtype; or null. */
+    /** {@return the gradient of the reduced loss (of the sum, for 'none') with respect to the input: its shape and dtype; or null} */
     public Tensor gradient() { return extras.gradient; }
 
-    /** Top-1 accuracy over non-ignored class-index targets (NaN if not asked for, or none counted). */
+    /** {@return top-1 accuracy over non-ignored class-index targets (NaN if not asked for, or none counted)} */
     public double accuracy() { return extras.hits1 < 0 ? Double.NaN : (double) extras.hits1 / validRows; }
 
-    /** Top-k accuracy for k = {@link #topK()} (NaN if not asked for). */
+    /** {@return top-k accuracy for k = {@link #topK()} (NaN if not asked for)} */
     public double topkAccuracy() { return extras.hitsK < 0 ? Double.NaN : (double) extras.hitsK / validRows; }
 
+    /** {@return k of {@link #topkAccuracy()}, 0 when not asked for} */
     public int topK() { return extras.topK; }
 
-    /** Predicted class (argmax over the class axis, first maximum on ties) per target position, int64; or null. */
+    /** {@return the predicted class (argmax over the class axis, first maximum on ties) per target position, int64; or null} */
     public Tensor predictions() { return extras.predictions; }
 
-    /** The z-loss part of {@link #value()}, reduced the same way (NaN when the scale is 0 or reduction is 'none'). */
+    /** {@return the z-loss part of {@link #value()}, reduced the same way (NaN when the scale is 0 or reduction is 'none')} */
     public double zLoss() { return zLoss; }
 
-    /** What besides the loss this result carries, as counts. */
+    /** {@return what besides the loss this result carries, as counts} */
     public Extras extras() { return extras; }
 
-    /** Rows with a non-ignored target (every row for probability targets); -1 where not known. */
+    /** {@return the count of rows with a non-ignored target (every row for probability targets); -1 where not known} */
     public long validRows() { return validRows; }
 
-    /** The same result with other extras. */
+    /**
+     * The same result with other extras.
+     *
+     * @param e the extras
+     * @return a copy carrying {@code e}
+     */
     public LossResult withExtras(Extras e) { return new LossResult(reduction, value, perElement, weightSum, validRows, device, e, zLoss); }
 
-    /** The same result reported as computed on another device (when a backend hands work to another). */
+    /**
+     * The same result reported as computed on another device (when a backend hands work to another).
+     *
+     * @param d the device's name
+     * @return a copy naming {@code d}
+     */
     public LossResult onDevice(String d) { return new LossResult(reduction, value, perElement, weightSum, validRows, d, extras, zLoss); }
 
+    /** {@return how {@link #value()} was reduced: none, sum or mean (batchmean for kl_div)} */
     public Reduction reduction() { return reduction; }
 
-    /** The reduced loss for 'sum' and 'mean' (NaN for an all-ignored or empty 'mean'); NaN for 'none'. */
+    /** {@return the reduced loss for 'sum' and 'mean' (NaN for an all-ignored or empty 'mean'); NaN for 'none'} */
     public double value() { return value; }
 
-    /** True when {@link #value()} is a reduced loss (reduction 'sum' or 'mean'). */
+    /** {@return true when {@link #value()} is a reduced loss (reduction 'sum' or 'mean')} */
     public boolean isScalar() { return reduction != Reduction.NONE; }
 
     /**
      * Per-element losses in the target's shape (class indices) or the input's shape less the class axis
      * (probabilities); 0 where ignored. Null when they went to a {@link ResultSink}.
+     *
+     * @return the losses, or null
      */
     public Tensor perElement() { return perElement; }
 
-    /** The divisor 'mean' uses: the summed weight of non-ignored targets, or the row count for probability targets. */
+    /** {@return the divisor 'mean' uses: the summed weight of non-ignored targets, or the row count for probability targets} */
     public double weightSum() { return weightSum; }
 
-    /** The backend that computed this: reference, cpu or cuda. */
+    /** {@return the backend that computed this: reference, cpu or cuda} */
     public String device() { return device; }
 
     @Override public String toString() {

@@ -16,6 +16,13 @@ public enum Reduction {
      */
     BATCHMEAN;
 
+    /**
+     * Parses a reduction name, ignoring case and surrounding blanks.
+     *
+     * @param s none, sum, mean or batchmean
+     * @return the reduction
+     * @throws InvalidInputException for any other name
+     */
     public static Reduction parse(String s) {
         try {
             return valueOf(s.trim().toUpperCase(Locale.ROOT));
@@ -24,5 +31,6 @@ public enum Reduction {
         }
     }
 
+    /** {@return the lower-case name, as PyTorch spells the {@code reduction} argument} */
     public String label() { return name().toLowerCase(Locale.ROOT); }
 }

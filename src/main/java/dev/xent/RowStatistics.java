@@ -14,7 +14,13 @@ public final class RowStatistics {
         this.entropy = entropy;
     }
 
-    /** The rows of {@code p} (a block or a whole request whose rows fit arrays). */
+    /**
+     * The statistics of the rows of {@code p} (a block or a whole request whose rows fit arrays).
+     *
+     * @param p the problem whose input logits are read
+     * @return one lse and one entropy per row
+     * @throws InvalidInputException if {@code p}'s rows do not fit one Java array
+     */
     public static RowStatistics of(LossProblem p) {
         int n = Backend.checkRowsFit(p);
         RowLayout rl = p.layout();

@@ -9,7 +9,17 @@ package dev.xent;
 public final class SoftmaxBackward {
     private SoftmaxBackward() {}
 
-    /** gx for x and go of one shape (a block along axis 0, or the whole), in memory. */
+    /**
+     * gx for x and go of one shape (a block along axis 0, or the whole), in memory.
+     *
+     * @param x the forward's input, floating
+     * @param go the upstream gradient, floating, x's shape
+     * @param dim the axis the forward normalized, negative counting from the last
+     * @param log true for log_softmax's backward, false for softmax's
+     * @return gx, x's shape and dtype
+     * @throws InvalidInputException for a non-floating dtype, a shape mismatch, a dim out of range, or more elements
+     *     than one Java array holds
+     */
     public static Tensor compute(Tensor x, Tensor go, int dim, boolean log) {
         if (!x.dtype().isFloating() || !go.dtype().isFloating()) {
             throw new InvalidInputException("softmax backward takes floating input and grad_output, got " + x.dtype().label() + " and " + go.dtype().label());

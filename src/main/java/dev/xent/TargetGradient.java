@@ -9,7 +9,13 @@ package dev.xent;
 public final class TargetGradient {
     private TargetGradient() {}
 
-    /** d loss / d target for rows [0, rows) of {@code p} (a block, or the whole request), laid out as the target. */
+    /**
+     * d loss / d target for rows [0, rows) of {@code p} (a block, or the whole request), laid out as the target.
+     *
+     * @param p a cross-entropy problem with probability targets
+     * @return a new float64 tensor of the target's shape
+     * @throws InvalidInputException for class-index targets, or more elements than one Java array holds
+     */
     public static Tensor crossEntropy(LossProblem p) {
         if (!p.probabilityTarget()) throw new InvalidInputException("a gradient with respect to the targets needs probability targets (class indices have none)");
         int n = Backend.checkElementsFit(p.input());

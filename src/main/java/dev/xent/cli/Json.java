@@ -11,6 +11,14 @@ import java.util.Map;
 public final class Json {
     private final Map<String, Object> fields = new LinkedHashMap<>();
 
+    /**
+     * Adds a field; a key put again keeps its first place and takes the new value.
+     *
+     * @param key the field's name
+     * @param value null, a Boolean, a Number (Double and Float non-finite as strings), a Json, a Map, a List, or
+     *     anything else, written as the string of its toString()
+     * @return this object
+     */
     public Json put(String key, Object value) {
         fields.put(key, value);
         return this;

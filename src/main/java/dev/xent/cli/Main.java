@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         description = "PyTorch-exact softmax, log-softmax, NLL and cross-entropy on the CPU and on NVIDIA GPUs.",
         subcommands = {EvalCommand.class, SoftmaxCommand.class, DemoCommand.class, BenchCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
+    /** The exit statuses: EXIT_OK (0) success, EXIT_INTERNAL (1) an internal failure, EXIT_USAGE (2) bad input or usage. */
     public static final int EXIT_OK = 0, EXIT_INTERNAL = 1, EXIT_USAGE = 2;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -18,11 +19,25 @@ public final class Main implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "name a command: eval, softmax, demo, bench or info");
     }
 
+    /**
+     * The {@code xent} command: runs {@link #run(String[], PrintWriter, PrintWriter)} on the standard streams and
+     * exits with its status.
+     *
+     * @param args the command line
+     */
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
-    /** Runs the command line and returns its exit status (for tests and main). */
+    /**
+     * Runs the command line and returns its exit status (for tests and main). Usage errors and bad input are
+     * reported on {@code err} in one line; nothing is thrown.
+     *
+     * @param args the command line, without the program name
+     * @param out where reports and help go
+     * @param err where errors and diagnostics go
+     * @return {@link #EXIT_OK}, {@link #EXIT_USAGE} or {@link #EXIT_INTERNAL}
+     */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);

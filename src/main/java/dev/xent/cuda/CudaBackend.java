@@ -81,8 +81,20 @@ public final class CudaBackend implements Backend {
     private boolean toldTrainingOnCpu, toldF64OnCpu, toldBceOnCpu;
     private boolean closed;
 
+    /**
+     * A backend on device 0.
+     *
+     * @throws InvalidInputException if the probe finds CUDA unusable (it says why)
+     */
     public CudaBackend() { this(0); }
 
+    /**
+     * A backend on device {@code ordinal}: its primary context, the kernels loaded, one non-blocking stream.
+     *
+     * @param ordinal the device's index, from 0
+     * @throws InvalidInputException if the probe finds CUDA unusable (it says why)
+     * @throws jcuda.CudaException if the device cannot be opened or a kernel does not load
+     */
     public CudaBackend(int ordinal) {
         CudaProbe.Result r = CudaProbe.probe();
         if (!r.usable) throw new InvalidInputException("device cuda is not usable: " + r.reason);
@@ -111,30 +123,59 @@ public final class CudaBackend implements Backend {
 
     DeviceAllocator allocator() { return allocator; }
 
-    /** Device time of the last loss call, from events around its launches (kernels only, no host overhead). */
+    /** {@return device time of the last loss call, from events around its launches (kernels only, no host overhead)} */
     public double lastDeviceSeconds() { return lastDeviceSeconds; }
 
-    /** Bytes of device memory this backend holds now (tensors and its scratch). */
+    /** {@return bytes of device memory this backend holds now (tensors and its scratch)} */
     public long liveBytes() { return allocator.liveBytes(); }
 
-    /** The most device memory this backend has held at once. */
+    /** {@return the most device memory this backend has held at once} */
     public long peakBytes() { return allocator.peakBytes(); }
 
     void synchronize() { cuStreamSynchronize(stream); }
 
     // ------------------------------------------------------------------------------------------------ uploads
 
-    /** A device copy of a host tensor of any dtype. */
+    /**
+     * A device copy of a host tensor of any dtype.
+     *
+     * @param t the tensor; staged through a direct buffer of at most 64 MiB
+     * @return a new device tensor of t's shape and dtype, which the caller closes
+     * @throws IllegalStateException if this backend is closed
+     */
     public DeviceTensor upload(Tensor t) {
         return uploadWith(t.shape(), t.dtype(), (buf, start, count) -> t.copyBytesTo(buf, start, count));
     }
 
+    /**
+     * A device copy of float32 values.
+     *
+     * @param data the elements in C order
+     * @param shape the dimensions; their product must be {@code data.length}
+     * @return a new float32 device tensor, which the caller closes
+     * @throws InvalidInputException if the shape does not match
+     */
     public DeviceTensor upload(float[] data, long... shape) { return upload(Tensor.of(data, shape)); }
 
-    /** float16 or bfloat16 bits. */
+    /**
+     * A device copy of float16 or bfloat16 bit patterns.
+     *
+     * @param dtype F16 or BF16
+     * @param bits the bit patterns in C order
+     * @param shape the dimensions; their product must be {@code bits.length}
+     * @return a new device tensor, which the caller closes
+     * @throws InvalidInputException for another dtype or a shape that does not match
+     */
     public DeviceTensor uploadHalf(DType dtype, short[] bits, long... shape) { return upload(Tensor.ofHalfBits(dtype, bits, shape)); }
 
-    /** float32 values from the buffer's position to its limit (heap or direct). */
+    /**
+     * A device copy of the float32 values from the buffer's position to its limit (heap or direct).
+     *
+     * @param data the elements in C order; its position is not changed
+     * @param shape the dimensions; their product must be the buffer's remaining floats
+     * @return a new float32 device tensor, which the caller closes
+     * @throws InvalidInputException if the shape does not match
+     */
     public DeviceTensor upload(FloatBuffer data, long... shape) {
         FloatBuffer d = data.duplicate();
         if (d.remaining() != Tensor.numel(shape)) throw new InvalidInputException("buffer holds " + d.remaining() + " floats, shape " + Tensor.shapeString(shape) + " needs " + Tensor.numel(shape));
@@ -146,7 +187,15 @@ public final class CudaBackend implements Backend {
         });
     }
 
-    /** Raw little-endian elements of {@code dtype} from the buffer's position to its limit. */
+    /**
+     * A device copy of raw little-endian elements of {@code dtype} from the buffer's position to its limit.
+     *
+     * @param data the elements' bytes in C order; its position is not changed
+     * @param dtype their type
+     * @param shape the dimensions; their product times the dtype's size must be the buffer's remaining bytes
+     * @return a new device tensor, which the caller closes
+     * @throws InvalidInputException if the sizes do not match
+     */
     public DeviceTensor upload(ByteBuffer data, DType dtype, long... shape) {
         ByteBuffer d = data.duplicate();
         long need = Tensor.numel(shape) * dtype.byteSize();
@@ -159,14 +208,27 @@ public final class CudaBackend implements Backend {
         });
     }
 
-    /** An uninitialised device tensor (for outputs such as a gradient buffer). */
+    /**
+     * An uninitialised device tensor (for outputs such as a gradient buffer).
+     *
+     * @param dtype its element type
+     * @param shape its dimensions
+     * @return a new device tensor (NaN-filled under {@code -Dxent.poison=true}), which the caller closes
+     * @throws IllegalStateException if this backend is closed
+     */
     public synchronized DeviceTensor allocate(DType dtype, long... shape) {
         ensureOpen();
         context.makeCurrent();
         return new DeviceTensor(this, shape, dtype);
     }
 
-    /** A .npy file straight to the device. */
+    /**
+     * A .npy file straight to the device (memory-mapped, then staged).
+     *
+     * @param npy the file
+     * @return a new device tensor of the file's shape and dtype, which the caller closes
+     * @throws InvalidInputException if the file cannot be read or is not a valid .npy file
+     */
     public DeviceTensor upload(Path npy) { return upload(Npy.read(npy)); }
 
     private interface Filler { void fill(ByteBuffer buf, long start, int count); }
@@ -248,6 +310,15 @@ public final class CudaBackend implements Backend {
      * The loss of device-resident tensors. Logits float32, float16 or bfloat16; class indices int32 or int64, or float32
      * probabilities of the logits' shape. With {@code perElement} false the per-element losses stay on the device and
      * {@link LossResult#perElement()} is null.
+     *
+     * @param kind cross-entropy (logits) or NLL (log-probabilities)
+     * @param input the logits (or log-probabilities), (C), (N, C) or (N, C, d1..dk)
+     * @param target class indices of the input's shape less the class axis, or float32 probabilities of its shape
+     * @param spec the options (no z-loss or softcap here); null for {@link LossSpec#DEFAULT}
+     * @param perElement true to copy the per-element losses (float32) back to the host
+     * @return the loss, reduced on the device in a fixed order
+     * @throws InvalidInputException for a shape, dtype or option that does not fit, or a class index out of range
+     * @throws IllegalStateException if this backend is closed
      */
     public synchronized LossResult loss(LossKind kind, DeviceTensor input, DeviceTensor target, LossSpec spec, boolean perElement) {
         ensureOpen();
@@ -274,6 +345,14 @@ public final class CudaBackend implements Backend {
      * staging buffers; while chunk k is copied, the host fills the other buffer with chunk k+1 (on several threads)
      * and the device runs the kernels of chunk k-1. Same results, to the bit, as uploading first and calling
      * {@link #loss(LossKind, DeviceTensor, DeviceTensor, LossSpec, boolean)}. Targets are checked on the host here.
+     *
+     * @param kind cross-entropy (logits) or NLL (log-probabilities)
+     * @param logits the input, in host memory (float64 goes to the CPU path)
+     * @param target class indices, or probabilities (converted to float32 for the device)
+     * @param spec the options; null for {@link LossSpec#DEFAULT}
+     * @return the loss, with float32 per-element losses
+     * @throws InvalidInputException for a shape, dtype or option that does not fit, or a class index out of range
+     * @throws IllegalStateException if this backend is closed
      */
     public synchronized LossResult lossFromHost(LossKind kind, Tensor logits, Tensor target, LossSpec spec) {
         ensureOpen();
@@ -328,6 +407,17 @@ public final class CudaBackend implements Backend {
      * 'mean' divisor. The gradient of the reduced loss (of the sum for 'none') goes to {@code grad}: the input's shape
      * and dtype; it may be {@code input} itself, and then nothing beyond the logits, the targets and a few bytes per
      * row is used. Rows are never split across blocks here.
+     *
+     * @param kind cross-entropy (logits) or NLL (log-probabilities)
+     * @param input the logits (or log-probabilities), on the device
+     * @param target class indices, or float32 probabilities, on the device
+     * @param spec the options (no z-loss or softcap); null for {@link LossSpec#DEFAULT}
+     * @param grad where the gradient goes: the input's shape and dtype, possibly {@code input} itself
+     * @param perElement true to copy the per-element losses back to the host
+     * @return the loss (its gradient is in {@code grad}, not in the result)
+     * @throws InvalidInputException for a shape, dtype or option that does not fit, a gradient buffer that does not
+     *     match the input, or a class index out of range
+     * @throws IllegalStateException if this backend is closed
      */
     public synchronized LossResult lossAndGradient(LossKind kind, DeviceTensor input, DeviceTensor target, LossSpec spec,
                                                    DeviceTensor grad, boolean perElement) {
@@ -482,7 +572,16 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** softmax / log_softmax along {@code dim} of a device tensor, into a new device tensor of the same dtype. */
+    /**
+     * softmax / log_softmax along {@code dim} of a device tensor, into a new device tensor of the same dtype.
+     *
+     * @param input float32, float16 or bfloat16, on this backend's device
+     * @param dim the axis, negative counting from the last
+     * @param logOutput true for log_softmax
+     * @return a new device tensor of the input's shape and dtype, which the caller closes
+     * @throws InvalidInputException for a dim out of range or more than 2^31 − 1 rows
+     * @throws IllegalStateException if this backend is closed
+     */
     public synchronized DeviceTensor softmax(DeviceTensor input, int dim, boolean logOutput) {
         ensureOpen();
         RowLayout rl = RowLayout.along(input.shape(), dim);
@@ -506,6 +605,8 @@ public final class CudaBackend implements Backend {
     /**
      * The device-to-device copy rate, counting bytes read plus bytes written: 1 GiB copied between two buffers, timed
      * with events, median of 10 after a warm-up. This is the ceiling a one-pass kernel is measured against.
+     *
+     * @return bytes per second (read plus written); it needs 2 GiB of free device memory
      */
     public synchronized double measureCopyBytesPerSecond() {
         ensureOpen();
@@ -620,6 +721,8 @@ public final class CudaBackend implements Backend {
     /**
      * The pinned host-to-device copy rate: 512 MiB from page-locked memory, timed with events, median of 7 after two
      * warm-ups. The ceiling for logits that start in host memory.
+     *
+     * @return bytes per second copied from host to device
      */
     public synchronized double measurePinnedUploadBytesPerSecond() {
         ensureOpen();

@@ -19,6 +19,12 @@ public final class CudaContext implements AutoCloseable {
     private final CUcontext context = new CUcontext();
     private boolean open;
 
+    /**
+     * Initializes the driver, retains device {@code ordinal}'s primary context and makes it current on this thread.
+     *
+     * @param ordinal the device's index, from 0
+     * @throws jcuda.CudaException if the driver cannot be initialized or there is no such device
+     */
     public CudaContext(int ordinal) {
         JCudaDriver.setExceptionsEnabled(true);
         cuInit(0);
@@ -28,11 +34,17 @@ public final class CudaContext implements AutoCloseable {
         makeCurrent();
     }
 
+    /**
+     * Makes the context current on the calling thread.
+     *
+     * @throws IllegalStateException if this context is closed
+     */
     public void makeCurrent() {
         if (!open) throw new IllegalStateException("CUDA context is closed");
         cuCtxSetCurrent(context);
     }
 
+    /** {@return the driver's handle of the device} */
     public CUdevice device() { return device; }
 
     @Override public synchronized void close() {

@@ -19,11 +19,17 @@ import jcuda.driver.JCudaDriver;
 public final class CudaProbe {
     /** What the probe found. {@code usable} false comes with a {@code reason}; true with the device's description. */
     public static final class Result {
+        /** True when device 0 can run xent's kernels (compute capability 7.0 or newer). */
         public final boolean usable;
+        /** Why CUDA is not usable, in words for the user; null when it is. */
         public final String reason;
+        /** Device 0's name as the driver reports it; null when unusable. */
         public final String deviceName;
+        /** The driver API version, as cuDriverGetVersion gives it (1000 · major + 10 · minor); 0 when unusable. */
         public final int driverVersion;
+        /** Device 0's memory in bytes; 0 when unusable. */
         public final long totalMemory;
+        /** Device 0's compute capability, major and minor; 0 when unusable. */
         public final int ccMajor, ccMinor;
 
         Result(boolean usable, String reason, String deviceName, int driverVersion, long totalMemory, int ccMajor, int ccMinor) {
@@ -38,7 +44,7 @@ public final class CudaProbe {
 
         static Result unusable(String why) { return new Result(false, why, null, 0, 0, 0, 0); }
 
-        /** One line for logs and {@code xent info}. */
+        /** {@return one line for logs and {@code xent info}} */
         public String describe() {
             if (!usable) return "unusable: " + reason;
             return String.format("%s, compute capability %d.%d, %.1f GiB, driver API %d.%d", deviceName, ccMajor, ccMinor,
@@ -50,6 +56,11 @@ public final class CudaProbe {
 
     private CudaProbe() {}
 
+    /**
+     * Probes the driver and device 0 on the first call; later calls return the same answer.
+     *
+     * @return what was found; never throws, whatever the machine lacks
+     */
     public static synchronized Result probe() {
         if (cached == null) cached = run();
         return cached;

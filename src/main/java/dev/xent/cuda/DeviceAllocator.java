@@ -24,11 +24,23 @@ public final class DeviceAllocator implements AutoCloseable {
     private final AtomicLong peak = new AtomicLong();
     private final String owner;
 
+    /**
+     * An allocator holding nothing yet.
+     *
+     * @param owner who allocates through it, for error messages
+     */
     public DeviceAllocator(String owner) { this.owner = owner; }
 
-    /** Bytes allocated through any allocator in this JVM and not yet freed. */
+    /** {@return bytes allocated through any allocator in this JVM and not yet freed} */
     public static long processLiveBytes() { return PROCESS_LIVE.get(); }
 
+    /**
+     * Allocates device memory in the current context (filled with NaN under {@code -Dxent.poison=true}).
+     *
+     * @param bytes the size; 0 still gets a distinct pointer (of 4 bytes) that must be freed
+     * @return the pointer, to be handed back to {@link #free}
+     * @throws jcuda.CudaException if the driver cannot allocate it (out of memory, say)
+     */
     public CUdeviceptr allocate(long bytes) {
         CUdeviceptr p = new CUdeviceptr();
         cuMemAlloc(p, Math.max(bytes, 4)); // a zero-byte tensor still gets a distinct, freeable pointer
@@ -43,6 +55,13 @@ public final class DeviceAllocator implements AutoCloseable {
         return p;
     }
 
+    /**
+     * Frees memory this allocator allocated.
+     *
+     * @param p the pointer {@link #allocate} returned
+     * @param bytes the size it was allocated with
+     * @throws IllegalStateException if {@code p} is not live in this allocator (freed twice, or someone else's)
+     */
     public void free(CUdeviceptr p, long bytes) {
         if (live.remove(p) == null) throw new IllegalStateException(owner + ": free of a pointer it does not own");
         cuMemFree(p);
@@ -50,9 +69,10 @@ public final class DeviceAllocator implements AutoCloseable {
         PROCESS_LIVE.addAndGet(-bytes);
     }
 
+    /** {@return the bytes this allocator holds now} */
     public long liveBytes() { return liveBytes.get(); }
 
-    /** The most bytes this allocator held at once. */
+    /** {@return the most bytes this allocator held at once} */
     public long peakBytes() { return peak.get(); }
 
     /** Frees anything left and throws if there was any: a leak is a bug, reported, not tidied away quietly. */

@@ -57,20 +57,25 @@ public final class DeviceTensor implements AutoCloseable {
         this.cleanable = CLEANER.register(this, watch);
     }
 
-    /** Bytes held by DeviceTensors not yet closed, in this JVM (backend scratch not included). */
+    /** {@return bytes held by DeviceTensors not yet closed, in this JVM (backend scratch not included)} */
     public static long openBytes() { return OPEN_BYTES.get(); }
 
-    /** Tensors that were garbage-collected without being closed, in this JVM so far. */
+    /** {@return tensors that were garbage-collected without being closed, in this JVM so far} */
     public static long unclosedCount() { return UNCLOSED.get(); }
 
+    /** {@return the dimensions, a copy} */
     public long[] shape() { return shape.clone(); }
 
+    /** {@return the element type} */
     public DType dtype() { return dtype; }
 
+    /** {@return the number of elements} */
     public long numel() { return Tensor.numel(shape); }
 
+    /** {@return the device memory it holds, in bytes} */
     public long byteSize() { return bytes; }
 
+    /** {@return true once {@link #close()} has run} */
     public boolean isClosed() { return watch.closed; }
 
     CUdeviceptr pointer() {
@@ -80,7 +85,13 @@ public final class DeviceTensor implements AutoCloseable {
 
     CudaBackend owner() { return owner; }
 
-    /** Copies the tensor to host memory. */
+    /**
+     * Copies the tensor to host memory, after the backend's pending work.
+     *
+     * @return a new array-backed host tensor of this shape and dtype
+     * @throws IllegalStateException if this tensor is closed
+     * @throws ArithmeticException if it holds more than 2^31 − 1 bytes (one host buffer)
+     */
     public Tensor download() {
         owner.context().makeCurrent();
         owner.synchronize();

@@ -18,6 +18,7 @@ import java.util.Locale;
  * file in lexicographic order of its path, as a shell would list them.
  */
 public final class ArraySource {
+    /** The file that holds the array: .npy, .npz or .safetensors. */
     public final Path file;
     /** The array's name inside an .npz or safetensors file, or null. */
     public final String member;
@@ -27,10 +28,23 @@ public final class ArraySource {
         this.member = member;
     }
 
-    /** The array {@code member} (null: the file's only one, or a .npy) of {@code file}. */
+    /**
+     * The array {@code member} (null: the file's only one, or a .npy) of {@code file}.
+     *
+     * @param file the file; nothing is checked or opened yet
+     * @param member the array's name in an .npz or safetensors file, or null
+     * @return the source
+     */
     public static ArraySource of(Path file, String member) { return new ArraySource(file, member); }
 
-    /** The sources {@code spec} names: one, or every file a glob matches (at least one, or an error). */
+    /**
+     * The sources {@code spec} names: one, or every file a glob matches (at least one, or an error).
+     *
+     * @param spec a path, {@code FILE.npz:NAME} or {@code FILE.safetensors:NAME}, or a glob of paths; a path that
+     *     exists is taken as it is, even if it holds ':' or glob characters
+     * @return the sources, in lexicographic order of their paths for a glob
+     * @throws InvalidInputException for an empty name after ':', an invalid glob, or a glob that matches nothing
+     */
     public static List<ArraySource> resolve(String spec) {
         String path = spec, member = null;
         if (!Files.exists(Path.of(spec))) { // FILE.npz:NAME: the first ':' after such a file name (NAME may hold ':')
@@ -54,14 +68,25 @@ public final class ArraySource {
         return out;
     }
 
-    /** Every source of every spec, in order. */
+    /**
+     * Every source of every spec, in order.
+     *
+     * @param specs specs as {@link #resolve} reads them
+     * @return their sources, one spec's after another's
+     * @throws InvalidInputException as {@link #resolve} does
+     */
     public static List<ArraySource> resolveAll(List<String> specs) {
         List<ArraySource> out = new ArrayList<>();
         for (String s : specs) out.addAll(resolve(s));
         return out;
     }
 
-    /** Opens the array (memory-mapped; nothing is copied to the heap). */
+    /**
+     * Opens the array (memory-mapped; nothing is copied to the heap).
+     *
+     * @return the array, read in place (a deflated .npz member is inflated to a temporary file first)
+     * @throws InvalidInputException if the file cannot be read, is not a valid file of its kind, or lacks the member
+     */
     public Tensor open() {
         String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".npz")) return Npz.read(file, member);
@@ -73,7 +98,7 @@ public final class ArraySource {
     /** Shards one command may name: each large one is a mapping, and the kernel limits mappings per process. */
     public static final int MAX_SHARDS = 20000;
 
-    /** The array's dtype as xent reads it, from its header alone. */
+    /** {@return the array's dtype as xent reads it, from its header alone} */
     public dev.xent.DType dtype() {
         String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".npz")) return Npz.header(file, member).dtype;
@@ -82,7 +107,7 @@ public final class ArraySource {
         return Npy.header(file).dtype;
     }
 
-    /** The array's shape, from its header alone (no data is mapped, a compressed member is not inflated). */
+    /** {@return the array's shape, from its header alone (no data is mapped, a compressed member is not inflated)} */
     public long[] shape() {
         String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".npz")) return Npz.header(file, member).shape.clone();
@@ -99,10 +124,22 @@ public final class ArraySource {
         return Npy.header(file).shape.clone();
     }
 
-    /** Opens every source and concatenates them along axis 0 (the shards of one array). */
+    /**
+     * Opens every source and concatenates them along axis 0 (the shards of one array).
+     *
+     * @param sources one or more sources, at most {@link #MAX_SHARDS}
+     * @return the concatenation, without copying
+     * @throws InvalidInputException if a source cannot be opened, or the shards' dtypes or trailing shapes differ
+     */
     public static Tensor openAll(List<ArraySource> sources) { return concat(sources, openEach(sources)); }
 
-    /** Opens every source once. */
+    /**
+     * Opens every source once.
+     *
+     * @param sources at most {@link #MAX_SHARDS} sources
+     * @return one tensor per source, in order
+     * @throws InvalidInputException for too many sources, or a source that cannot be opened
+     */
     public static List<Tensor> openEach(List<ArraySource> sources) {
         if (sources.size() > MAX_SHARDS) {
             throw new InvalidInputException(sources.get(0) + " ...: " + sources.size() + " shards; at most " + MAX_SHARDS
@@ -113,7 +150,14 @@ public final class ArraySource {
         return parts;
     }
 
-    /** The opened shards of {@code sources} as one array: their concatenation along axis 0. */
+    /**
+     * The opened shards of {@code sources} as one array: their concatenation along axis 0.
+     *
+     * @param sources the sources, named in the error message
+     * @param parts their tensors, one per source
+     * @return the concatenation (the only part, for one)
+     * @throws InvalidInputException if the parts' dtypes or trailing shapes differ
+     */
     public static Tensor concat(List<ArraySource> sources, List<Tensor> parts) {
         if (parts.size() == 1) return parts.get(0);
         try {

@@ -14,7 +14,13 @@ import java.nio.file.attribute.BasicFileAttributes;
 public final class Inputs {
     private Inputs() {}
 
-    /** Opens {@code file} for reading after checking that it is a regular file (following symbolic links). */
+    /**
+     * Opens {@code file} for reading after checking that it is a regular file (following symbolic links).
+     *
+     * @param file the input
+     * @return a read-only channel, which the caller closes
+     * @throws InvalidInputException if it is missing, unreadable, a directory or not a regular file
+     */
     public static FileChannel open(Path file) {
         checkRegular(file);
         try {
@@ -24,7 +30,12 @@ public final class Inputs {
         }
     }
 
-    /** Throws unless {@code file} exists and is a regular file: never opens it, so a FIFO cannot block. */
+    /**
+     * Throws unless {@code file} exists and is a regular file: never opens it, so a FIFO cannot block.
+     *
+     * @param file the input
+     * @throws InvalidInputException if it is missing, its attributes cannot be read, or it is not a regular file
+     */
     public static void checkRegular(Path file) {
         BasicFileAttributes a;
         try {
@@ -36,7 +47,13 @@ public final class Inputs {
         if (!a.isRegularFile()) throw new InvalidInputException(file + ": not a regular file (a FIFO, socket or device): xent reads files only");
     }
 
-    /** The user-facing error for an I/O failure on an input. */
+    /**
+     * The user-facing error for an I/O failure on an input.
+     *
+     * @param file the input
+     * @param e the failure
+     * @return "no such file", "permission denied", or "cannot read" with {@code e}'s message (and {@code e} as cause)
+     */
     public static InvalidInputException cannotRead(Path file, IOException e) {
         if (e instanceof NoSuchFileException) return new InvalidInputException(file + ": no such file");
         if (e instanceof AccessDeniedException) return new InvalidInputException(file + ": permission denied");

@@ -42,16 +42,21 @@ public final class Npy {
 
     /** The parsed header of an .npy file (or of an .npz member). */
     public static final class Header {
+        /** The header's descr as written, e.g. {@code <f4}. */
         public final String descr;
+        /** The type xent reads the data as (int32 for int8, int16, uint8 and bool). */
         public final DType dtype;
         /** Bytes per stored element (the dtype's own, or 1 or 2 for small integers read as int32). */
         public final int storedBytes;
+        /** True when small stored integers are unsigned (uint8, bool): zero-extended to int32. */
         public final boolean unsigned;
         /** bool data: a non-zero byte reads as 1. */
         public final boolean bool;
+        /** The array's dimensions (not a copy: do not modify them). */
         public final long[] shape;
         /** Where the data starts, from the start of the .npy stream. */
         public final long dataOffset;
+        /** The data's length in bytes: elements times {@link #storedBytes}. */
         public final long dataBytes;
 
         Header(String descr, DType dtype, int storedBytes, boolean unsigned, boolean bool, long[] shape, long dataOffset, long dataBytes) {
@@ -66,7 +71,13 @@ public final class Npy {
         }
     }
 
-    /** The array in {@code file}, memory-mapped. */
+    /**
+     * The array in {@code file}, memory-mapped.
+     *
+     * @param file an .npy file
+     * @return the array (a small one, up to 64 KiB, is read into the heap to spare a mapping)
+     * @throws InvalidInputException if the file cannot be read or is not an .npy file np.load would accept
+     */
     public static Tensor read(Path file) { return read(file, SEGMENT_BYTES); }
 
     /** As {@link #read(Path)} with mappings of at most {@code segmentBytes} (tests cross segment edges on small files). */
@@ -79,7 +90,13 @@ public final class Npy {
         }
     }
 
-    /** Only the header (dtype and shape) of {@code file}. */
+    /**
+     * Only the header (dtype and shape) of {@code file}.
+     *
+     * @param file an .npy file
+     * @return its checked header; no data is mapped
+     * @throws InvalidInputException if the file cannot be read or its header is invalid
+     */
     public static Header header(Path file) {
         try (FileChannel ch = Inputs.open(file)) {
             return readHeader(ch, 0, ch.size(), file.toString());
@@ -325,7 +342,13 @@ public final class Npy {
 
     // ------------------------------------------------------------------------------------------------ writing
 
-    /** The descr numpy writes for {@code dtype} (NumPy has no bfloat16). */
+    /**
+     * The descr numpy writes for {@code dtype} (NumPy has no bfloat16).
+     *
+     * @param dtype any type but BF16
+     * @return the little-endian descr, e.g. {@code <f4}
+     * @throws InvalidInputException for BF16
+     */
     public static String descr(DType dtype) {
         switch (dtype) {
             case F16: return "<f2";
@@ -337,7 +360,14 @@ public final class Npy {
         }
     }
 
-    /** A version 1.0 header (2.0 if longer than 65535 bytes), padded with spaces to 64 bytes as numpy pads it. */
+    /**
+     * A version 1.0 header (2.0 if longer than 65535 bytes), padded with spaces to 64 bytes as numpy pads it.
+     *
+     * @param dtype the data's type, any but BF16
+     * @param shape the array's dimensions, C order
+     * @return the header bytes, ready to be written (position 0, limit its length)
+     * @throws InvalidInputException for BF16
+     */
     public static ByteBuffer header(DType dtype, long[] shape) {
         String dict = String.format(Locale.ROOT, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr(dtype), Tensor.shapeString(shape));
         int prefix = 10;
@@ -361,6 +391,10 @@ public final class Npy {
     /**
      * Writes {@code t} to {@code file} safely: to a temporary beside it, synced, then renamed over it (see
      * {@link OutputSet}); bfloat16 is written as float32, which numpy reads.
+     *
+     * @param file the file to create or replace
+     * @param t the array
+     * @throws InvalidInputException if the file cannot be written (then it is left as it was)
      */
     public static void write(Path file, Tensor t) {
         try (OutputSet outs = new OutputSet()) {

@@ -34,10 +34,17 @@ public final class NpyWriter {
     /** Header and data bytes of the finished file. */
     long totalBytes() { return dataOffset + numel * dtype.byteSize(); }
 
-    /** The file this writer will replace. */
+    /** {@return the file this writer will replace} */
     public java.nio.file.Path target() { return out.target; }
 
-    /** Writes {@code block}'s elements (any dtype; converted) as elements [first, first + block.numel()). */
+    /**
+     * Writes {@code block}'s elements (any dtype; converted) as elements [first, first + block.numel()).
+     *
+     * @param first the flat index in the output of the block's first element
+     * @param block the elements, C order; converted to the file's dtype as {@link Tensor#to} converts
+     * @throws IndexOutOfBoundsException if the range lies outside the output
+     * @throws dev.xent.InvalidInputException if the write fails
+     */
     public synchronized void write(long first, Tensor block) {
         long n = block.numel();
         if (first < 0 || n > numel - first) throw new IndexOutOfBoundsException("elements [" + first + ", " + (first + n) + ") of " + numel);

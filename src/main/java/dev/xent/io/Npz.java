@@ -31,7 +31,8 @@ public final class Npz {
 
     /** One member of the archive. */
     public static final class Member {
-        public final String name;       // as np.load lists it: without a ".npy" suffix
+        /** The member's name as np.load lists it: the zip entry's name without a ".npy" suffix. */
+        public final String name;
         final String zipName;
         final int method;               // 0 stored, 8 deflated
         final long crc, compressedSize, size, localHeader;
@@ -49,7 +50,13 @@ public final class Npz {
         }
     }
 
-    /** The members of {@code file}, in archive order. */
+    /**
+     * The members of {@code file}, in archive order.
+     *
+     * @param file an .npz archive
+     * @return its members, from the central directory (no member is read)
+     * @throws dev.xent.InvalidInputException if the file cannot be read or is not a valid zip archive
+     */
     public static List<Member> members(Path file) {
         try (FileChannel ch = Inputs.open(file)) {
             return new ArrayList<>(directory(ch, file.toString()).values());
@@ -58,10 +65,25 @@ public final class Npz {
         }
     }
 
-    /** Member {@code name} of {@code file} (null: the archive's only member), memory-mapped. */
+    /**
+     * Member {@code name} of {@code file} (null: the archive's only member), memory-mapped.
+     *
+     * @param file an .npz archive
+     * @param name the member as np.load names it (or its zip name, with ".npy"), or null
+     * @return the member's array, mapped where it lies (stored) or from a temporary file (deflated)
+     * @throws dev.xent.InvalidInputException if the file cannot be read, is corrupt (a CRC-32 or size mismatch), the member is
+     *     missing or ambiguous, or its .npy data is invalid
+     */
     public static Tensor read(Path file, String name) { return open(file, name, false).tensor; }
 
-    /** Only the .npy header of member {@code name}: a stored member's is read where it lies, a deflated one's inflated alone. */
+    /**
+     * Only the .npy header of member {@code name}: a stored member's is read where it lies, a deflated one's inflated alone.
+     *
+     * @param file an .npz archive
+     * @param name the member, or null for the archive's only one
+     * @return the member's header
+     * @throws dev.xent.InvalidInputException as {@link #read} does, for the header
+     */
     public static Npy.Header header(Path file, String name) { return open(file, name, true).header; }
 
     private static final class Opened {

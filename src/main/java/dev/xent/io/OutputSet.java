@@ -62,10 +62,22 @@ public final class OutputSet implements AutoCloseable {
     /** Test seam: called before each rename of every commit (null: none). */
     static void setRenameHookForTests(RenameHook hook) { renameHook = hook; }
 
-    /** Test seam: wraps the channel of every output opened from now on (null: none). */
+    /**
+     * Test seam: wraps the channel of every output opened from now on (null: none).
+     *
+     * @param wrapper given the requested path and the channel, returns the channel to write through; null for none
+     */
     public static void setChannelWrapperForTests(BiFunction<Path, FileChannel, FileChannel> wrapper) { channelWrapper = wrapper; }
 
-    /** A new .npy output of {@code dtype} and {@code shape} at {@code target}: its header is written now. */
+    /**
+     * A new .npy output of {@code dtype} and {@code shape} at {@code target}: its header is written now.
+     *
+     * @param target the file to replace on {@link #commit()} (a symbolic link's target is replaced, not the link)
+     * @param dtype the file's element type, any but BF16
+     * @param shape the array's dimensions
+     * @return the writer, whose every element must be written before the commit
+     * @throws InvalidInputException if no temporary can be created beside {@code target}
+     */
     public NpyWriter npy(Path target, DType dtype, long[] shape) {
         Output o = open(target);
         NpyWriter w = new NpyWriter(o, dtype, shape);
@@ -94,9 +106,17 @@ public final class OutputSet implements AutoCloseable {
 
     /** A path with the option that named it, for messages. */
     public static final class Named {
+        /** The command-line option that named the file, e.g. {@code --logits}. */
         public final String option;
+        /** The file as given. */
         public final Path path;
 
+        /**
+         * A path and the option that named it.
+         *
+         * @param option the option, for messages
+         * @param path the file
+         */
         public Named(String option, Path path) {
             this.option = option;
             this.path = path;
@@ -107,6 +127,10 @@ public final class OutputSet implements AutoCloseable {
      * Refuses, before anything is read or written, an output that is the same file as an input (by path after links,
      * or by identity, for hard links) or as another output; and an output that cannot be a target (see
      * {@link #resolveTarget}). Both paths are named.
+     *
+     * @param inputs the files to be read
+     * @param outputs the files to be written
+     * @throws InvalidInputException naming both files of the first clash, or an output that cannot be a target
      */
     public static void checkDistinct(List<Named> inputs, List<Named> outputs) {
         List<Path> targets = new ArrayList<>();

@@ -31,6 +31,7 @@ public final class PyLiteral {
 
     /** A tuple. */
     public static final class Tuple {
+        /** Its items, in order. */
         public final List<Object> items;
 
         Tuple(List<Object> items) { this.items = items; }
@@ -44,6 +45,7 @@ public final class PyLiteral {
 
     /** A set display. */
     public static final class Set {
+        /** Its items as written, in order (duplicates not removed). */
         public final List<Object> items;
 
         Set(List<Object> items) { this.items = items; }
@@ -51,6 +53,7 @@ public final class PyLiteral {
 
     /** A bytes literal. */
     public static final class Bytes {
+        /** Its bytes, escapes resolved. */
         public final byte[] value;
 
         Bytes(byte[] value) { this.value = value; }
@@ -62,6 +65,7 @@ public final class PyLiteral {
 
     /** A float, a complex number or Ellipsis: valid literals that no header field can use. */
     public static final class Other {
+        /** What it is: float, complex or Ellipsis. */
         public final String kind;
 
         Other(String kind) { this.kind = kind; }
@@ -69,6 +73,7 @@ public final class PyLiteral {
         @Override public String toString() { return kind; }
     }
 
+    /** Python's None. */
     public static final Object NONE = new Object() {
         @Override public String toString() { return "None"; }
     };
@@ -85,10 +90,20 @@ public final class PyLiteral {
      * with Python's own tokenize module, every 'L' name right after a number (a Python 2 long) dropped, and untokenized.
      * numpy tries this for format versions 1.0 and 2.0 when the first parse fails; untokenizing also turns tabs and
      * formfeeds between tokens into spaces and drops a trailing whitespace-only line, so it accepts more than the 'L's.
+     *
+     * @param text a Python 2 or 3 literal
+     * @return its value, as {@link #eval} gives it
+     * @throws Malformed if the filtered text is not a literal
      */
     public static Object evalPython2(String text) throws Malformed { return eval(Python2Filter.filter(text)); }
 
-    /** Evaluates {@code text} as {@code ast.literal_eval(text)} would. */
+    /**
+     * Evaluates {@code text} as {@code ast.literal_eval(text)} would.
+     *
+     * @param text the source of one expression
+     * @return its value, of one of the types the class comment lists
+     * @throws Malformed if {@code text} is not one literal expression (the message says where)
+     */
     public static Object eval(String text) throws Malformed {
         if (text.indexOf('\0') >= 0) throw new Malformed("source code string cannot contain null bytes");
         int i = 0;

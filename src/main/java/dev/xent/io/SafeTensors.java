@@ -49,7 +49,9 @@ public final class SafeTensors {
 
     /** One tensor's entry in the header. */
     public static final class Entry {
+        /** The tensor's name, and its dtype as the header spells it (F32, BF16, I64, ...). */
         public final String name, dtype;
+        /** The tensor's dimensions. */
         public final long[] shape;
         /** Byte range within the data section (after the header). */
         public final long begin, end;
@@ -63,7 +65,13 @@ public final class SafeTensors {
         }
     }
 
-    /** The checked header of {@code file}: its entries in offset order. */
+    /**
+     * The checked header of {@code file}: its entries in offset order.
+     *
+     * @param file a safetensors file
+     * @return its tensors' entries; no data is mapped
+     * @throws InvalidInputException if the file cannot be read or its header is invalid
+     */
     public static List<Entry> entries(Path file) {
         try (FileChannel ch = Inputs.open(file)) {
             return readHeader(ch, file.toString()).entries;
@@ -72,7 +80,15 @@ public final class SafeTensors {
         }
     }
 
-    /** Tensor {@code name} of {@code file} (null: the file's only tensor), memory-mapped. */
+    /**
+     * Tensor {@code name} of {@code file} (null: the file's only tensor), memory-mapped.
+     *
+     * @param file a safetensors file
+     * @param name the tensor's name, or null when the file holds one tensor
+     * @return the tensor, read in place
+     * @throws InvalidInputException if the file cannot be read or is invalid, the tensor is missing or ambiguous, or
+     *     its dtype is one xent does not read
+     */
     public static Tensor read(Path file, String name) {
         try (FileChannel ch = Inputs.open(file)) {
             Header h = readHeader(ch, file.toString());

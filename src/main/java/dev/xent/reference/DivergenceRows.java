@@ -25,6 +25,11 @@ public final class DivergenceRows {
     private final DivergenceSpec.Kind kind;
     private final double[] s, t, lq, lp, g, gce;
 
+    /**
+     * A row computer for {@code p}, with its own scratch rows (one instance per thread).
+     *
+     * @param p the request or block whose rows {@link #run} computes
+     */
     public DivergenceRows(Divergence p) {
         this.p = p;
         this.c = p.classes();
@@ -41,7 +46,12 @@ public final class DivergenceRows {
         this.gce = mix ? new double[c] : null;
     }
 
-    /** The part of {@code p} computed row by row in order on the calling thread. */
+    /**
+     * The part of {@code p} computed row by row in order on the calling thread.
+     *
+     * @param p a request or block whose rows fit arrays ({@link Divergence#rowsInMemory()})
+     * @return its per-row losses, gradient (if asked) and exact sums, all float64
+     */
     public static Divergence.Part part(Divergence p) {
         int n = p.rowsInMemory();
         double[] loss = new double[n], div = new double[n], ce = new double[n];
@@ -50,7 +60,16 @@ public final class DivergenceRows {
         return finish(p, loss, div, ce, grad);
     }
 
-    /** The part from per-row float64 results (float64 tensors, as the reference gives them). */
+    /**
+     * The part from per-row float64 results (float64 tensors, as the reference gives them).
+     *
+     * @param p the request or block the rows belong to
+     * @param loss each row's loss (the arrays are kept, not copied)
+     * @param div each row's divergence term
+     * @param ce each row's cross-entropy term (0 without alpha)
+     * @param grad the gradient rows, rows · C values, or null
+     * @return the part: the tensors over these arrays and the exact sums of {@code div} and {@code ce}
+     */
     public static Divergence.Part finish(Divergence p, double[] loss, double[] div, double[] ce, double[] grad) {
         ExactSum d = new ExactSum(), e = new ExactSum();
         d.addAll(div, 0, div.length);
@@ -58,7 +77,17 @@ public final class DivergenceRows {
         return new Divergence.Part(Tensor.of(loss, loss.length), grad == null ? null : Tensor.of(grad, loss.length, p.classes()), d, e);
     }
 
-    /** Rows [lo, hi) of the block: loss, divergence and cross-entropy terms per row, and the gradient rows (or null). */
+    /**
+     * Rows [lo, hi) of the block: loss, divergence and cross-entropy terms per row, and the gradient rows (or null).
+     * Disjoint ranges may run on different threads, each with its own instance.
+     *
+     * @param lo the first row
+     * @param hi the row after the last
+     * @param loss receives each row's loss at its row index
+     * @param div receives each row's divergence term
+     * @param ce receives each row's cross-entropy term
+     * @param grad receives the gradient rows (row r at r · C), or null for none
+     */
     public void run(int lo, int hi, double[] loss, double[] div, double[] ce, double[] grad) {
         double scale = p.gradientScale();
         for (int r = lo; r < hi; r++) {

@@ -77,7 +77,11 @@ public final class ReferenceBackend implements Backend {
         return lp;
     }
 
-    /** {@link #logSoftmax} of the row x, written over it. */
+    /**
+     * {@link #logSoftmax} of the row x, written over it: x − max − log Σ exp(x − max).
+     *
+     * @param x one row of logits; a row of -inf, or one holding NaN or +inf, becomes all NaN
+     */
     public static void logSoftmaxInPlace(double[] x) {
         double m = Double.NEGATIVE_INFINITY;
         for (double v : x) m = Math.max(m, v);

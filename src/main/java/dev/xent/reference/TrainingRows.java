@@ -33,7 +33,14 @@ public final class TrainingRows {
     private final float[] grad32;
     private final short[] grad16;
 
-    /** Sizes the outputs; the problem's target pre-pass ({@link LossProblem#totals()}) has checked every target. */
+    /**
+     * Sizes the outputs; the problem's target pre-pass ({@link LossProblem#totals()}) has checked every target.
+     *
+     * @param p the request or block; its rows (and its input's elements, with a gradient) must fit arrays
+     * @param gradType the gradient's dtype: F64, F32, F16 or BF16 (the arithmetic is float64 either way)
+     * @throws dev.xent.InvalidInputException if the rows or the gradient do not fit Java arrays, or a target is out
+     *     of range (from the pre-pass)
+     */
     public TrainingRows(LossProblem p, DType gradType) {
         this.p = p;
         this.gradType = gradType;
@@ -53,7 +60,12 @@ public final class TrainingRows {
         this.grad16 = o.gradient() && (gradType == DType.F16 || gradType == DType.BF16) ? new short[numel] : null;
     }
 
-    /** Computes rows [lo, hi); safe to run disjoint ranges on different threads. */
+    /**
+     * Computes rows [lo, hi); safe to run disjoint ranges on different threads.
+     *
+     * @param lo the first row
+     * @param hi the row after the last
+     */
     public void run(int lo, int hi) {
         int c = p.classes();
         double eps = p.spec().labelSmoothing(), zs = p.spec().zLossScale(), cap = p.spec().softcap();
@@ -161,7 +173,14 @@ public final class TrainingRows {
         return above;
     }
 
-    /** Packages the result: per-row losses as float64 or float32, the z terms and hit counts for the reduction. */
+    /**
+     * Packages the result: per-row losses as float64 or float32, the z terms and hit counts for the reduction.
+     * Call it once every row has been run.
+     *
+     * @param device the backend's name
+     * @param perRowAsDouble true for float64 per-row losses, false to round them to float32
+     * @return the result, reduced as the problem's spec says
+     */
     public LossResult result(String device, boolean perRowAsDouble) {
         int rows = perRow.length;
         long h1 = 0, hk = 0; // ignored rows hold 0

@@ -27,7 +27,16 @@ public final class BlockStream {
 
     // ------------------------------------------------------------------------------------------------ losses
 
-    /** Cross-entropy or NLL of {@code p} on {@code backend}; per-element outputs to {@code sink}, or in memory when null. */
+    /**
+     * Cross-entropy or NLL of {@code p} on {@code backend}; per-element outputs to {@code sink}, or in memory when null.
+     *
+     * @param backend computes each block in memory
+     * @param p the checked request
+     * @param sink where per-element losses, the gradient and predictions go block by block, or null to gather them
+     * @return the loss, reduced from exact sums over every block
+     * @throws InvalidInputException for a class index out of range (before any logit is read), an upstream gradient
+     *     of the wrong shape, or outputs gathered in memory that do not fit Java arrays
+     */
     public static LossResult loss(Backend backend, LossProblem p, ResultSink sink) {
         Object[] parts = new Object[4];
         LossAccumulator acc = run(backend, p, sink, parts);
@@ -37,6 +46,12 @@ public final class BlockStream {
     /**
      * The parts of {@code p}'s result, unreduced: its rows' exact sums, counts and target totals, to be merged with
      * other parts (a Spark task's rows) and reduced once. Per-element outputs go to {@code sink} (which may drop them).
+     *
+     * @param backend computes each block in memory
+     * @param p the checked request (or the part of one a task holds)
+     * @param sink where per-element outputs go; null drops them
+     * @return the accumulated sums and counts, with {@code p}'s target totals added
+     * @throws InvalidInputException for a class index out of range
      */
     public static LossAccumulator accumulate(Backend backend, LossProblem p, ResultSink sink) {
         LossAccumulator acc = run(backend, p, sink == null ? new ResultSink() {} : sink, new Object[4]);
@@ -128,13 +143,29 @@ public final class BlockStream {
 
     // ------------------------------------------------------------------------------------------------ elementwise losses
 
-    /** Binary cross-entropy with logits of {@code p}, in blocks of elements. */
+    /**
+     * Binary cross-entropy with logits of {@code p}, in blocks of elements.
+     *
+     * @param backend computes each block in memory
+     * @param p the checked request
+     * @param sink where per-element losses and the gradient go block by block, or null to gather them
+     * @return the loss, reduced from an exact sum
+     * @throws InvalidInputException for an upstream gradient of the wrong shape
+     */
     public static LossResult bce(Backend backend, BinaryCrossEntropy p, ResultSink sink) {
         return elementwise(p.size(), p.shape(), p.input().isArrayBacked(), p.outputs().gradient(), p.outputs().gradOutput(), p.spec().reduction(),
                 backend.name(), (o, count) -> backend.bce(o == 0 && count == p.size() ? p : p.block(o, count)), p::result, sink);
     }
 
-    /** {@code F.kl_div} of {@code p}, in blocks of elements. */
+    /**
+     * {@code F.kl_div} of {@code p}, in blocks of elements.
+     *
+     * @param backend computes each block in memory
+     * @param p the checked request
+     * @param sink where per-element values and the gradient go block by block, or null to gather them
+     * @return the divergence, reduced from an exact sum
+     * @throws InvalidInputException for an upstream gradient of the wrong shape
+     */
     public static LossResult klDiv(Backend backend, dev.xent.KlDivergence p, ResultSink sink) {
         return elementwise(p.size(), p.shape(), p.input().isArrayBacked(), p.wantsGradient(), p.gradOutput(), p.reduction(),
                 backend.name(), (o, count) -> backend.klDiv(o == 0 && count == p.size() ? p : p.block(o, count)), p::result, sink);
@@ -188,7 +219,15 @@ public final class BlockStream {
 
     // ------------------------------------------------------------------------------------------------ distillation
 
-    /** A distillation loss of {@code p}, in row blocks; per-row values and the gradient to {@code sink}, or in memory when null. */
+    /**
+     * A distillation loss of {@code p}, in row blocks; per-row values and the gradient to {@code sink}, or in memory when null.
+     *
+     * @param backend computes each block in memory
+     * @param p the checked request
+     * @param sink where per-row values (as losses) and the gradient go block by block, or null to gather them
+     * @return the loss and its parts, from exact sums over every block
+     * @throws InvalidInputException for a class index out of range, or an upstream gradient of the wrong shape
+     */
     public static dev.xent.DivergenceResult divergence(Backend backend, dev.xent.Divergence p, ResultSink sink) {
         p.validRows(); // every target checked before any logit is read; the batchmean divisor
         long n = p.rows(), c = Math.max(1, p.classes());
@@ -234,6 +273,14 @@ public final class BlockStream {
     /**
      * softmax or log_softmax of {@code x} along {@code dim}, in blocks along axis 0 (when {@code dim} is not axis 0);
      * the output to {@code sink}'s {@link ResultSink#values}, or returned in memory when the sink is null.
+     *
+     * @param backend computes each block in memory
+     * @param x floating, any shape
+     * @param dim the axis, negative counting from the last
+     * @param log true for log_softmax
+     * @param sink where the output goes, or null
+     * @return the output (x's shape and dtype) when {@code sink} is null, else null
+     * @throws InvalidInputException for an integer x or a dim out of range
      */
     public static Tensor softmax(Backend backend, Tensor x, int dim, boolean log, ResultSink sink) {
         return softmax(backend, x, dim, log, null, sink);
@@ -243,6 +290,15 @@ public final class BlockStream {
      * {@link #softmax(Backend, Tensor, int, boolean, ResultSink)} with PyTorch's {@code dtype} argument: each block of
      * the input is cast to {@code dtype} first (so integer and bool inputs work), and the output has that dtype. A 0-d
      * input (dim 0 or -1) is one row of one value, as PyTorch computes it: 1 (or 0 for log_softmax), NaN for NaN or ±inf.
+     *
+     * @param backend computes each block in memory
+     * @param x any dtype, any shape
+     * @param dim the axis, negative counting from the last
+     * @param log true for log_softmax
+     * @param dtype a floating type to cast to, or null for x's own (then x must be floating)
+     * @param sink where the output goes, or null
+     * @return the output (x's shape, in {@code dtype}) when {@code sink} is null, else null
+     * @throws InvalidInputException for a non-floating dtype, an integer x without one, or a dim out of range
      */
     public static Tensor softmax(Backend backend, Tensor x, int dim, boolean log, DType dtype, ResultSink sink) {
         if (x.rank() == 0) {
@@ -286,6 +342,14 @@ public final class BlockStream {
      * The backward of softmax or log_softmax of {@code x} along {@code dim} given {@code go}, in blocks along axis 0
      * (when {@code dim} is not axis 0); the gradient to {@code sink}'s {@link ResultSink#gradient}, or returned in
      * memory when the sink is null.
+     *
+     * @param x the forward's input, floating
+     * @param go the upstream gradient, floating, x's shape
+     * @param dim the forward's axis, negative counting from the last
+     * @param log true for log_softmax's backward
+     * @param sink where the gradient goes, or null
+     * @return the gradient (x's shape and dtype) when {@code sink} is null, else null
+     * @throws InvalidInputException for a dtype, shape or dim that does not fit
      */
     public static Tensor softmaxBackward(Tensor x, Tensor go, int dim, boolean log, ResultSink sink) {
         if (!x.sameShape(go)) return dev.xent.SoftmaxBackward.compute(x, go, dim, log); // its message
@@ -322,6 +386,11 @@ public final class BlockStream {
     /**
      * d loss / d target of a cross-entropy with probability targets ({@link dev.xent.TargetGradient}) in blocks along
      * axis 0, to {@code sink}'s {@link ResultSink#gradient} (positions in the target), or in memory when the sink is null.
+     *
+     * @param p a cross-entropy request with probability targets
+     * @param sink where the gradient goes, or null
+     * @return the gradient (float64, the target's shape) when {@code sink} is null, else null
+     * @throws InvalidInputException for class-index targets
      */
     public static Tensor targetGradient(LossProblem p, ResultSink sink) {
         p.totals();
@@ -341,7 +410,13 @@ public final class BlockStream {
         return out == null ? null : out.tensor();
     }
 
-    /** d loss / d target of a binary cross-entropy in element blocks, to {@code sink}'s gradient or in memory. */
+    /**
+     * d loss / d target of a binary cross-entropy in element blocks, to {@code sink}'s gradient or in memory.
+     *
+     * @param p the checked request
+     * @param sink where the gradient goes, or null
+     * @return the gradient (float64, the target's shape) when {@code sink} is null, else null
+     */
     public static Tensor targetGradient(BinaryCrossEntropy p, ResultSink sink) {
         long n = p.size();
         boolean oneBlock = sink == null && p.input().isArrayBacked();
@@ -360,12 +435,26 @@ public final class BlockStream {
     }
 
     /** Receives each block's per-row log-sum-exp and entropy, rows numbered in the whole request. */
-    public interface RowStatisticsSink { void rows(long firstRow, double[] lse, double[] entropy); }
+    public interface RowStatisticsSink {
+        /**
+         * One block's rows.
+         *
+         * @param firstRow the block's first row in the whole request
+         * @param lse each row's log-sum-exp
+         * @param entropy each row's predictive entropy
+         */
+        void rows(long firstRow, double[] lse, double[] entropy);
+    }
 
     /**
      * Log-sum-exp and predictive entropy of every row of {@code p} ({@link dev.xent.RowStatistics}) in blocks along
      * axis 0, each block to {@code sink} (may be null); returns the mean entropy over the rows whose target is not
      * ignored (every row for probability targets; NaN when none), summed exactly.
+     *
+     * @param p the checked request whose logits are read
+     * @param sink receives each block's statistics, or null
+     * @return the mean entropy of the counted rows
+     * @throws InvalidInputException for a class index out of range
      */
     public static double rowStatistics(LossProblem p, RowStatisticsSink sink) {
         p.totals();

@@ -15,12 +15,19 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Writes (N, C) float32 logits and (N) class targets, given as xent eval takes them (shards, globs), as a Parquet
- * table of rows {logits: array<float>, target: long}, the executors reading the shards:
+ * table of rows {@code {logits: array<float>, target: long}}, the executors reading the shards:
  * {@code ParquetFromShards MASTER LOGITS TARGETS OUT_DIR [PARTITIONS]} (each spec one file or quoted glob).
  */
 public final class ParquetFromShards {
     private ParquetFromShards() {}
 
+    /**
+     * Writes the table.
+     *
+     * @param args MASTER LOGITS TARGETS OUT_DIR [PARTITIONS]: the Spark master URL, the two specs, the output
+     *     directory (Spark's default parallelism when PARTITIONS is not given)
+     * @throws IllegalArgumentException for fewer than four arguments
+     */
     public static void main(String[] args) {
         if (args.length < 4) throw new IllegalArgumentException("ParquetFromShards MASTER LOGITS TARGETS OUT_DIR [PARTITIONS]");
         SparkSession spark = SparkSession.builder().master(args[0]).appName("xent-parquet").config("spark.ui.enabled", "false").getOrCreate();

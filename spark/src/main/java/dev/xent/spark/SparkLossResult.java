@@ -25,27 +25,27 @@ public final class SparkLossResult {
         this.classes = classes;
     }
 
-    /** Rows (predictions) of the dataset. */
+    /** {@return the rows (predictions) of the dataset} */
     public long rows() { return rows; }
 
-    /** Classes per row. */
+    /** {@return the classes per row} */
     public long classes() { return classes; }
 
-    /** The reduced loss and its bookkeeping, exactly as {@code Xent} gives them for the same rows. */
+    /** {@return the reduced loss and its bookkeeping, exactly as {@code Xent} gives them for the same rows} */
     public LossResult result() { return result; }
 
-    /** exp of a 'mean' loss (NaN otherwise). */
+    /** {@return the perplexity: exp of a 'mean' loss (NaN for any other reduction)} */
     public double perplexity() { return result.reduction() == dev.xent.Reduction.MEAN ? Math.exp(result.value()) : Double.NaN; }
 
-    /** Partitions the rows were cut into. */
+    /** {@return the partitions the rows were cut into} */
     public int partitions() { return partitions; }
 
-    /** Tasks whose results were merged (one per partition; a retried task counts once). */
+    /** {@return the tasks whose results were merged (one per partition; a retried task counts once)} */
     public long tasks() { return tasks; }
 
-    /** For reduction 'none' over a DataFrame: its rows with a float column "loss" (computed when read); else null. */
+    /** {@return for reduction 'none' over a DataFrame, its rows with a float column "loss" (computed when read); else null} */
     public Dataset<Row> perRow() { return perRow; }
 
-    /** For file shards with per-row losses asked: the losses, the target's shape; else null. */
+    /** {@return for file shards with per-row losses asked, the losses (float32, the target's shape); else null} */
     public Tensor perRowLosses() { return perRowLosses; }
 }

@@ -179,11 +179,24 @@ public final class SparkMain implements Callable<Integer> {
 
     private static String fmt(double v) { return Double.isNaN(v) ? "NaN" : Double.toString(v); }
 
+    /**
+     * The {@code xent-spark} command: runs {@link #run(String[], PrintWriter, PrintWriter)} on the standard streams and
+     * exits with its status.
+     *
+     * @param args the command line
+     */
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
 
-    /** Runs the command and returns its exit status: 0, 2 for bad input (one line), 1 for an internal failure. */
+    /**
+     * Runs the command and returns its exit status: 0, 2 for bad input (one line), 1 for an internal failure.
+     *
+     * @param args the command line, without the program name
+     * @param out where the report (one JSON line) and help go
+     * @param err where errors go
+     * @return 0, 1 or 2
+     */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         SparkMain m = new SparkMain();
         m.o = out;

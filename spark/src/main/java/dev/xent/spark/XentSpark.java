@@ -54,12 +54,32 @@ public final class XentSpark {
 
     private XentSpark() {}
 
-    /** {@code F.cross_entropy} over the rows of {@code data}. */
+    /**
+     * {@code F.cross_entropy} over the rows of {@code data}: {@link #loss} with {@link LossKind#CROSS_ENTROPY}.
+     *
+     * @param data the rows, one sample each
+     * @param logitsColumn an {@code array<float>} or {@code array<double>} column of each row's logits, all of one length
+     * @param targetColumn an integer column of class indices, or an array column of probabilities of the logits' length
+     * @param spec the options; null for {@link LossSpec#DEFAULT}
+     * @param outputs accuracy and top-k where asked (no gradient or predictions); null for the loss alone
+     * @return the loss over every row, as the single-machine library gives it
+     * @throws InvalidInputException for a column or row that does not fit, or a class index out of range
+     */
     public static SparkLossResult crossEntropy(Dataset<Row> data, String logitsColumn, String targetColumn, LossSpec spec, Outputs outputs) {
         return loss(LossKind.CROSS_ENTROPY, data, logitsColumn, targetColumn, spec, outputs);
     }
 
-    /** {@code F.nll_loss} over the rows of {@code data} (the logits column holds log-probabilities). */
+    /**
+     * {@code F.nll_loss} over the rows of {@code data} (the logits column holds log-probabilities).
+     *
+     * @param data the rows, one sample each
+     * @param logitsColumn an {@code array<float>} or {@code array<double>} column of each row's log-probabilities, all of one length
+     * @param targetColumn an integer column of class indices
+     * @param spec the options; null for {@link LossSpec#DEFAULT}
+     * @param outputs accuracy and top-k where asked (no gradient or predictions); null for the loss alone
+     * @return the loss over every row
+     * @throws InvalidInputException for a column or row that does not fit, or a class index out of range
+     */
     public static SparkLossResult nllLoss(Dataset<Row> data, String logitsColumn, String targetColumn, LossSpec spec, Outputs outputs) {
         return loss(LossKind.NLL, data, logitsColumn, targetColumn, spec, outputs);
     }
@@ -69,6 +89,16 @@ public final class XentSpark {
      * class) or an array column of the logits' length (probabilities). Rows are numbered as the Dataset orders them
      * (partition by partition) in messages. Accuracy and top-k as {@code outputs} asks; gradients and predictions are
      * not computed here. For reduction 'none', {@link SparkLossResult#perRow()} adds the per-row losses as a column.
+     *
+     * @param kind cross-entropy (logits) or NLL (log-probabilities)
+     * @param data the rows, one sample each
+     * @param logitsColumn an {@code array<float>} or {@code array<double>} column of each row's logits, all of one length
+     * @param targetColumn an integer column of class indices, or an array column of probabilities of the logits' length
+     * @param spec the options; null for {@link LossSpec#DEFAULT}
+     * @param outputs accuracy and top-k where asked (no gradient or predictions); null for the loss alone
+     * @return the loss over every row
+     * @throws InvalidInputException for a column or row that does not fit, or a class index out of range (the
+     *     message numbers the row in dataset order)
      */
     public static SparkLossResult loss(LossKind kind, Dataset<Row> data, String logitsColumn, String targetColumn, LossSpec spec, Outputs outputs) {
         LossOptions opt = new LossOptions(kind, spec, outputs);
@@ -99,6 +129,17 @@ public final class XentSpark {
      * syntax: files, FILE.npz:NAME, quoted globs), as their row-wise concatenation, cut into {@code partitions} ranges
      * of rows, one task each. Executors open the files, so the paths must be visible to them (a shared file system);
      * the driver reads their headers only. With {@code perRowLosses}, the per-row losses come back to the driver too.
+     *
+     * @param spark the session whose executors compute the tasks
+     * @param kind cross-entropy (logits) or NLL (log-probabilities)
+     * @param logits specs of the logits' shards, concatenated along axis 0 in order
+     * @param targets specs of the targets' shards, as many rows in all as the logits
+     * @param partitions the number of tasks, at least 1 (fewer when there are fewer rows)
+     * @param spec the options; null for {@link LossSpec#DEFAULT}
+     * @param outputs accuracy and top-k where asked; null for the loss alone
+     * @param perRowLosses true to bring every row's loss back to the driver (they must fit one Java array)
+     * @return the loss over every row
+     * @throws InvalidInputException for a spec, shard, shape or option that does not fit, or a class index out of range
      */
     public static SparkLossResult lossOfFiles(SparkSession spark, LossKind kind, List<String> logits, List<String> targets, int partitions,
                                               LossSpec spec, Outputs outputs, boolean perRowLosses) {
