@@ -19,16 +19,26 @@ public final class MemoryProbe implements AutoCloseable {
     private final ExecutorService pool;
     private int writes;
 
+    /**
+     * Fills the 1 GiB array and starts the threads.
+     *
+     * @param threads how many threads read (and write) it at once
+     */
     public MemoryProbe(int threads) {
         this.threads = threads;
         java.util.stream.IntStream.range(0, N).parallel().forEach(i -> a[i] = (i % 977) * 1e-3f); // non-constant: nothing to shortcut
         this.pool = Futures.daemonPool(threads, "xent-probe");
     }
 
-    /** Bytes one pass reads. */
+    /** {@return the bytes one pass reads (or writes)} */
     public long bytesPerPass() { return 4L * N; }
 
-    /** Seconds for one pass over the array, all threads together. */
+    /**
+     * Seconds for one pass over the array, all threads together.
+     *
+     * @return the pass's wall time in seconds
+     * @throws Exception if a thread's part failed or the wait was interrupted
+     */
     public double passSeconds() throws Exception {
         long t0 = System.nanoTime();
         List<Future<Float>> fs = new ArrayList<>();
@@ -46,6 +56,9 @@ public final class MemoryProbe implements AutoCloseable {
     /**
      * Seconds for one pass that overwrites the array, all threads together: the rate at which an output as large as
      * the logits (a gradient, softmax) can be written, each cache line read for ownership first as plain stores do.
+     *
+     * @return the pass's wall time in seconds
+     * @throws Exception if a thread's part failed or the wait was interrupted
      */
     public double writePassSeconds() throws Exception {
         float v = ++writes * 1e-3f; // a new value each pass: nothing to shortcut

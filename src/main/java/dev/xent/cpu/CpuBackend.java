@@ -48,6 +48,12 @@ public final class CpuBackend implements Backend {
         this(Runtime.getRuntime().availableProcessors(), dev.xent.Settings.cpuVector());
     }
 
+    /**
+     * A backend of its own pool of threads.
+     *
+     * @param threads threads the rows are spread over (1: the calling thread alone)
+     * @param useVectorApi take the Vector API loops when the module is present (else the scalar ones)
+     */
     public CpuBackend(int threads, boolean useVectorApi) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1");
         this.threads = threads;
@@ -65,6 +71,8 @@ public final class CpuBackend implements Backend {
      * small synthetic logits until {@code nanos} have passed, so that the JIT has compiled them before real work
      * arrives. Worth it only where something else would keep the cores idle meanwhile (a Spark session starting up):
      * the first rows of a run otherwise go through the interpreter, where the Vector API is far slower.
+     *
+     * @param nanos how long to keep running them
      */
     public static void warmUp(long nanos) {
         long end = System.nanoTime() + nanos;
@@ -94,14 +102,15 @@ public final class CpuBackend implements Backend {
         return new Tensor[] {x, Tensor.of(y, n)};
     }
 
-    /** True when the incubating Vector API module was added to this JVM. */
+    /** {@return true when the incubating Vector API module was added to this JVM} */
     public static boolean vectorModulePresent() {
         return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
     }
 
-    /** "vector(512-bit)" or "scalar": what the float32 loops run on. */
+    /** {@return "vector(512-bit)" or "scalar": what the float32 loops run on} */
     public String mathName() { return math.name(); }
 
+    /** {@return the threads the rows are spread over} */
     public int threads() { return threads; }
 
     @Override public String name() { return "cpu"; }
@@ -475,23 +484,20 @@ public final class CpuBackend implements Backend {
 
         /**
          * The loss of short contiguous rows [lo, hi) from their stats, the first at flat[first]: the arithmetic of the
-         * general loop below (so the same bits), with the targets read a chunk at a time and nothing else per row.
+         * general loop below (so the same bits), with the group's targets read at once and nothing else per row.
          */
         private void plainShortRows(int lo, int hi, float[] out, BadTarget bad, float[] flat, int first, float[] max, float[] logS) {
             long ignore = p.spec().ignoreIndex();
             long[] ys = new long[hi - lo];
-            for (int r0 = lo; r0 < hi; r0 += ys.length) {
-                int n = Math.min(ys.length, hi - r0);
-                p.target().readLongs(r0, ys, 0, n);
-                for (int j = 0; j < n; j++) {
-                    int r = r0 + j, i = r - lo;
-                    long y = ys[j];
-                    if (y == ignore) { out[r] = 0; continue; }
-                    if (y < 0 || y >= c) { bad.report(r, y); out[r] = 0; continue; }
-                    float wy = weights == null ? 1f : weights[(int) y];
-                    float xy = flat[first + i * c + (int) y];
-                    out[r] = (float) (wy * ((double) (max[i] - xy) + logS[i]));
-                }
+            p.target().readLongs(lo, ys, 0, hi - lo);
+            for (int i = 0; i < hi - lo; i++) {
+                int r = lo + i;
+                long y = ys[i];
+                if (y == ignore) { out[r] = 0; continue; }
+                if (y < 0 || y >= c) { bad.report(r, y); out[r] = 0; continue; }
+                float wy = weights == null ? 1f : weights[(int) y];
+                float xy = flat[first + i * c + (int) y];
+                out[r] = (float) (wy * ((double) (max[i] - xy) + logS[i]));
             }
         }
 

@@ -20,14 +20,26 @@ public final class ExactSum implements java.io.Serializable {
     /** Additions after which the counters are folded into {@link #folded} (far beyond any real row count). */
     private static final long FOLD_EVERY = 1L << 35;
 
-    // double exponent fields 0..2046; made when the first double arrives: sums of floats (the per-row losses of float32
-    // inputs) then cost 2 KiB instead of 34, which small calls, making several sums each, notice
+    /**
+     * The high 26 and low 27 bits of the doubles' significands, by exponent field 0..2046; made when the first double
+     * arrives: sums of floats (the per-row losses of float32 inputs) then cost 2 KiB instead of 34, which small calls,
+     * making several sums each, notice.
+     */
     private long[] hi, lo;
-    private final long[] single = new long[255];                     // float exponent fields 0..254
-    private BigInteger folded = BigInteger.ZERO;                      // in units of 2^-1074
-    private long adds, nans, posInf, negInf;
+    /** The floats' significands, by exponent field 0..254. */
+    private final long[] single = new long[255];
+    /** What the counters held when last folded, in units of 2^-1074. */
+    private BigInteger folded = BigInteger.ZERO;
+    /** Additions since the last fold. */
+    private long adds;
+    /** NaN, +inf and -inf addends, counted apart. */
+    private long nans, posInf, negInf;
 
-    /** Adds {@code v} exactly. */
+    /**
+     * Adds {@code v} exactly.
+     *
+     * @param v any double, NaN and infinities included
+     */
     public void add(double v) {
         long bits = Double.doubleToRawLongBits(v);
         int e = (int) (bits >>> 52) & 0x7ff;
@@ -41,7 +53,11 @@ public final class ExactSum implements java.io.Serializable {
         if (++adds >= FOLD_EVERY) fold();
     }
 
-    /** Adds {@code v} exactly (a float is a double; this path is cheaper). */
+    /**
+     * Adds {@code v} exactly (a float is a double; this path is cheaper).
+     *
+     * @param v any float, NaN and infinities included
+     */
     public void add(float v) {
         int bits = Float.floatToRawIntBits(v);
         int e = (bits >>> 23) & 0xff;
@@ -52,17 +68,33 @@ public final class ExactSum implements java.io.Serializable {
         if (++adds >= FOLD_EVERY) fold();
     }
 
-    /** Adds every element of {@code a}. */
+    /**
+     * Adds every element of {@code a[off, off + len)}.
+     *
+     * @param a the values
+     * @param off the first one's index
+     * @param len how many
+     */
     public void addAll(float[] a, int off, int len) {
         for (int i = off; i < off + len; i++) add(a[i]);
     }
 
-    /** Adds every element of {@code a}. */
+    /**
+     * Adds every element of {@code a[off, off + len)}.
+     *
+     * @param a the values
+     * @param off the first one's index
+     * @param len how many
+     */
     public void addAll(double[] a, int off, int len) {
         for (int i = off; i < off + len; i++) add(a[i]);
     }
 
-    /** Adds another sum's addends (which stays as it was). */
+    /**
+     * Adds another sum's addends (which stays as it was).
+     *
+     * @param o the other sum
+     */
     public void add(ExactSum o) {
         if (o.hi != null) {
             if (hi == null) makeDoubleCounters();
@@ -77,7 +109,11 @@ public final class ExactSum implements java.io.Serializable {
         if (adds >= FOLD_EVERY) fold();
     }
 
-    /** Subtracts another sum's addends: this becomes the exact difference. */
+    /**
+     * Subtracts another sum's addends: this becomes the exact difference.
+     *
+     * @param o the other sum (which stays as it was)
+     */
     public void subtract(ExactSum o) {
         ExactSum neg = new ExactSum();
         neg.add(o);
@@ -123,10 +159,10 @@ public final class ExactSum implements java.io.Serializable {
         lo = new long[2047];
     }
 
-    /** Number of NaN addends. */
+    /** {@return the number of NaN addends} */
     public long nanCount() { return nans; }
 
-    /** The exact sum rounded once to the nearest double (ties to even); NaN and infinities as IEEE addition has them. */
+    /** {@return the exact sum rounded once to the nearest double (ties to even); NaN and infinities as IEEE addition has them} */
     public double value() {
         if (nans > 0 || (posInf > 0 && negInf > 0)) return Double.NaN;
         if (posInf > 0) return Double.POSITIVE_INFINITY;

@@ -15,15 +15,23 @@ import dev.xent.Tensor;
 public final class LossAccumulator implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
 
-    private final ExactSum ce = new ExactSum(), z = new ExactSum(); // the loss without its z terms, and the z terms
-    private final ExactSum weight = new ExactSum();                  // the parts' W, when they have class weights
+    /** The loss without its z terms, and the z terms. */
+    private final ExactSum ce = new ExactSum(), z = new ExactSum();
+    /** The parts' W, when they have class weights. */
+    private final ExactSum weight = new ExactSum();
+    /** Top-1 and top-k hits of the parts that counted them. */
     private long hits1, hitsK;
+    /** Whether any part counted hits, had z terms, had class weights. */
     private boolean anyHits1, anyHitsK, anyZ, weighted;
+    /** Rows added, and non-ignored rows of the totals added. */
     private long rows, validRows;
 
     /**
      * Adds one part: its per-row losses (each including its z term), or the extras' finer sum terms (without z), and
      * the extras' counts and z terms.
+     *
+     * @param perRow the part's per-row losses
+     * @param extras what the part computed besides them (its exact loss sum, when it formed one, saves a pass)
      */
     public void add(Tensor perRow, LossResult.Extras extras) {
         if (extras.sumTerms() != null) {
@@ -43,7 +51,11 @@ public final class LossAccumulator implements java.io.Serializable {
         if (extras.zPerRow() != null) { addAll(z, extras.zPerRow()); anyZ = true; }
     }
 
-    /** Adds a part's target totals (its W and non-ignored rows), for {@link #result(Reduction, int, Tensor, Tensor, Tensor, String)}. */
+    /**
+     * Adds a part's target totals (its W and non-ignored rows), for {@link #result(Reduction, int, Tensor, Tensor, Tensor, String)}.
+     *
+     * @param t the part's totals
+     */
     public void addTotals(LossProblem.Totals t) {
         if (t.weightSum() != null) {
             weight.add(t.weightSum());
@@ -52,7 +64,11 @@ public final class LossAccumulator implements java.io.Serializable {
         validRows += t.validRows();
     }
 
-    /** Adds another accumulator's parts. */
+    /**
+     * Adds another accumulator's parts.
+     *
+     * @param o the other accumulator (which stays as it was)
+     */
     public void add(LossAccumulator o) {
         ce.add(o.ce);
         z.add(o.z);
@@ -67,16 +83,26 @@ public final class LossAccumulator implements java.io.Serializable {
         rows += o.rows;
     }
 
-    /** Rows added so far. */
+    /** {@return the rows added so far} */
     public long rows() { return rows; }
 
-    /** Non-ignored rows of the totals added so far. */
+    /** {@return the non-ignored rows of the totals added so far} */
     public long validRows() { return validRows; }
 
-    /** W of the totals added so far: the exact sum of their weights rounded once, or the count of non-ignored rows. */
+    /** {@return W of the totals added so far: the exact sum of their weights rounded once, or the count of non-ignored rows} */
     public double divisor() { return weighted ? weight.value() : validRows; }
 
-    /** The result from the parts and the totals added here (no {@link LossProblem} of the whole needed: a Spark job's). */
+    /**
+     * The result from the parts and the totals added here (no {@link LossProblem} of the whole needed: a Spark job's).
+     *
+     * @param red the reduction
+     * @param topK k of the top-k hits, 0 for none
+     * @param perElement the per-element losses to report, or null when they went to a sink
+     * @param gradient the gradient to report, or null
+     * @param predictions the predicted classes to report, or null
+     * @param device the name of the device that computed it
+     * @return the reduced result
+     */
     public LossResult result(Reduction red, int topK, Tensor perElement, Tensor gradient, Tensor predictions, String device) {
         return result(red, divisor(), validRows, topK, perElement, gradient, predictions, device);
     }
@@ -100,13 +126,32 @@ public final class LossAccumulator implements java.io.Serializable {
      * The result of {@code p} (the whole request) from the parts added: 'sum' is the exact sum rounded once; 'mean'
      * divides by the request's W (NaN when W is 0: all ignored, or empty); with z-loss, 'mean' divides the
      * cross-entropy part by W and the z part by the count of non-ignored rows, as Liger-Kernel does.
+     *
+     * @param p the whole request, whose totals give W
+     * @param perElement the per-element losses to report, or null when they went to a sink
+     * @param gradient the gradient to report, or null
+     * @param predictions the predicted classes to report, or null
+     * @param device the name of the device that computed it
+     * @return the reduced result
      */
     public LossResult result(LossProblem p, Tensor perElement, Tensor gradient, Tensor predictions, String device) {
         LossProblem.Totals t = p.totals();
         return result(p.spec().reduction(), t.divisor(), t.validRows(), p.outputs().topK(), perElement, gradient, predictions, device);
     }
 
-    /** The result for reduction {@code red} with 'mean' divisor W and {@code validRows} non-ignored rows. */
+    /**
+     * The result for reduction {@code red} with 'mean' divisor W and {@code validRows} non-ignored rows.
+     *
+     * @param red the reduction
+     * @param divisor W, the 'mean' divisor
+     * @param validRows the non-ignored rows (the z part's divisor)
+     * @param topK k of the top-k hits, 0 for none
+     * @param perElement the per-element losses to report, or null when they went to a sink
+     * @param gradient the gradient to report, or null
+     * @param predictions the predicted classes to report, or null
+     * @param device the name of the device that computed it
+     * @return the reduced result
+     */
     public LossResult result(Reduction red, double divisor, long validRows, int topK, Tensor perElement, Tensor gradient,
                              Tensor predictions, String device) {
         double value, zLoss = Double.NaN;
