@@ -60,7 +60,9 @@ public interface Backend extends AutoCloseable {
      * @param p the request, from {@link Divergence#of} or its {@link Divergence#block}
      * @return the block's per-row values, gradient and exact sums, which the block stream merges across blocks
      */
-    default Divergence.Part divergence(Divergence p) { return dev.xent.reference.DivergenceRows.part(p); }
+    default Divergence.Part divergence(Divergence p) {
+        return dev.xent.reference.DivergenceRows.part(p);
+    }
 
     /**
      * The row count of {@code p} as an int, or an error if its per-row results cannot fit Java arrays.
@@ -71,8 +73,9 @@ public interface Backend extends AutoCloseable {
      */
     static int checkRowsFit(LossProblem p) {
         if (p.rows() > Tensor.MAX_ARRAY_ELEMENTS) {
-            throw new InvalidInputException(p.rows() + " rows do not fit one array of per-row results: call through Xent, which"
-                    + " computes row blocks");
+            throw new InvalidInputException(
+                    p.rows() + " rows do not fit one array of per-row results: call through Xent, which"
+                            + " computes row blocks");
         }
         return (int) p.rows();
     }
@@ -86,11 +89,12 @@ public interface Backend extends AutoCloseable {
      */
     static int checkElementsFit(Tensor t) {
         if (t.numel() > Tensor.MAX_ARRAY_ELEMENTS) {
-            throw new InvalidInputException(t + " has " + t.numel() + " elements: too many for one Java array; call through Xent,"
-                    + " which computes row blocks");
+            throw new InvalidInputException(t + " has " + t.numel()
+                    + " elements: too many for one Java array; call through Xent," + " which computes row blocks");
         }
         return (int) t.numel();
     }
 
-    @Override void close();
+    @Override
+    void close();
 }

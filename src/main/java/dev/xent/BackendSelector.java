@@ -41,8 +41,10 @@ public final class BackendSelector {
     public static Backend open(Device requested) {
         Device d = configured(requested);
         switch (d) {
-            case REFERENCE: return new ReferenceBackend();
-            case CPU: return new CpuBackend();
+            case REFERENCE:
+                return new ReferenceBackend();
+            case CPU:
+                return new CpuBackend();
             case CUDA: {
                 CudaProbe.Result r = CudaProbe.probe();
                 if (!r.usable) throw new InvalidInputException("device cuda is not usable: " + r.reason);

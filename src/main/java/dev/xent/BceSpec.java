@@ -19,16 +19,24 @@ public final class BceSpec {
     }
 
     /** {@return the reduction: none, sum or mean (never batchmean)} */
-    public Reduction reduction() { return reduction; }
+    public Reduction reduction() {
+        return reduction;
+    }
 
     /** {@return the element weight, broadcast to the input (NumPy rules), or null for none} */
-    public Tensor weight() { return weight; }
+    public Tensor weight() {
+        return weight;
+    }
 
     /** {@return the weight of the positive term, broadcast to the input from the last axis, or null for none} */
-    public Tensor posWeight() { return posWeight; }
+    public Tensor posWeight() {
+        return posWeight;
+    }
 
     /** {@return a builder at PyTorch's defaults (mean, no weights)} */
-    public static Builder builder() { return new Builder(); }
+    public static Builder builder() {
+        return new Builder();
+    }
 
     /** Collects the options; shapes are checked against the input later, by {@link BinaryCrossEntropy#of}. */
     public static final class Builder {
@@ -44,7 +52,9 @@ public final class BceSpec {
          */
         public Builder reduction(Reduction r) {
             if (r == null) throw new InvalidInputException("reduction must not be null");
-            if (r == Reduction.BATCHMEAN) throw new InvalidInputException("batchmean belongs to kl_div and the distillation losses: binary cross-entropy takes none, sum or mean");
+            if (r == Reduction.BATCHMEAN)
+                throw new InvalidInputException(
+                        "batchmean belongs to kl_div and the distillation losses: binary cross-entropy takes none, sum or mean");
             this.reduction = r;
             return this;
         }
@@ -55,7 +65,10 @@ public final class BceSpec {
          * @param w a floating tensor that broadcasts to the input (NumPy rules), or null for none
          * @return this builder
          */
-        public Builder weight(Tensor w) { this.weight = w; return this; }
+        public Builder weight(Tensor w) {
+            this.weight = w;
+            return this;
+        }
 
         /**
          * Sets PyTorch's {@code pos_weight}, the factor of the positive (target) term.
@@ -63,9 +76,14 @@ public final class BceSpec {
          * @param pw a floating tensor that broadcasts to the input from the last axis, e.g. shape (C), or null for none
          * @return this builder
          */
-        public Builder posWeight(Tensor pw) { this.posWeight = pw; return this; }
+        public Builder posWeight(Tensor pw) {
+            this.posWeight = pw;
+            return this;
+        }
 
         /** {@return the options set so far (the builder can go on being used)} */
-        public BceSpec build() { return new BceSpec(this); }
+        public BceSpec build() {
+            return new BceSpec(this);
+        }
     }
 }

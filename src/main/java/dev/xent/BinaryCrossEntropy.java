@@ -18,20 +18,23 @@ public final class BinaryCrossEntropy {
     private final Tensor x, t;
     private final BceSpec spec;
     private final Outputs outputs;
-    private final long[] shape;      // of the whole request
-    private final long total;        // elements of the whole request ('mean' divides by it)
-    private final long first;        // of this problem in the whole request
+    private final long[] shape; // of the whole request
+    private final long total; // elements of the whole request ('mean' divides by it)
+    private final long first; // of this problem in the whole request
     private final long[] wMap, pMap; // broadcast strides, or null
     private final Weights w, pw;
 
     private BinaryCrossEntropy(Tensor x, Tensor t, BceSpec spec, Outputs outputs) {
         if (!x.dtype().isFloating() || !t.dtype().isFloating()) {
-            throw new InvalidInputException("binary_cross_entropy_with_logits takes floating input and target, got " + x.dtype().label() + " and " + t.dtype().label());
+            throw new InvalidInputException("binary_cross_entropy_with_logits takes floating input and target, got "
+                    + x.dtype().label() + " and " + t.dtype().label());
         }
         if (!x.sameShape(t)) {
-            throw new InvalidInputException("target must have the input's shape: input " + Tensor.shapeString(x.shape()) + ", target " + Tensor.shapeString(t.shape()));
+            throw new InvalidInputException("target must have the input's shape: input " + Tensor.shapeString(x.shape())
+                    + ", target " + Tensor.shapeString(t.shape()));
         }
-        if (outputs.accuracy() || outputs.predictions()) throw new InvalidInputException("accuracy and predictions are for class targets, not binary cross-entropy");
+        if (outputs.accuracy() || outputs.predictions())
+            throw new InvalidInputException("accuracy and predictions are for class targets, not binary cross-entropy");
         this.x = x;
         this.t = t;
         this.spec = spec;
@@ -71,7 +74,8 @@ public final class BinaryCrossEntropy {
      *     accuracy or predictions asked for
      */
     public static BinaryCrossEntropy of(Tensor x, Tensor t, BceSpec spec, Outputs outputs) {
-        return new BinaryCrossEntropy(x, t, spec == null ? BceSpec.DEFAULT : spec, outputs == null ? Outputs.LOSS_ONLY : outputs);
+        return new BinaryCrossEntropy(
+                x, t, spec == null ? BceSpec.DEFAULT : spec, outputs == null ? Outputs.LOSS_ONLY : outputs);
     }
 
     /**
@@ -82,25 +86,39 @@ public final class BinaryCrossEntropy {
      * @param count how many elements, at most {@code size() - from}
      * @return the block
      */
-    public BinaryCrossEntropy block(long from, long count) { return new BinaryCrossEntropy(this, from, count); }
+    public BinaryCrossEntropy block(long from, long count) {
+        return new BinaryCrossEntropy(this, from, count);
+    }
 
     /** {@return the element count of this problem (of the block, for a block)} */
-    public long size() { return x.numel(); }
+    public long size() {
+        return x.numel();
+    }
 
     /** {@return the element count of the whole request: the 'mean' divisor} */
-    public long totalElements() { return total; }
+    public long totalElements() {
+        return total;
+    }
 
     /** {@return the input's shape (of the whole request), a copy} */
-    public long[] shape() { return shape.clone(); }
+    public long[] shape() {
+        return shape.clone();
+    }
 
     /** {@return the logits of this problem (the block's elements, flattened, for a block)} */
-    public Tensor input() { return x; }
+    public Tensor input() {
+        return x;
+    }
 
     /** {@return the reduction and weights} */
-    public BceSpec spec() { return spec; }
+    public BceSpec spec() {
+        return spec;
+    }
 
     /** {@return what is computed besides the loss (the gradient or nothing)} */
-    public Outputs outputs() { return outputs; }
+    public Outputs outputs() {
+        return outputs;
+    }
 
     /** A weight tensor, read into an array when small. */
     private static final class Weights {
@@ -112,7 +130,9 @@ public final class BinaryCrossEntropy {
             this.values = t.numel() <= SMALL_WEIGHTS ? t.toDoubleArray() : null;
         }
 
-        double at(long i) { return values != null ? values[(int) i] : tensor.getDouble(i); }
+        double at(long i) {
+            return values != null ? values[(int) i] : tensor.getDouble(i);
+        }
     }
 
     /**
@@ -129,20 +149,29 @@ public final class BinaryCrossEntropy {
         double scale = spec.reduction() == Reduction.MEAN ? 1.0 / total : 1;
         long n = x.numel();
         long[] outShape = first == 0 && n == total ? shape : new long[] {n};
-        return ElementwiseBlock.compute(x, t, outputs.gradient(), outShape, x.dtype(), device, ranges, (i, xi, ti, per, grad) -> {
-            long at = first + i;
-            double wi = w == null ? 1 : w.at(index(wMap, shape, at));
-            double l, lw = 1;
-            if (pw != null) {
-                lw = (pw.at(index(pMap, shape, at)) - 1) * ti + 1;
-                l = (1 - ti) * xi + lw * (Math.log1p(Math.exp(-Math.abs(xi))) + Math.max(-xi, 0));
-            } else {
-                double mv = Math.max(-xi, 0);
-                l = (1 - ti) * xi + mv + Math.log(Math.exp(-mv) + Math.exp(-xi - mv));
-            }
-            per[i] = l * wi;
-            if (grad != null) grad[i] = scale * wi * ((1 - ti) - lw * sigmoidOfNegative(xi));
-        }, this::result);
+        return ElementwiseBlock.compute(
+                x,
+                t,
+                outputs.gradient(),
+                outShape,
+                x.dtype(),
+                device,
+                ranges,
+                (i, xi, ti, per, grad) -> {
+                    long at = first + i;
+                    double wi = w == null ? 1 : w.at(index(wMap, shape, at));
+                    double l, lw = 1;
+                    if (pw != null) {
+                        lw = (pw.at(index(pMap, shape, at)) - 1) * ti + 1;
+                        l = (1 - ti) * xi + lw * (Math.log1p(Math.exp(-Math.abs(xi))) + Math.max(-xi, 0));
+                    } else {
+                        double mv = Math.max(-xi, 0);
+                        l = (1 - ti) * xi + mv + Math.log(Math.exp(-mv) + Math.exp(-xi - mv));
+                    }
+                    per[i] = l * wi;
+                    if (grad != null) grad[i] = scale * wi * ((1 - ti) - lw * sigmoidOfNegative(xi));
+                },
+                this::result);
     }
 
     /**
@@ -167,7 +196,8 @@ public final class BinaryCrossEntropy {
                 long at = first + lo + i;
                 double wi = w == null ? 1 : w.at(index(wMap, shape, at));
                 double d = -xi;
-                if (pw != null) d += (pw.at(index(pMap, shape, at)) - 1) * (Math.log1p(Math.exp(-Math.abs(xi))) + Math.max(-xi, 0));
+                if (pw != null)
+                    d += (pw.at(index(pMap, shape, at)) - 1) * (Math.log1p(Math.exp(-Math.abs(xi))) + Math.max(-xi, 0));
                 g[lo + i] = scale * wi * d;
             }
         }
@@ -199,13 +229,16 @@ public final class BinaryCrossEntropy {
     /** Strides mapping the input's multi-index to the broadcast tensor's flat index (0 where it broadcasts). */
     static long[] broadcast(Tensor b, long[] shape, String what) {
         long[] bs = b.shape();
-        if (bs.length > shape.length) throw new InvalidInputException(what + " of shape " + Tensor.shapeString(bs) + " does not broadcast to " + Tensor.shapeString(shape));
+        if (bs.length > shape.length)
+            throw new InvalidInputException(what + " of shape " + Tensor.shapeString(bs) + " does not broadcast to "
+                    + Tensor.shapeString(shape));
         long[] strides = new long[shape.length];
         long stride = 1;
         for (int d = shape.length - 1, e = bs.length - 1; d >= 0; d--, e--) {
             long size = e >= 0 ? bs[e] : 1;
             if (size != 1 && size != shape[d]) {
-                throw new InvalidInputException(what + " of shape " + Tensor.shapeString(bs) + " does not broadcast to " + Tensor.shapeString(shape));
+                throw new InvalidInputException(what + " of shape " + Tensor.shapeString(bs) + " does not broadcast to "
+                        + Tensor.shapeString(shape));
             }
             strides[d] = size == 1 ? 0 : stride;
             stride *= size;

@@ -26,14 +26,22 @@ public enum DType {
     }
 
     /** {@return bytes per element: 2, 4 or 8} */
-    public int byteSize() { return byteSize; }
+    public int byteSize() {
+        return byteSize;
+    }
 
     /** {@return true for the floating types (F16, BF16, F32, F64), false for the integer ones} */
-    public boolean isFloating() { return floating; }
+    public boolean isFloating() {
+        return floating;
+    }
 
     /** {@return the NumPy-style name, e.g. {@code float32}} */
-    public String label() { return label; }
+    public String label() {
+        return label;
+    }
 
     /** {@return the type arithmetic runs in for inputs of this type: float64 for float64, float32 otherwise} */
-    public DType computeType() { return this == F64 ? F64 : F32; }
+    public DType computeType() {
+        return this == F64 ? F64 : F32;
+    }
 }

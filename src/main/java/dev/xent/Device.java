@@ -29,5 +29,7 @@ public enum Device {
     }
 
     /** {@return the lower-case name, as {@link #parse} reads it and the CLI's --device takes it} */
-    public String label() { return name().toLowerCase(Locale.ROOT); }
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
 }

@@ -15,28 +15,34 @@ public final class Divergence {
     private final long rows, firstRow, wholeRows;
     private final int classes;
     private volatile long validRows = -1; // of the whole request, from the target pre-pass
-    private Tensor gradOutput;            // autograd's grad_output for the gradient, or null
+    private Tensor gradOutput; // autograd's grad_output for the gradient, or null
 
     private Divergence(Tensor student, Tensor teacher, Tensor target, DivergenceSpec spec, boolean gradient) {
         String what = spec.kind().name().toLowerCase(java.util.Locale.ROOT);
         if (!student.dtype().isFloating() || !teacher.dtype().isFloating()) {
-            throw new InvalidInputException(what + " takes floating student and teacher logits, got " + student.dtype().label() + " and " + teacher.dtype().label());
+            throw new InvalidInputException(what + " takes floating student and teacher logits, got "
+                    + student.dtype().label() + " and " + teacher.dtype().label());
         }
         if (student.rank() != 2) {
-            throw new InvalidInputException(what + " takes (N, C) logits (flatten other axes into N), got student " + Tensor.shapeString(student.shape()));
+            throw new InvalidInputException(what + " takes (N, C) logits (flatten other axes into N), got student "
+                    + Tensor.shapeString(student.shape()));
         }
         if (!student.sameShape(teacher)) {
-            throw new InvalidInputException("teacher logits must have the student's shape: student " + Tensor.shapeString(student.shape())
-                    + ", teacher " + Tensor.shapeString(teacher.shape()));
+            throw new InvalidInputException("teacher logits must have the student's shape: student "
+                    + Tensor.shapeString(student.shape()) + ", teacher " + Tensor.shapeString(teacher.shape()));
         }
-        if (student.dim(1) > Integer.MAX_VALUE - 8) throw new InvalidInputException(student.dim(1) + " classes are more than a row can hold");
-        if (student.dim(1) == 0 && student.dim(0) > 0) throw new InvalidInputException("logits have 0 classes: shape " + Tensor.shapeString(student.shape()));
+        if (student.dim(1) > Integer.MAX_VALUE - 8)
+            throw new InvalidInputException(student.dim(1) + " classes are more than a row can hold");
+        if (student.dim(1) == 0 && student.dim(0) > 0)
+            throw new InvalidInputException("logits have 0 classes: shape " + Tensor.shapeString(student.shape()));
         if (target != null) {
-            if (target.dtype().isFloating()) throw new InvalidInputException(what + " takes class-index targets (integers), got " + target.dtype().label());
+            if (target.dtype().isFloating())
+                throw new InvalidInputException(what + " takes class-index targets (integers), got "
+                        + target.dtype().label());
             if (target.holdsBool()) throw LossProblem.boolTargets();
             if (target.rank() != 1 || target.dim(0) != student.dim(0)) {
-                throw new InvalidInputException("targets must have shape (" + student.dim(0) + ") for logits " + Tensor.shapeString(student.shape())
-                        + ", got " + Tensor.shapeString(target.shape()));
+                throw new InvalidInputException("targets must have shape (" + student.dim(0) + ") for logits "
+                        + Tensor.shapeString(student.shape()) + ", got " + Tensor.shapeString(target.shape()));
             }
         } else if (spec.mixesCrossEntropy()) {
             throw new InvalidInputException("alpha mixes in cross-entropy with class targets: give the targets");
@@ -90,14 +96,17 @@ public final class Divergence {
      * @throws InvalidInputException if {@code go} is given and this request computes no gradient
      */
     public Divergence withGradOutput(Tensor go) {
-        if (go != null && !gradient) throw new InvalidInputException("an upstream gradient (grad_output) needs the gradient");
+        if (go != null && !gradient)
+            throw new InvalidInputException("an upstream gradient (grad_output) needs the gradient");
         Divergence d = new Divergence(this, 0, rows);
         d.gradOutput = go;
         return d;
     }
 
     /** {@return the upstream gradient, or null} */
-    public Tensor gradOutput() { return gradOutput; }
+    public Tensor gradOutput() {
+        return gradOutput;
+    }
 
     /**
      * Rows [from, to) as a request of their own (views, no copy), sharing the whole request's totals.
@@ -106,28 +115,44 @@ public final class Divergence {
      * @param to the row after the last, in [from, rows()]
      * @return the block; its {@link #firstRow()} is its place in the whole request
      */
-    public Divergence block(long from, long to) { return new Divergence(this, from, to); }
+    public Divergence block(long from, long to) {
+        return new Divergence(this, from, to);
+    }
 
     /** {@return the student's logits (this block's rows, for a block)} */
-    public Tensor student() { return student; }
+    public Tensor student() {
+        return student;
+    }
 
     /** {@return the teacher's logits (this block's rows, for a block)} */
-    public Tensor teacher() { return teacher; }
+    public Tensor teacher() {
+        return teacher;
+    }
 
     /** {@return the class targets, or null} */
-    public Tensor target() { return target; }
+    public Tensor target() {
+        return target;
+    }
 
     /** {@return the loss, its reduction and its parameters} */
-    public DivergenceSpec spec() { return spec; }
+    public DivergenceSpec spec() {
+        return spec;
+    }
 
     /** {@return true when d loss / d student logits is computed too} */
-    public boolean wantsGradient() { return gradient; }
+    public boolean wantsGradient() {
+        return gradient;
+    }
 
     /** {@return the row count of this request (of the block, for a block)} */
-    public long rows() { return rows; }
+    public long rows() {
+        return rows;
+    }
 
     /** {@return C, the classes per row} */
-    public int classes() { return classes; }
+    public int classes() {
+        return classes;
+    }
 
     /**
      * The rows as an int, checked so that their per-row results (and gradient) fit Java arrays; the block stream's
@@ -139,13 +164,16 @@ public final class Divergence {
     public int rowsInMemory() {
         long elements = gradient ? rows * classes : rows;
         if (elements > Tensor.MAX_ARRAY_ELEMENTS) {
-            throw new InvalidInputException(rows + " rows of " + classes + " classes do not fit one array of results: call through Xent, which computes row blocks");
+            throw new InvalidInputException(rows + " rows of " + classes
+                    + " classes do not fit one array of results: call through Xent, which computes row blocks");
         }
         return (int) rows;
     }
 
     /** {@return the first row of this block in the whole request} */
-    public long firstRow() { return firstRow; }
+    public long firstRow() {
+        return firstRow;
+    }
 
     /**
      * True when a row whose target is {@code y} drops out (y is the spec's ignore_index).
@@ -153,7 +181,9 @@ public final class Divergence {
      * @param y a row's class index
      * @return whether that row is ignored
      */
-    public boolean isIgnored(long y) { return y == spec.ignoreIndex(); }
+    public boolean isIgnored(long y) {
+        return y == spec.ignoreIndex();
+    }
 
     /**
      * Rows of the whole request that are not ignored: the batchmean divisor. The first call scans the targets once and
@@ -181,8 +211,9 @@ public final class Divergence {
             for (int j = 0; j < n; j++) {
                 if (isIgnored(y[j])) continue;
                 if (y[j] < 0 || y[j] >= classes) {
-                    throw new InvalidInputException("target " + y[j] + " at row " + (firstRow + r0 + j) + " is out of range for " + classes
-                            + " classes (valid: 0.." + (classes - 1) + ", or ignore_index " + spec.ignoreIndex() + ")");
+                    throw new InvalidInputException("target " + y[j] + " at row " + (firstRow + r0 + j)
+                            + " is out of range for " + classes + " classes (valid: 0.." + (classes - 1)
+                            + ", or ignore_index " + spec.ignoreIndex() + ")");
                 }
                 valid++;
             }
@@ -193,14 +224,19 @@ public final class Divergence {
     /** {@return the divisor of the reduced value: 1 (none, sum), the rows that remain (batchmean), or rows · C (mean)} */
     public double divisor() {
         switch (spec.reduction()) {
-            case BATCHMEAN: return validRows();
-            case MEAN: return (double) wholeRows * classes;
-            default: return 1;
+            case BATCHMEAN:
+                return validRows();
+            case MEAN:
+                return (double) wholeRows * classes;
+            default:
+                return 1;
         }
     }
 
     /** {@return the factor of each row's gradient: 1 / {@link #divisor()} (1 for none, whose gradient is that of the sum)} */
-    public double gradientScale() { return 1 / divisor(); }
+    public double gradientScale() {
+        return 1 / divisor();
+    }
 
     /**
      * What a backend computes for a block: each row's loss (the mix, for kd with alpha: α · kd + (1 − α) · ce; 0 for
@@ -250,7 +286,9 @@ public final class Divergence {
          * @param device where it was computed
          * @return a copy of this part naming {@code device}
          */
-        public Part onDevice(String device) { return new Part(perRow, gradient, divergence, crossEntropy, device); }
+        public Part onDevice(String device) {
+            return new Part(perRow, gradient, divergence, crossEntropy, device);
+        }
     }
 
     /**
@@ -270,7 +308,10 @@ public final class Divergence {
         if (spec.reduction() == Reduction.NONE) value = Double.NaN;
         else if (spec.mixesCrossEntropy()) value = spec.alpha() * divPart + (1 - spec.alpha()) * cePart;
         else value = divPart;
-        if (spec.reduction() == Reduction.NONE) { divPart = Double.NaN; cePart = Double.NaN; }
+        if (spec.reduction() == Reduction.NONE) {
+            divPart = Double.NaN;
+            cePart = Double.NaN;
+        }
         return new DivergenceResult(spec, value, divPart, cePart, perRow, gradient, validRows(), d, device);
     }
 }

@@ -11,8 +11,16 @@ public final class DivergenceResult {
     private final long validRows;
     private final String device;
 
-    DivergenceResult(DivergenceSpec spec, double value, double divergence, double crossEntropy, Tensor perRow, Tensor gradient,
-                     long validRows, double divisor, String device) {
+    DivergenceResult(
+            DivergenceSpec spec,
+            double value,
+            double divergence,
+            double crossEntropy,
+            Tensor perRow,
+            Tensor gradient,
+            long validRows,
+            double divisor,
+            String device) {
         this.spec = spec;
         this.value = value;
         this.divergence = divergence;
@@ -25,32 +33,52 @@ public final class DivergenceResult {
     }
 
     /** {@return the reduced loss (NaN for reduction none)} */
-    public double value() { return value; }
+    public double value() {
+        return value;
+    }
 
     /** {@return the divergence part, reduced as the loss is (kd: T² · KL, without α), NaN for none} */
-    public double divergence() { return divergence; }
+    public double divergence() {
+        return divergence;
+    }
 
     /** {@return the cross-entropy part (kd with alpha), reduced as the loss is; NaN without it or for none} */
-    public double crossEntropy() { return crossEntropy; }
+    public double crossEntropy() {
+        return crossEntropy;
+    }
 
     /** {@return per-row values (the mix with alpha; 0 for ignored rows), shape (N); null when they went to a sink} */
-    public Tensor perRow() { return perRow; }
+    public Tensor perRow() {
+        return perRow;
+    }
 
     /** {@return d loss / d student logits (of the sum, for reduction none), shape (N, C), or null} */
-    public Tensor gradient() { return gradient; }
+    public Tensor gradient() {
+        return gradient;
+    }
 
     /** {@return the count of rows that were not ignored (every row without targets)} */
-    public long validRows() { return validRows; }
+    public long validRows() {
+        return validRows;
+    }
 
     /** {@return what the sums were divided by: 1, the rows that remain (batchmean) or rows · C (mean)} */
-    public double divisor() { return divisor; }
+    public double divisor() {
+        return divisor;
+    }
 
     /** {@return where it was computed: reference, cpu or cuda} */
-    public String device() { return device; }
+    public String device() {
+        return device;
+    }
 
     /** {@return the options the loss was computed with} */
-    public DivergenceSpec spec() { return spec; }
+    public DivergenceSpec spec() {
+        return spec;
+    }
 
     /** {@return true when {@link #value()} is a reduced value (any reduction but none)} */
-    public boolean isScalar() { return spec.reduction() != Reduction.NONE; }
+    public boolean isScalar() {
+        return spec.reduction() != Reduction.NONE;
+    }
 }

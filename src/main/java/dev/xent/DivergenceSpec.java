@@ -44,32 +44,50 @@ public final class DivergenceSpec {
      * @return a builder
      * @throws InvalidInputException if {@code kind} is null
      */
-    public static Builder builder(Kind kind) { return new Builder(kind); }
+    public static Builder builder(Kind kind) {
+        return new Builder(kind);
+    }
 
     /** {@return which divergence: kd or jsd} */
-    public Kind kind() { return kind; }
+    public Kind kind() {
+        return kind;
+    }
 
     /** {@return the reduction: none, sum, batchmean (the default) or mean} */
-    public Reduction reduction() { return reduction; }
+    public Reduction reduction() {
+        return reduction;
+    }
 
     /** {@return the temperature T: both logits are divided by it before their softmax} */
-    public double temperature() { return temperature; }
+    public double temperature() {
+        return temperature;
+    }
 
     /** {@return the weight of the kd term against cross-entropy with the targets; NaN when there is no mix (kd alone)} */
-    public double alpha() { return alpha; }
+    public double alpha() {
+        return alpha;
+    }
 
     /** {@return true when cross-entropy with class targets is mixed in ({@code alpha} set)} */
-    public boolean mixesCrossEntropy() { return !Double.isNaN(alpha); }
+    public boolean mixesCrossEntropy() {
+        return !Double.isNaN(alpha);
+    }
 
     /** {@return β of the Jensen-Shannon divergence} */
-    public double beta() { return beta; }
+    public double beta() {
+        return beta;
+    }
 
     /** {@return the ignore_index: the target value whose rows are left out (with class targets)} */
-    public long ignoreIndex() { return ignoreIndex; }
+    public long ignoreIndex() {
+        return ignoreIndex;
+    }
 
-    @Override public String toString() {
-        return "DivergenceSpec{" + kind.name().toLowerCase(java.util.Locale.ROOT) + ", reduction=" + reduction.label() + ", T=" + temperature
-                + (mixesCrossEntropy() ? ", alpha=" + alpha : "") + (kind == Kind.JSD ? ", beta=" + beta : "") + ", ignoreIndex=" + ignoreIndex + "}";
+    @Override
+    public String toString() {
+        return "DivergenceSpec{" + kind.name().toLowerCase(java.util.Locale.ROOT) + ", reduction=" + reduction.label()
+                + ", T=" + temperature + (mixesCrossEntropy() ? ", alpha=" + alpha : "")
+                + (kind == Kind.JSD ? ", beta=" + beta : "") + ", ignoreIndex=" + ignoreIndex + "}";
     }
 
     /** Builds a checked {@link DivergenceSpec}. */
@@ -105,7 +123,8 @@ public final class DivergenceSpec {
          * @throws InvalidInputException if {@code t} is not finite and positive
          */
         public Builder temperature(double t) {
-            if (!(t > 0) || Double.isInfinite(t)) throw new InvalidInputException("temperature must be a finite number > 0, got " + t);
+            if (!(t > 0) || Double.isInfinite(t))
+                throw new InvalidInputException("temperature must be a finite number > 0, got " + t);
             this.temperature = t;
             return this;
         }
@@ -157,11 +176,14 @@ public final class DivergenceSpec {
          */
         public DivergenceSpec build() {
             if (mixes() && reduction == Reduction.MEAN) {
-                throw new InvalidInputException("with cross-entropy mixed in, reduction is none, sum or batchmean (the mean over rows that remain); 'mean' (over rows · C) has no meaning for the mix");
+                throw new InvalidInputException(
+                        "with cross-entropy mixed in, reduction is none, sum or batchmean (the mean over rows that remain); 'mean' (over rows · C) has no meaning for the mix");
             }
             return new DivergenceSpec(this);
         }
 
-        private boolean mixes() { return !Double.isNaN(alpha); }
+        private boolean mixes() {
+            return !Double.isNaN(alpha);
+        }
     }
 }

@@ -14,17 +14,29 @@ final class ElementwiseBlock {
     private ElementwiseBlock() {}
 
     /** One element: index i of the block, its input x and target t; writes per[i] and, when grad is not null, grad[i]. */
-    interface Body { void element(int i, double x, double t, double[] per, double[] grad); }
+    interface Body {
+        void element(int i, double x, double t, double[] per, double[] grad);
+    }
 
     /** The whole request's result from the accumulated losses of its parts. */
-    interface Result { LossResult of(LossAccumulator acc, Tensor perElement, Tensor gradient, String device); }
+    interface Result {
+        LossResult of(LossAccumulator acc, Tensor perElement, Tensor gradient, String device);
+    }
 
     /**
      * The block of x and t (same shape, {@code n} elements), its gradient in {@code gradType} off the reference;
      * {@code outShape} the shape of its per-element results.
      */
-    static LossResult compute(Tensor x, Tensor t, boolean gradient, long[] outShape, DType gradType, String device,
-                              BiConsumer<Integer, IntConsumer> ranges, Body body, Result result) {
+    static LossResult compute(
+            Tensor x,
+            Tensor t,
+            boolean gradient,
+            long[] outShape,
+            DType gradType,
+            String device,
+            BiConsumer<Integer, IntConsumer> ranges,
+            Body body,
+            Result result) {
         int n = Backend.checkElementsFit(x);
         double[] per = new double[n];
         double[] grad = gradient ? new double[n] : null;
@@ -39,7 +51,11 @@ final class ElementwiseBlock {
         boolean reference = device.equals("reference");
         Tensor per64 = Tensor.of(per, outShape);
         Tensor perT = x.dtype() == DType.F64 || reference ? per64 : per64.to(DType.F32);
-        Tensor gradT = grad == null ? null : reference ? Tensor.of(grad, outShape) : Tensor.of(grad, outShape).to(gradType);
+        Tensor gradT = grad == null
+                ? null
+                : reference
+                        ? Tensor.of(grad, outShape)
+                        : Tensor.of(grad, outShape).to(gradType);
         LossResult.Extras extras = new LossResult.Extras(null, -1, -1, 0, null, null, per64);
         LossAccumulator acc = new LossAccumulator();
         acc.add(perT, extras);

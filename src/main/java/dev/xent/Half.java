@@ -16,7 +16,9 @@ public final class Half {
      * @param bits an IEEE binary16 bit pattern
      * @return its value; every binary16 value, subnormals, infinities and NaN included, is a float
      */
-    public static float toFloat(short bits) { return F16_TO_F32[bits & 0xffff]; }
+    public static float toFloat(short bits) {
+        return F16_TO_F32[bits & 0xffff];
+    }
 
     /**
      * bfloat16 bits to float (exact).
@@ -24,7 +26,9 @@ public final class Half {
      * @param bits a bfloat16 bit pattern: the upper 16 bits of a float
      * @return its value
      */
-    public static float bf16ToFloat(short bits) { return Float.intBitsToFloat((bits & 0xffff) << 16); }
+    public static float bf16ToFloat(short bits) {
+        return Float.intBitsToFloat((bits & 0xffff) << 16);
+    }
 
     private static float slowToFloat(short hbits) {
         int h = hbits & 0xffff;

@@ -12,7 +12,9 @@ public class InvalidInputException extends IllegalArgumentException {
      *
      * @param message what is wrong, in words the user can act on
      */
-    public InvalidInputException(String message) { super(message); }
+    public InvalidInputException(String message) {
+        super(message);
+    }
 
     /**
      * An error with a message for the user and the failure behind it.
@@ -20,5 +22,7 @@ public class InvalidInputException extends IllegalArgumentException {
      * @param message what is wrong, in words the user can act on
      * @param cause the underlying failure (an IOException, say)
      */
-    public InvalidInputException(String message, Throwable cause) { super(message, cause); }
+    public InvalidInputException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

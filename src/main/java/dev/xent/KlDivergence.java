@@ -16,16 +16,18 @@ public final class KlDivergence {
     private final Reduction reduction;
     private final boolean logTarget, gradient;
     private final long[] shape; // of the whole request
-    private final long total;   // its elements
-    private final long first;   // of this block in the whole request
-    private Tensor gradOutput;  // autograd's grad_output for the gradient, or null
+    private final long total; // its elements
+    private final long first; // of this block in the whole request
+    private Tensor gradOutput; // autograd's grad_output for the gradient, or null
 
     private KlDivergence(Tensor x, Tensor t, Reduction reduction, boolean logTarget, boolean gradient) {
         if (!x.dtype().isFloating() || !t.dtype().isFloating()) {
-            throw new InvalidInputException("kl_div takes floating input and target, got " + x.dtype().label() + " and " + t.dtype().label());
+            throw new InvalidInputException("kl_div takes floating input and target, got "
+                    + x.dtype().label() + " and " + t.dtype().label());
         }
         if (!x.sameShape(t)) {
-            throw new InvalidInputException("target must have the input's shape: input " + Tensor.shapeString(x.shape()) + ", target " + Tensor.shapeString(t.shape()));
+            throw new InvalidInputException("target must have the input's shape: input " + Tensor.shapeString(x.shape())
+                    + ", target " + Tensor.shapeString(t.shape()));
         }
         if (reduction == null) throw new InvalidInputException("reduction must not be null");
         this.x = x;
@@ -61,7 +63,8 @@ public final class KlDivergence {
      * @return the checked request
      * @throws InvalidInputException for a non-floating dtype, a shape mismatch or a null reduction
      */
-    public static KlDivergence of(Tensor input, Tensor target, Reduction reduction, boolean logTarget, boolean gradient) {
+    public static KlDivergence of(
+            Tensor input, Tensor target, Reduction reduction, boolean logTarget, boolean gradient) {
         return new KlDivergence(input, target, reduction, logTarget, gradient);
     }
 
@@ -74,14 +77,17 @@ public final class KlDivergence {
      * @throws InvalidInputException if {@code go} is given and this request computes no gradient
      */
     public KlDivergence withGradOutput(Tensor go) {
-        if (go != null && !gradient) throw new InvalidInputException("an upstream gradient (grad_output) needs the gradient");
+        if (go != null && !gradient)
+            throw new InvalidInputException("an upstream gradient (grad_output) needs the gradient");
         KlDivergence k = new KlDivergence(this, 0, size());
         k.gradOutput = go;
         return k;
     }
 
     /** {@return the upstream gradient, or null} */
-    public Tensor gradOutput() { return gradOutput; }
+    public Tensor gradOutput() {
+        return gradOutput;
+    }
 
     /**
      * Elements [from, from + count) of the flattened request as a request of their own (views, no copy). It keeps
@@ -91,29 +97,44 @@ public final class KlDivergence {
      * @param count how many elements, at most {@code size() - from}
      * @return the block
      */
-    public KlDivergence block(long from, long count) { return new KlDivergence(this, from, count); }
+    public KlDivergence block(long from, long count) {
+        return new KlDivergence(this, from, count);
+    }
 
     /** {@return the element count of this request (of the block, for a block)} */
-    public long size() { return x.numel(); }
+    public long size() {
+        return x.numel();
+    }
 
     /** {@return the input's shape (of the whole request), a copy} */
-    public long[] shape() { return shape.clone(); }
+    public long[] shape() {
+        return shape.clone();
+    }
 
     /** {@return the log-probabilities of this request (the block's elements, flattened, for a block)} */
-    public Tensor input() { return x; }
+    public Tensor input() {
+        return x;
+    }
 
     /** {@return the reduction: none, sum, mean or batchmean} */
-    public Reduction reduction() { return reduction; }
+    public Reduction reduction() {
+        return reduction;
+    }
 
     /** {@return true when d loss / d input is computed too} */
-    public boolean wantsGradient() { return gradient; }
+    public boolean wantsGradient() {
+        return gradient;
+    }
 
     /** {@return what the sum is divided by: 1 (none, sum), every element (mean), or input.size(0) (batchmean; 1 for 0-d)} */
     public double divisor() {
         switch (reduction) {
-            case MEAN: return total;
-            case BATCHMEAN: return shape.length == 0 ? 1 : shape[0];
-            default: return 1;
+            case MEAN:
+                return total;
+            case BATCHMEAN:
+                return shape.length == 0 ? 1 : shape[0];
+            default:
+                return 1;
         }
     }
 
@@ -131,16 +152,25 @@ public final class KlDivergence {
         double scale = 1 / divisor();
         long n = x.numel();
         long[] outShape = first == 0 && n == total ? shape : new long[] {n};
-        return ElementwiseBlock.compute(x, t, gradient, outShape, x.dtype().computeType(), device, ranges, (i, xi, ti, per, grad) -> {
-            if (logTarget) {
-                double e = Math.exp(ti);
-                per[i] = e * (ti - xi);
-                if (grad != null) grad[i] = -e * scale;
-            } else {
-                per[i] = xlogy(ti, ti) - ti * xi;
-                if (grad != null) grad[i] = -ti * scale;
-            }
-        }, this::result);
+        return ElementwiseBlock.compute(
+                x,
+                t,
+                gradient,
+                outShape,
+                x.dtype().computeType(),
+                device,
+                ranges,
+                (i, xi, ti, per, grad) -> {
+                    if (logTarget) {
+                        double e = Math.exp(ti);
+                        per[i] = e * (ti - xi);
+                        if (grad != null) grad[i] = -e * scale;
+                    } else {
+                        per[i] = xlogy(ti, ti) - ti * xi;
+                        if (grad != null) grad[i] = -ti * scale;
+                    }
+                },
+                this::result);
     }
 
     /**

@@ -21,12 +21,20 @@ public final class LossProblem {
     private final double[] weights;
     private final long[] outputShape;
     private final Outputs outputs;
-    private final long firstRow;     // of this problem in the whole request (non-zero for a block)
-    private volatile Totals totals;  // the target pre-pass, shared by every block of a request
+    private final long firstRow; // of this problem in the whole request (non-zero for a block)
+    private volatile Totals totals; // the target pre-pass, shared by every block of a request
     private final boolean isBlock;
 
-    private LossProblem(LossKind kind, Tensor input, Tensor target, long[] in, DType inType, long[] tShape, DType tType, LossSpec spec,
-                        Outputs outputs) {
+    private LossProblem(
+            LossKind kind,
+            Tensor input,
+            Tensor target,
+            long[] in,
+            DType inType,
+            long[] tShape,
+            DType tType,
+            LossSpec spec,
+            Outputs outputs) {
         this.kind = kind;
         this.outputs = outputs;
         this.firstRow = 0;
@@ -34,7 +42,8 @@ public final class LossProblem {
         this.input = input;
         this.target = target;
         this.spec = spec;
-        if (!inType.isFloating()) throw new InvalidInputException("input must be floating point, got " + inType.label());
+        if (!inType.isFloating())
+            throw new InvalidInputException("input must be floating point, got " + inType.label());
         if (in.length < 1) throw new InvalidInputException("input must have at least one dimension (C), got shape ()");
         this.layout = RowLayout.along(in, in.length == 1 ? 0 : 1); // the class axis
         this.classes = layout.classes;
@@ -48,27 +57,35 @@ public final class LossProblem {
         this.probabilityTarget = tType.isFloating();
         if (target != null && !probabilityTarget && target.holdsBool()) throw boolTargets();
         if (probabilityTarget) {
-            if (kind == LossKind.NLL) throw new InvalidInputException("nll_loss takes class-index targets (int32 or int64), got " + tType.label());
+            if (kind == LossKind.NLL)
+                throw new InvalidInputException(
+                        "nll_loss takes class-index targets (int32 or int64), got " + tType.label());
             if (!Arrays.equals(in, tShape)) {
-                throw new InvalidInputException("probability targets must have the input's shape: input " + Tensor.shapeString(in)
-                        + ", target " + Tensor.shapeString(tShape));
+                throw new InvalidInputException("probability targets must have the input's shape: input "
+                        + Tensor.shapeString(in) + ", target " + Tensor.shapeString(tShape));
             }
         } else if (!Arrays.equals(withoutClassAxis, tShape)) {
-            throw new InvalidInputException("shape mismatch: input " + Tensor.shapeString(in) + " needs class-index target of shape "
-                    + Tensor.shapeString(withoutClassAxis) + ", got " + Tensor.shapeString(tShape));
+            throw new InvalidInputException(
+                    "shape mismatch: input " + Tensor.shapeString(in) + " needs class-index target of shape "
+                            + Tensor.shapeString(withoutClassAxis) + ", got " + Tensor.shapeString(tShape));
         }
-        if (classes == 0 && rows() > 0) throw new InvalidInputException("input has 0 classes: shape " + Tensor.shapeString(in));
+        if (classes == 0 && rows() > 0)
+            throw new InvalidInputException("input has 0 classes: shape " + Tensor.shapeString(in));
 
-        if (kind == LossKind.NLL && spec.labelSmoothing() != 0) throw new InvalidInputException("nll_loss has no label smoothing");
+        if (kind == LossKind.NLL && spec.labelSmoothing() != 0)
+            throw new InvalidInputException("nll_loss has no label smoothing");
         if (kind == LossKind.NLL && (spec.zLossScale() != 0 || spec.softcap() != 0)) {
             throw new InvalidInputException("z-loss and softcap act on logits: use cross-entropy, not nll_loss");
         }
-        if (outputs.accuracy() && probabilityTarget) throw new InvalidInputException("accuracy needs class-index targets");
-        if (outputs.topK() > classes) throw new InvalidInputException("top-k of " + outputs.topK() + " exceeds the " + classes + " classes");
+        if (outputs.accuracy() && probabilityTarget)
+            throw new InvalidInputException("accuracy needs class-index targets");
+        if (outputs.topK() > classes)
+            throw new InvalidInputException("top-k of " + outputs.topK() + " exceeds the " + classes + " classes");
         Tensor w = spec.weights();
         if (w != null) {
             if (w.numel() != classes) {
-                throw new InvalidInputException("weights have shape " + Tensor.shapeString(w.shape()) + " but the input has " + classes + " classes");
+                throw new InvalidInputException("weights have shape " + Tensor.shapeString(w.shape())
+                        + " but the input has " + classes + " classes");
             }
             this.weights = w.toDoubleArray();
         } else {
@@ -78,8 +95,9 @@ public final class LossProblem {
 
     /** Bool class targets: PyTorch refuses them (its class-index rule is int64), and 0/1 read as classes hides the mistake. */
     static InvalidInputException boolTargets() {
-        return new InvalidInputException("targets are bool: class-index targets must be integers (PyTorch refuses bool targets); "
-                + "store class indices as integers (np.int64), or use --loss bce for 0/1 labels as float targets");
+        return new InvalidInputException(
+                "targets are bool: class-index targets must be integers (PyTorch refuses bool targets); "
+                        + "store class indices as integers (np.int64), or use --loss bce for 0/1 labels as float targets");
     }
 
     /** A block of {@code parent}: the same request over indices [from, to) of axis 0 of the input and target. */
@@ -94,7 +112,8 @@ public final class LossProblem {
         this.isBlock = true;
         long[] in = parent.input.shape();
         if (in.length == 1) {
-            if (from != 0 || to != 1) throw new IndexOutOfBoundsException("a (C) input is one block, not [" + from + ", " + to + ")");
+            if (from != 0 || to != 1)
+                throw new IndexOutOfBoundsException("a (C) input is one block, not [" + from + ", " + to + ")");
             this.input = parent.input;
             this.target = parent.target;
             this.layout = parent.layout;
@@ -124,7 +143,9 @@ public final class LossProblem {
          *
          * @param validRows the rows whose target is not ignore_index
          */
-        public Totals(long validRows) { this(null, validRows); }
+        public Totals(long validRows) {
+            this(null, validRows);
+        }
 
         /**
          * Totals with class weights: W is their exact sum.
@@ -139,13 +160,19 @@ public final class LossProblem {
         }
 
         /** {@return the 'mean' divisor W: the summed weight of non-ignored targets (their count without weights), or the row count for probabilities} */
-        public double divisor() { return divisor; }
+        public double divisor() {
+            return divisor;
+        }
 
         /** {@return the count of rows whose target is not ignore_index (every row for probability targets)} */
-        public long validRows() { return validRows; }
+        public long validRows() {
+            return validRows;
+        }
 
         /** {@return the exact sum behind {@link #divisor()} when there are class weights (for merging parts exactly), else null} */
-        public ExactSum weightSum() { return weight; }
+        public ExactSum weightSum() {
+            return weight;
+        }
     }
 
     /** The first class index of a problem outside [0, C) that is not ignore_index, or none. */
@@ -221,16 +248,24 @@ public final class LossProblem {
      * @throws IndexOutOfBoundsException for a (C) input and any range but [0, 1)
      * @throws InvalidInputException if the pre-pass finds a class index out of range
      */
-    public LossProblem block(long from, long to) { return new LossProblem(this, from, to); }
+    public LossProblem block(long from, long to) {
+        return new LossProblem(this, from, to);
+    }
 
     /** {@return true for a {@link #block} of a request (its totals are the request's, not its own rows')} */
-    public boolean isBlock() { return isBlock; }
+    public boolean isBlock() {
+        return isBlock;
+    }
 
     /** {@return where row 0 of this problem lies in the whole request (0 unless this is a {@link #block})} */
-    public long firstRow() { return firstRow; }
+    public long firstRow() {
+        return firstRow;
+    }
 
     /** {@return the extent of axis 0 (N), the axis blocks are cut along; 1 for a (C) input} */
-    public long outerSize() { return layout.outer; }
+    public long outerSize() {
+        return layout.outer;
+    }
 
     /**
      * Checks a request and lays it out as rows; throws {@link InvalidInputException} with a precise message.
@@ -261,8 +296,16 @@ public final class LossProblem {
      *     targets, top-k above C, say)
      */
     public static LossProblem of(LossKind kind, Tensor input, Tensor target, LossSpec spec, Outputs outputs) {
-        return new LossProblem(kind, input, target, input.shape(), input.dtype(), target.shape(), target.dtype(),
-                spec == null ? LossSpec.DEFAULT : spec, outputs == null ? Outputs.LOSS_ONLY : outputs);
+        return new LossProblem(
+                kind,
+                input,
+                target,
+                input.shape(),
+                input.dtype(),
+                target.shape(),
+                target.dtype(),
+                spec == null ? LossSpec.DEFAULT : spec,
+                outputs == null ? Outputs.LOSS_ONLY : outputs);
     }
 
     /**
@@ -277,20 +320,37 @@ public final class LossProblem {
      * @return a request that asks for the loss alone and holds no data (bool targets cannot be told from int32 here)
      * @throws InvalidInputException for a shape, dtype or option that does not fit
      */
-    public static LossProblem describe(LossKind kind, long[] inputShape, DType inputType, long[] targetShape, DType targetType, LossSpec spec) {
-        return new LossProblem(kind, null, null, inputShape.clone(), inputType, targetShape.clone(), targetType,
-                spec == null ? LossSpec.DEFAULT : spec, Outputs.LOSS_ONLY);
+    public static LossProblem describe(
+            LossKind kind, long[] inputShape, DType inputType, long[] targetShape, DType targetType, LossSpec spec) {
+        return new LossProblem(
+                kind,
+                null,
+                null,
+                inputShape.clone(),
+                inputType,
+                targetShape.clone(),
+                targetType,
+                spec == null ? LossSpec.DEFAULT : spec,
+                Outputs.LOSS_ONLY);
     }
 
     /** {@return cross-entropy or NLL} */
-    public LossKind kind() { return kind; }
+    public LossKind kind() {
+        return kind;
+    }
 
     /** {@return what besides the loss is asked for} */
-    public Outputs outputs() { return outputs; }
+    public Outputs outputs() {
+        return outputs;
+    }
 
     /** {@return true when the request adds only the gradient to the plain loss (no accuracy, predictions, z-loss or softcap)} */
     public boolean gradientOnly() {
-        return outputs.gradient() && !outputs.accuracy() && !outputs.predictions() && spec.zLossScale() == 0 && spec.softcap() == 0;
+        return outputs.gradient()
+                && !outputs.accuracy()
+                && !outputs.predictions()
+                && spec.zLossScale() == 0
+                && spec.softcap() == 0;
     }
 
     /** {@return true when the plain loss kernels do not cover the request (outputs, z-loss or softcap)} */
@@ -299,28 +359,44 @@ public final class LossProblem {
     }
 
     /** {@return the host input, or null for a problem made by {@link #describe}} */
-    public Tensor input() { return input; }
+    public Tensor input() {
+        return input;
+    }
 
     /** {@return the host target, or null for a problem made by {@link #describe}} */
-    public Tensor target() { return target; }
+    public Tensor target() {
+        return target;
+    }
 
     /** {@return the options: weights, ignore_index, reduction, label smoothing, z-loss, softcap} */
-    public LossSpec spec() { return spec; }
+    public LossSpec spec() {
+        return spec;
+    }
 
     /** {@return true for a floating target of class probabilities, false for class indices} */
-    public boolean probabilityTarget() { return probabilityTarget; }
+    public boolean probabilityTarget() {
+        return probabilityTarget;
+    }
 
     /** {@return C, the extent of the class axis} */
-    public int classes() { return classes; }
+    public int classes() {
+        return classes;
+    }
 
     /** {@return product of the dimensions after the class axis: the distance between neighbouring classes of one row} */
-    public long inner() { return layout.inner; }
+    public long inner() {
+        return layout.inner;
+    }
 
     /** {@return the input seen as rows along the class axis} */
-    public RowLayout layout() { return layout; }
+    public RowLayout layout() {
+        return layout;
+    }
 
     /** {@return the number of rows (predictions): N * d1 * ... * dk} */
-    public long rows() { return layout.rows(); }
+    public long rows() {
+        return layout.rows();
+    }
 
     /**
      * Flat index of element (row, class 0); classes follow at a stride of {@link #inner()}.
@@ -328,10 +404,14 @@ public final class LossProblem {
      * @param row a row of this problem, in [0, {@link #rows()})
      * @return the index into the flattened input
      */
-    public long rowStart(long row) { return layout.rowStart(row); }
+    public long rowStart(long row) {
+        return layout.rowStart(row);
+    }
 
     /** {@return the class weights as doubles (the array itself: do not modify it), or null for none} */
-    public double[] weights() { return weights; }
+    public double[] weights() {
+        return weights;
+    }
 
     /**
      * The weight of class {@code c}.
@@ -339,10 +419,14 @@ public final class LossProblem {
      * @param c a class index in [0, C)
      * @return its weight, 1 without weights
      */
-    public double weight(long c) { return weights == null ? 1.0 : weights[(int) c]; }
+    public double weight(long c) {
+        return weights == null ? 1.0 : weights[(int) c];
+    }
 
     /** {@return the shape of the per-element output: the target's shape, or the input's less the class axis for probabilities} */
-    public long[] outputShape() { return outputShape.clone(); }
+    public long[] outputShape() {
+        return outputShape.clone();
+    }
 
     /**
      * The class index of {@code row} (class-index targets only).
@@ -350,7 +434,9 @@ public final class LossProblem {
      * @param row a row of this problem, in [0, {@link #rows()})
      * @return its target, not checked against [0, C) here ({@link #totals()} checks every one)
      */
-    public long targetOf(long row) { return target.getLong(row); }
+    public long targetOf(long row) {
+        return target.getLong(row);
+    }
 
     /**
      * True when a target of {@code y} drops its row out of the loss and of 'mean'.
@@ -358,7 +444,9 @@ public final class LossProblem {
      * @param y a class index
      * @return whether {@code y} is the spec's ignore_index
      */
-    public boolean isIgnored(long y) { return y == spec.ignoreIndex(); }
+    public boolean isIgnored(long y) {
+        return y == spec.ignoreIndex();
+    }
 
     /**
      * The error for a class index outside [0, C) that is not ignore_index; names its position in the target.
@@ -396,7 +484,8 @@ public final class LossProblem {
     public LossResult finish(Tensor perRow, String device, LossResult.Extras extras) {
         LossAccumulator acc = new LossAccumulator();
         acc.add(perRow, extras);
-        return acc.result(this, perRow.reshape(outputShape), extras.gradient(), extras.predictions(), device).withExtras(extras);
+        return acc.result(this, perRow.reshape(outputShape), extras.gradient(), extras.predictions(), device)
+                .withExtras(extras);
     }
 
     /**
@@ -406,5 +495,7 @@ public final class LossProblem {
      * @param device the backend's name
      * @return the result
      */
-    public LossResult finish(Tensor perRow, String device) { return finish(perRow, device, LossResult.Extras.NONE); }
+    public LossResult finish(Tensor perRow, String device) {
+        return finish(perRow, device, LossResult.Extras.NONE);
+    }
 }

@@ -21,6 +21,7 @@ public final class LossResult {
     public static final class Extras {
         /** Nothing besides the loss: no gradient, accuracy, predictions or z terms. */
         public static final Extras NONE = new Extras(null, -1, -1, 0, null, null);
+
         final Tensor gradient;
         final long hits1, hitsK;
         final int topK;
@@ -55,12 +56,26 @@ public final class LossResult {
          * @param sumTerms the per-element values the reduction sums, when they are finer than the per-element output
          *     (float64 terms of float32 losses), or null
          */
-        public Extras(Tensor gradient, long hits1, long hitsK, int topK, Tensor predictions, Tensor zPerRow, Tensor sumTerms) {
+        public Extras(
+                Tensor gradient,
+                long hits1,
+                long hitsK,
+                int topK,
+                Tensor predictions,
+                Tensor zPerRow,
+                Tensor sumTerms) {
             this(gradient, hits1, hitsK, topK, predictions, zPerRow, sumTerms, null);
         }
 
-        private Extras(Tensor gradient, long hits1, long hitsK, int topK, Tensor predictions, Tensor zPerRow, Tensor sumTerms,
-                       dev.xent.stream.ExactSum lossSum) {
+        private Extras(
+                Tensor gradient,
+                long hits1,
+                long hitsK,
+                int topK,
+                Tensor predictions,
+                Tensor zPerRow,
+                Tensor sumTerms,
+                dev.xent.stream.ExactSum lossSum) {
             this.lossSum = lossSum;
             this.gradient = gradient;
             this.hits1 = hits1;
@@ -77,7 +92,9 @@ public final class LossResult {
          * @param g the gradient, or null
          * @return a copy with {@code g}
          */
-        public Extras withGradient(Tensor g) { return new Extras(g, hits1, hitsK, topK, predictions, zPerRow, sumTerms, lossSum); }
+        public Extras withGradient(Tensor g) {
+            return new Extras(g, hits1, hitsK, topK, predictions, zPerRow, sumTerms, lossSum);
+        }
 
         /**
          * The same extras with the exact sum of the per-element losses, formed by the backend beside them (in the
@@ -87,31 +104,49 @@ public final class LossResult {
          * @param s the exact sum of the per-element losses, z terms included
          * @return a copy with {@code s}
          */
-        public Extras withLossSum(dev.xent.stream.ExactSum s) { return new Extras(gradient, hits1, hitsK, topK, predictions, zPerRow, sumTerms, s); }
+        public Extras withLossSum(dev.xent.stream.ExactSum s) {
+            return new Extras(gradient, hits1, hitsK, topK, predictions, zPerRow, sumTerms, s);
+        }
 
         /** {@return the exact sum of the per-element losses (their z terms included), when the backend formed it; else null} */
-        public dev.xent.stream.ExactSum lossSum() { return lossSum; }
+        public dev.xent.stream.ExactSum lossSum() {
+            return lossSum;
+        }
 
         /** {@return the values a reduction sums when finer than the per-element output (float64 terms of float32 losses), or null} */
-        public Tensor sumTerms() { return sumTerms; }
+        public Tensor sumTerms() {
+            return sumTerms;
+        }
 
         /** {@return d loss / d input, or null} */
-        public Tensor gradient() { return gradient; }
+        public Tensor gradient() {
+            return gradient;
+        }
 
         /** {@return the count of rows whose target is the top-1 prediction, -1 when not computed} */
-        public long hits1() { return hits1; }
+        public long hits1() {
+            return hits1;
+        }
 
         /** {@return the count of rows whose target is in the top {@link #topK()}, -1 when not computed} */
-        public long hitsK() { return hitsK; }
+        public long hitsK() {
+            return hitsK;
+        }
 
         /** {@return k of top-k accuracy, 0 for none} */
-        public int topK() { return topK; }
+        public int topK() {
+            return topK;
+        }
 
         /** {@return each row's predicted class, int64, or null} */
-        public Tensor predictions() { return predictions; }
+        public Tensor predictions() {
+            return predictions;
+        }
 
         /** {@return each row's z-loss term (already in its loss), or null without z-loss} */
-        public Tensor zPerRow() { return zPerRow; }
+        public Tensor zPerRow() {
+            return zPerRow;
+        }
     }
 
     private final double zLoss;
@@ -141,8 +176,15 @@ public final class LossResult {
      * @param extras the gradient, accuracy counts, predictions and z terms
      * @param zLoss the z-loss part of {@code value}, reduced the same way (NaN when none)
      */
-    public LossResult(Reduction reduction, double value, Tensor perElement, double weightSum, long validRows, String device,
-                      Extras extras, double zLoss) {
+    public LossResult(
+            Reduction reduction,
+            double value,
+            Tensor perElement,
+            double weightSum,
+            long validRows,
+            String device,
+            Extras extras,
+            double zLoss) {
         this.reduction = reduction;
         this.value = value;
         this.perElement = perElement;
@@ -154,28 +196,44 @@ public final class LossResult {
     }
 
     /** {@return the gradient of the reduced loss (of the sum, for 'none') with respect to the input: its shape and dtype; or null} */
-    public Tensor gradient() { return extras.gradient; }
+    public Tensor gradient() {
+        return extras.gradient;
+    }
 
     /** {@return top-1 accuracy over non-ignored class-index targets (NaN if not asked for, or none counted)} */
-    public double accuracy() { return extras.hits1 < 0 ? Double.NaN : (double) extras.hits1 / validRows; }
+    public double accuracy() {
+        return extras.hits1 < 0 ? Double.NaN : (double) extras.hits1 / validRows;
+    }
 
     /** {@return top-k accuracy for k = {@link #topK()} (NaN if not asked for)} */
-    public double topkAccuracy() { return extras.hitsK < 0 ? Double.NaN : (double) extras.hitsK / validRows; }
+    public double topkAccuracy() {
+        return extras.hitsK < 0 ? Double.NaN : (double) extras.hitsK / validRows;
+    }
 
     /** {@return k of {@link #topkAccuracy()}, 0 when not asked for} */
-    public int topK() { return extras.topK; }
+    public int topK() {
+        return extras.topK;
+    }
 
     /** {@return the predicted class (argmax over the class axis, first maximum on ties) per target position, int64; or null} */
-    public Tensor predictions() { return extras.predictions; }
+    public Tensor predictions() {
+        return extras.predictions;
+    }
 
     /** {@return the z-loss part of {@link #value()}, reduced the same way (NaN when the scale is 0 or reduction is 'none')} */
-    public double zLoss() { return zLoss; }
+    public double zLoss() {
+        return zLoss;
+    }
 
     /** {@return what besides the loss this result carries, as counts} */
-    public Extras extras() { return extras; }
+    public Extras extras() {
+        return extras;
+    }
 
     /** {@return the count of rows with a non-ignored target (every row for probability targets); -1 where not known} */
-    public long validRows() { return validRows; }
+    public long validRows() {
+        return validRows;
+    }
 
     /**
      * The same result with other extras.
@@ -183,7 +241,9 @@ public final class LossResult {
      * @param e the extras
      * @return a copy carrying {@code e}
      */
-    public LossResult withExtras(Extras e) { return new LossResult(reduction, value, perElement, weightSum, validRows, device, e, zLoss); }
+    public LossResult withExtras(Extras e) {
+        return new LossResult(reduction, value, perElement, weightSum, validRows, device, e, zLoss);
+    }
 
     /**
      * The same result reported as computed on another device (when a backend hands work to another).
@@ -191,16 +251,24 @@ public final class LossResult {
      * @param d the device's name
      * @return a copy naming {@code d}
      */
-    public LossResult onDevice(String d) { return new LossResult(reduction, value, perElement, weightSum, validRows, d, extras, zLoss); }
+    public LossResult onDevice(String d) {
+        return new LossResult(reduction, value, perElement, weightSum, validRows, d, extras, zLoss);
+    }
 
     /** {@return how {@link #value()} was reduced: none, sum or mean (batchmean for kl_div)} */
-    public Reduction reduction() { return reduction; }
+    public Reduction reduction() {
+        return reduction;
+    }
 
     /** {@return the reduced loss for 'sum' and 'mean' (NaN for an all-ignored or empty 'mean'); NaN for 'none'} */
-    public double value() { return value; }
+    public double value() {
+        return value;
+    }
 
     /** {@return true when {@link #value()} is a reduced loss (reduction 'sum' or 'mean')} */
-    public boolean isScalar() { return reduction != Reduction.NONE; }
+    public boolean isScalar() {
+        return reduction != Reduction.NONE;
+    }
 
     /**
      * Per-element losses in the target's shape (class indices) or the input's shape less the class axis
@@ -208,15 +276,22 @@ public final class LossResult {
      *
      * @return the losses, or null
      */
-    public Tensor perElement() { return perElement; }
+    public Tensor perElement() {
+        return perElement;
+    }
 
     /** {@return the divisor 'mean' uses: the summed weight of non-ignored targets, or the row count for probability targets} */
-    public double weightSum() { return weightSum; }
+    public double weightSum() {
+        return weightSum;
+    }
 
     /** {@return the backend that computed this: reference, cpu or cuda} */
-    public String device() { return device; }
+    public String device() {
+        return device;
+    }
 
-    @Override public String toString() {
+    @Override
+    public String toString() {
         return "LossResult{" + reduction.label() + "=" + value + ", device=" + device + "}";
     }
 }

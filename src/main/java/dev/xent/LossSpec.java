@@ -27,16 +27,24 @@ public final class LossSpec {
     }
 
     /** {@return the reduction: none, sum or mean} */
-    public Reduction reduction() { return reduction; }
+    public Reduction reduction() {
+        return reduction;
+    }
 
     /** {@return the ignore_index: targets equal to it contribute nothing and are not counted by 'mean'} It may equal a valid class. */
-    public long ignoreIndex() { return ignoreIndex; }
+    public long ignoreIndex() {
+        return ignoreIndex;
+    }
 
     /** {@return the per-class weights, shape (C), or null for all ones} */
-    public Tensor weights() { return weights; }
+    public Tensor weights() {
+        return weights;
+    }
 
     /** {@return the label smoothing epsilon, in [0, 1]} */
-    public double labelSmoothing() { return labelSmoothing; }
+    public double labelSmoothing() {
+        return labelSmoothing;
+    }
 
     /**
      * z-loss scale s (Liger-Kernel's lse_square_scale; 0 for none): s * lse^2 is added to each non-ignored row's loss,
@@ -44,24 +52,37 @@ public final class LossSpec {
      *
      * @return s, finite and at least 0
      */
-    public double zLossScale() { return zLossScale; }
+    public double zLossScale() {
+        return zLossScale;
+    }
 
     /** {@return the logit softcap (Liger-Kernel's softcap; 0 for none): logits become cap * tanh(x / cap) before the softmax} */
-    public double softcap() { return softcap; }
+    public double softcap() {
+        return softcap;
+    }
 
     /** {@return a builder holding these options, to change some of them} */
     public Builder toBuilder() {
-        return builder().reduction(reduction).ignoreIndex(ignoreIndex).weights(weights).labelSmoothing(labelSmoothing)
-                .zLossScale(zLossScale).softcap(softcap);
+        return builder()
+                .reduction(reduction)
+                .ignoreIndex(ignoreIndex)
+                .weights(weights)
+                .labelSmoothing(labelSmoothing)
+                .zLossScale(zLossScale)
+                .softcap(softcap);
     }
 
     /** {@return a builder at PyTorch's defaults} */
-    public static Builder builder() { return new Builder(); }
+    public static Builder builder() {
+        return new Builder();
+    }
 
-    @Override public String toString() {
+    @Override
+    public String toString() {
         return "LossSpec{reduction=" + reduction.label() + ", ignoreIndex=" + ignoreIndex
                 + ", weights=" + (weights == null ? "none" : weights) + ", labelSmoothing=" + labelSmoothing
-                + (zLossScale != 0 ? ", zLossScale=" + zLossScale : "") + (softcap != 0 ? ", softcap=" + softcap : "") + "}";
+                + (zLossScale != 0 ? ", zLossScale=" + zLossScale : "") + (softcap != 0 ? ", softcap=" + softcap : "")
+                + "}";
     }
 
     /** Collects the options, checking each as it is set; weights are checked against C by {@link LossProblem#of}. */
@@ -82,7 +103,9 @@ public final class LossSpec {
          */
         public Builder reduction(Reduction r) {
             if (r == null) throw new InvalidInputException("reduction must not be null");
-            if (r == Reduction.BATCHMEAN) throw new InvalidInputException("batchmean belongs to kl_div and the distillation losses: cross-entropy and NLL take none, sum or mean");
+            if (r == Reduction.BATCHMEAN)
+                throw new InvalidInputException(
+                        "batchmean belongs to kl_div and the distillation losses: cross-entropy and NLL take none, sum or mean");
             this.reduction = r;
             return this;
         }
@@ -93,7 +116,10 @@ public final class LossSpec {
          * @param i any value (-100 by default); it may equal a valid class, which then drops out
          * @return this builder
          */
-        public Builder ignoreIndex(long i) { this.ignoreIndex = i; return this; }
+        public Builder ignoreIndex(long i) {
+            this.ignoreIndex = i;
+            return this;
+        }
 
         /**
          * Sets the per-class weights.
@@ -116,7 +142,9 @@ public final class LossSpec {
          * @param w one weight per class (the array is not copied), or null for all ones
          * @return this builder
          */
-        public Builder weights(float... w) { return weights(w == null ? null : Tensor.of(w, w.length)); }
+        public Builder weights(float... w) {
+            return weights(w == null ? null : Tensor.of(w, w.length));
+        }
 
         /**
          * Sets PyTorch's {@code label_smoothing}: the target becomes (1 − ε) · target + ε / C.
@@ -139,7 +167,8 @@ public final class LossSpec {
          * @throws InvalidInputException if {@code s} is negative, infinite or NaN
          */
         public Builder zLossScale(double s) {
-            if (!(s >= 0 && Double.isFinite(s))) throw new InvalidInputException("z-loss scale must be finite and >= 0, got " + s);
+            if (!(s >= 0 && Double.isFinite(s)))
+                throw new InvalidInputException("z-loss scale must be finite and >= 0, got " + s);
             this.zLossScale = s;
             return this;
         }
@@ -152,12 +181,15 @@ public final class LossSpec {
          * @throws InvalidInputException if {@code cap} is negative, infinite or NaN
          */
         public Builder softcap(double cap) {
-            if (!(cap >= 0 && Double.isFinite(cap))) throw new InvalidInputException("softcap must be finite and > 0 (0 for none), got " + cap);
+            if (!(cap >= 0 && Double.isFinite(cap)))
+                throw new InvalidInputException("softcap must be finite and > 0 (0 for none), got " + cap);
             this.softcap = cap;
             return this;
         }
 
         /** {@return the options set so far} */
-        public LossSpec build() { return new LossSpec(this); }
+        public LossSpec build() {
+            return new LossSpec(this);
+        }
     }
 }

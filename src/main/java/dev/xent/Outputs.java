@@ -15,7 +15,8 @@ public final class Outputs {
     private final Tensor gradOutput;
 
     private Outputs(Builder b) {
-        if (b.gradOutput != null && !b.gradient) throw new InvalidInputException("an upstream gradient (grad_output) needs gradient(true)");
+        if (b.gradOutput != null && !b.gradient)
+            throw new InvalidInputException("an upstream gradient (grad_output) needs gradient(true)");
         this.gradOutput = b.gradOutput;
         this.gradient = b.gradient;
         this.accuracy = b.accuracy || b.topK > 0;
@@ -24,19 +25,29 @@ public final class Outputs {
     }
 
     /** {@return true when the gradient with respect to the input is computed} */
-    public boolean gradient() { return gradient; }
+    public boolean gradient() {
+        return gradient;
+    }
 
     /** {@return true when top-1 accuracy is computed (also whenever top-k is asked for)} */
-    public boolean accuracy() { return accuracy; }
+    public boolean accuracy() {
+        return accuracy;
+    }
 
     /** {@return k of top-k accuracy, 0 for none} */
-    public int topK() { return topK; }
+    public int topK() {
+        return topK;
+    }
 
     /** {@return true when each row's predicted class is returned} */
-    public boolean predictions() { return predictions; }
+    public boolean predictions() {
+        return predictions;
+    }
 
     /** {@return true when anything besides the loss is asked for} */
-    public boolean any() { return gradient || accuracy || predictions; }
+    public boolean any() {
+        return gradient || accuracy || predictions;
+    }
 
     /**
      * The upstream gradient the input's gradient is multiplied by, as autograd's {@code grad_output}: for reduction
@@ -45,10 +56,14 @@ public final class Outputs {
      *
      * @return the upstream gradient, or null
      */
-    public Tensor gradOutput() { return gradOutput; }
+    public Tensor gradOutput() {
+        return gradOutput;
+    }
 
     /** {@return a builder that asks for nothing besides the loss} */
-    public static Builder builder() { return new Builder(); }
+    public static Builder builder() {
+        return new Builder();
+    }
 
     /** Collects what to compute; {@link #build} checks that an upstream gradient comes with the gradient. */
     public static final class Builder {
@@ -62,7 +77,10 @@ public final class Outputs {
          * @param g true to compute it
          * @return this builder
          */
-        public Builder gradient(boolean g) { gradient = g; return this; }
+        public Builder gradient(boolean g) {
+            gradient = g;
+            return this;
+        }
 
         /**
          * Asks for top-1 accuracy over non-ignored class-index targets.
@@ -70,7 +88,10 @@ public final class Outputs {
          * @param a true to compute it
          * @return this builder
          */
-        public Builder accuracy(boolean a) { accuracy = a; return this; }
+        public Builder accuracy(boolean a) {
+            accuracy = a;
+            return this;
+        }
 
         /**
          * Top-k accuracy: a target counts as a hit when fewer than k classes rank above it (ties: lower index first).
@@ -91,7 +112,10 @@ public final class Outputs {
          * @param p true to return them
          * @return this builder
          */
-        public Builder predictions(boolean p) { predictions = p; return this; }
+        public Builder predictions(boolean p) {
+            predictions = p;
+            return this;
+        }
 
         /**
          * The upstream gradient (see {@link Outputs#gradOutput()}); floating, checked against the losses' shape by the call.
@@ -101,7 +125,9 @@ public final class Outputs {
          * @throws InvalidInputException if {@code go} is not floating
          */
         public Builder gradOutput(Tensor go) {
-            if (go != null && !go.dtype().isFloating()) throw new InvalidInputException("grad_output must be floating, got " + go.dtype().label());
+            if (go != null && !go.dtype().isFloating())
+                throw new InvalidInputException(
+                        "grad_output must be floating, got " + go.dtype().label());
             gradOutput = go;
             return this;
         }
@@ -112,6 +138,8 @@ public final class Outputs {
          * @return the outputs
          * @throws InvalidInputException if an upstream gradient is set without the gradient
          */
-        public Outputs build() { return new Outputs(this); }
+        public Outputs build() {
+            return new Outputs(this);
+        }
     }
 }

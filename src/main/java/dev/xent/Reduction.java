@@ -32,5 +32,7 @@ public enum Reduction {
     }
 
     /** {@return the lower-case name, as PyTorch spells the {@code reduction} argument} */
-    public String label() { return name().toLowerCase(Locale.ROOT); }
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
 }

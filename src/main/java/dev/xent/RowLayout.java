@@ -47,7 +47,9 @@ public final class RowLayout {
     }
 
     /** {@return the number of rows: outer · inner} */
-    public long rows() { return outer * inner; }
+    public long rows() {
+        return outer * inner;
+    }
 
     /**
      * The flat index of a row's first element; the others follow {@link #inner} apart.
@@ -56,6 +58,8 @@ public final class RowLayout {
      * @return the index into the flattened tensor
      */
     public long rowStart(long row) {
-        return inner == 1 ? row * classes : (row / inner) * classes * inner + row % inner; // skip two divisions in the common case
+        return inner == 1
+                ? row * classes
+                : (row / inner) * classes * inner + row % inner; // skip two divisions in the common case
     }
 }

@@ -36,13 +36,19 @@ public final class Settings {
     }
 
     /** {@return false when {@code -Dxent.cpu.vector=false}: the CPU path then uses its scalar loops even where the Vector API is present} */
-    public static boolean cpuVector() { return !"false".equals(System.getProperty("xent.cpu.vector")); }
+    public static boolean cpuVector() {
+        return !"false".equals(System.getProperty("xent.cpu.vector"));
+    }
 
     /** {@return false when {@code -Dxent.cuda=false}: the CUDA probe then reports the GPU unusable without touching the driver} */
-    public static boolean cudaEnabled() { return !"false".equals(System.getProperty("xent.cuda")); }
+    public static boolean cudaEnabled() {
+        return !"false".equals(System.getProperty("xent.cuda"));
+    }
 
     /** {@return true when {@code -Dxent.poison=true}: device allocations are then filled with NaN first (tests of kernels that must write every output)} */
-    public static boolean poisonDeviceMemory() { return Boolean.getBoolean("xent.poison"); }
+    public static boolean poisonDeviceMemory() {
+        return Boolean.getBoolean("xent.poison");
+    }
 
     /**
      * {@code -Dxent.stageBytes}: bytes per pinned staging buffer of the CUDA host-streaming path.
@@ -59,7 +65,9 @@ public final class Settings {
     public static Map<String, String> describe() {
         Map<String, String> m = new LinkedHashMap<>();
         String src = deviceOverrideSource();
-        m.put("xent.device / XENT_DEVICE", src == null ? "unset (auto: the probe decides)" : deviceOverride() + " (from " + src + ")");
+        m.put(
+                "xent.device / XENT_DEVICE",
+                src == null ? "unset (auto: the probe decides)" : deviceOverride() + " (from " + src + ")");
         m.put("xent.blockElements", blockElements() + " input elements per row block");
         m.put("xent.cpu.vector", String.valueOf(cpuVector()));
         m.put("xent.cuda", String.valueOf(cudaEnabled()));

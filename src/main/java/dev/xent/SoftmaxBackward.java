@@ -22,14 +22,16 @@ public final class SoftmaxBackward {
      */
     public static Tensor compute(Tensor x, Tensor go, int dim, boolean log) {
         if (!x.dtype().isFloating() || !go.dtype().isFloating()) {
-            throw new InvalidInputException("softmax backward takes floating input and grad_output, got " + x.dtype().label() + " and " + go.dtype().label());
+            throw new InvalidInputException("softmax backward takes floating input and grad_output, got "
+                    + x.dtype().label() + " and " + go.dtype().label());
         }
         if (!x.sameShape(go)) {
-            throw new InvalidInputException("grad_output must have the input's shape: input " + Tensor.shapeString(x.shape()) + ", grad_output "
-                    + Tensor.shapeString(go.shape()));
+            throw new InvalidInputException("grad_output must have the input's shape: input "
+                    + Tensor.shapeString(x.shape()) + ", grad_output " + Tensor.shapeString(go.shape()));
         }
         if (x.rank() == 0) {
-            if (dim != 0 && dim != -1) throw new InvalidInputException("dim " + dim + " is out of range for a 0-d input (0 or -1)");
+            if (dim != 0 && dim != -1)
+                throw new InvalidInputException("dim " + dim + " is out of range for a 0-d input (0 or -1)");
             return compute(x.reshape(1), go.reshape(1), 0, log).reshape();
         }
         RowLayout rl = RowLayout.along(x.shape(), dim);

@@ -12,7 +12,9 @@ import java.util.Arrays;
 abstract class Storage {
     final DType dtype;
 
-    Storage(DType dtype) { this.dtype = dtype; }
+    Storage(DType dtype) {
+        this.dtype = dtype;
+    }
 
     abstract long size();
 
@@ -38,16 +40,24 @@ abstract class Storage {
      * Elements [start, start + count) as a little-endian buffer of their own bytes when they lie in one segment of a
      * mapped file (read in place by vector loads); null otherwise.
      */
-    ByteBuffer region(long start, long count) { return null; }
+    ByteBuffer region(long start, long count) {
+        return null;
+    }
 
     /** The backing float32 array when there is one, so hot loops can read it in place (from {@link #arrayOffset}); else null. */
-    float[] floatArray() { return null; }
+    float[] floatArray() {
+        return null;
+    }
 
     /** The backing array of float16 / bfloat16 bits, if array-backed (from {@link #arrayOffset}). */
-    short[] halfBitsArray() { return null; }
+    short[] halfBitsArray() {
+        return null;
+    }
 
     /** Index in the backing array of element 0 (0 when there is no array). */
-    int arrayOffset() { return 0; }
+    int arrayOffset() {
+        return 0;
+    }
 
     /** Copies elements [start, start + count) as little-endian bytes into {@code dst} from its position on. */
     abstract void copyBytesTo(ByteBuffer dst, long start, int count);
@@ -56,11 +66,14 @@ abstract class Storage {
     abstract Storage view(long start, long count);
 
     /** True when the elements were stored as bool (numpy's '|b1', safetensors' BOOL) and read as 0 and 1. */
-    boolean holdsBool() { return false; }
+    boolean holdsBool() {
+        return false;
+    }
 
     final void checkRange(long start, long count) {
         if (start < 0 || count < 0 || start > size() - count) {
-            throw new IndexOutOfBoundsException("range [" + start + ", " + start + " + " + count + ") of " + size() + " elements");
+            throw new IndexOutOfBoundsException(
+                    "range [" + start + ", " + start + " + " + count + ") of " + size() + " elements");
         }
     }
 
@@ -71,7 +84,9 @@ abstract class Storage {
         private final int offset;
         private final int length;
 
-        ArrayStorage(DType dtype, Object array) { this(dtype, array, 0, java.lang.reflect.Array.getLength(array)); }
+        ArrayStorage(DType dtype, Object array) {
+            this(dtype, array, 0, java.lang.reflect.Array.getLength(array));
+        }
 
         ArrayStorage(DType dtype, Object array, int offset, int length) {
             super(dtype);
@@ -80,15 +95,28 @@ abstract class Storage {
             this.length = length;
         }
 
-        @Override long size() { return length; }
+        @Override
+        long size() {
+            return length;
+        }
 
-        @Override float[] floatArray() { return dtype == DType.F32 ? (float[]) array : null; }
+        @Override
+        float[] floatArray() {
+            return dtype == DType.F32 ? (float[]) array : null;
+        }
 
-        @Override short[] halfBitsArray() { return dtype == DType.F16 || dtype == DType.BF16 ? (short[]) array : null; }
+        @Override
+        short[] halfBitsArray() {
+            return dtype == DType.F16 || dtype == DType.BF16 ? (short[]) array : null;
+        }
 
-        @Override int arrayOffset() { return offset; }
+        @Override
+        int arrayOffset() {
+            return offset;
+        }
 
-        @Override Storage view(long start, long count) {
+        @Override
+        Storage view(long start, long count) {
             checkRange(start, count);
             return new ArrayStorage(dtype, array, offset + (int) start, (int) count);
         }
@@ -98,42 +126,58 @@ abstract class Storage {
             return offset + (int) i;
         }
 
-        @Override double getDouble(long i) {
+        @Override
+        double getDouble(long i) {
             int k = at(i);
             switch (dtype) {
-                case F32: return ((float[]) array)[k];
-                case F64: return ((double[]) array)[k];
-                case F16: return Half.toFloat(((short[]) array)[k]);
-                case BF16: return Half.bf16ToFloat(((short[]) array)[k]);
-                case I32: return ((int[]) array)[k];
-                default: return ((long[]) array)[k];
+                case F32:
+                    return ((float[]) array)[k];
+                case F64:
+                    return ((double[]) array)[k];
+                case F16:
+                    return Half.toFloat(((short[]) array)[k]);
+                case BF16:
+                    return Half.bf16ToFloat(((short[]) array)[k]);
+                case I32:
+                    return ((int[]) array)[k];
+                default:
+                    return ((long[]) array)[k];
             }
         }
 
-        @Override long getLong(long i) {
+        @Override
+        long getLong(long i) {
             int k = at(i);
             switch (dtype) {
-                case I32: return ((int[]) array)[k];
-                case I64: return ((long[]) array)[k];
-                default: return (long) getDouble(i);
+                case I32:
+                    return ((int[]) array)[k];
+                case I64:
+                    return ((long[]) array)[k];
+                default:
+                    return (long) getDouble(i);
             }
         }
 
-        @Override void readLongs(long start, long[] dst, int off, int len) {
+        @Override
+        void readLongs(long start, long[] dst, int off, int len) {
             checkRange(start, len);
             int s = offset + (int) start;
             if (dtype == DType.I64) System.arraycopy(array, s, dst, off, len);
-            else if (dtype == DType.I32) { int[] a = (int[]) array; for (int j = 0; j < len; j++) dst[off + j] = a[s + j]; }
-            else super.readLongs(start, dst, off, len);
+            else if (dtype == DType.I32) {
+                int[] a = (int[]) array;
+                for (int j = 0; j < len; j++) dst[off + j] = a[s + j];
+            } else super.readLongs(start, dst, off, len);
         }
 
-        @Override void readHalfBits(long start, short[] dst, int off, int len) {
+        @Override
+        void readHalfBits(long start, short[] dst, int off, int len) {
             if (halfBitsArray() == null) throw new IllegalStateException(dtype + " is not a 16-bit float type");
             checkRange(start, len);
             System.arraycopy(array, offset + (int) start, dst, off, len);
         }
 
-        @Override void readFloats(long start, long stride, float[] dst, int off, int len) {
+        @Override
+        void readFloats(long start, long stride, float[] dst, int off, int len) {
             if (len == 0) return;
             checkRange(start, (len - 1) * stride + 1);
             int s = offset + (int) start, st = (int) stride;
@@ -142,14 +186,28 @@ abstract class Storage {
                 return;
             }
             switch (dtype) {
-                case F32: { float[] a = (float[]) array; for (int j = 0; j < len; j++) dst[off + j] = a[s + j * st]; break; }
-                case F16: { short[] a = (short[]) array; for (int j = 0; j < len; j++) dst[off + j] = Half.toFloat(a[s + j * st]); break; }
-                case BF16: { short[] a = (short[]) array; for (int j = 0; j < len; j++) dst[off + j] = Half.bf16ToFloat(a[s + j * st]); break; }
-                default: for (int j = 0; j < len; j++) dst[off + j] = (float) getDouble(start + (long) j * st);
+                case F32: {
+                    float[] a = (float[]) array;
+                    for (int j = 0; j < len; j++) dst[off + j] = a[s + j * st];
+                    break;
+                }
+                case F16: {
+                    short[] a = (short[]) array;
+                    for (int j = 0; j < len; j++) dst[off + j] = Half.toFloat(a[s + j * st]);
+                    break;
+                }
+                case BF16: {
+                    short[] a = (short[]) array;
+                    for (int j = 0; j < len; j++) dst[off + j] = Half.bf16ToFloat(a[s + j * st]);
+                    break;
+                }
+                default:
+                    for (int j = 0; j < len; j++) dst[off + j] = (float) getDouble(start + (long) j * st);
             }
         }
 
-        @Override void readDoubles(long start, long stride, double[] dst, int off, int len) {
+        @Override
+        void readDoubles(long start, long stride, double[] dst, int off, int len) {
             if (len == 0) return;
             checkRange(start, (len - 1) * stride + 1);
             int s = offset + (int) start, st = (int) stride;
@@ -161,16 +219,27 @@ abstract class Storage {
             for (int j = 0; j < len; j++) dst[off + j] = getDouble(start + (long) j * st);
         }
 
-        @Override void copyBytesTo(ByteBuffer dst, long start, int count) {
+        @Override
+        void copyBytesTo(ByteBuffer dst, long start, int count) {
             checkRange(start, count);
             ByteBuffer b = dst.order(ByteOrder.LITTLE_ENDIAN);
             int s = offset + (int) start;
             switch (dtype) {
-                case F32: b.asFloatBuffer().put((float[]) array, s, count); break;
-                case F64: b.asDoubleBuffer().put((double[]) array, s, count); break;
-                case F16: case BF16: b.asShortBuffer().put((short[]) array, s, count); break;
-                case I32: b.asIntBuffer().put((int[]) array, s, count); break;
-                default: b.asLongBuffer().put((long[]) array, s, count);
+                case F32:
+                    b.asFloatBuffer().put((float[]) array, s, count);
+                    break;
+                case F64:
+                    b.asDoubleBuffer().put((double[]) array, s, count);
+                    break;
+                case F16:
+                case BF16:
+                    b.asShortBuffer().put((short[]) array, s, count);
+                    break;
+                case I32:
+                    b.asIntBuffer().put((int[]) array, s, count);
+                    break;
+                default:
+                    b.asLongBuffer().put((long[]) array, s, count);
             }
             b.position(b.position() + count * dtype.byteSize());
         }
@@ -184,11 +253,11 @@ abstract class Storage {
      */
     static final class SegmentStorage extends Storage {
         private final ByteBuffer[] segments;
-        private final long[] firstElement;  // of each segment, plus the total at the end
-        private final int width;            // bytes per stored element
-        private final boolean unsigned;     // 1-byte elements: uint8 and bool
-        private final boolean bool;         // bool: any non-zero byte is True (1), as numpy reads it
-        private final long start, size;     // this view: elements [start, start + size) of the segments
+        private final long[] firstElement; // of each segment, plus the total at the end
+        private final int width; // bytes per stored element
+        private final boolean unsigned; // 1-byte elements: uint8 and bool
+        private final boolean bool; // bool: any non-zero byte is True (1), as numpy reads it
+        private final long start, size; // this view: elements [start, start + size) of the segments
 
         SegmentStorage(DType dtype, int width, boolean unsigned, boolean bool, ByteBuffer[] segments) {
             super(dtype);
@@ -199,7 +268,8 @@ abstract class Storage {
             this.firstElement = new long[segments.length + 1];
             for (int k = 0; k < segments.length; k++) {
                 ByteBuffer s = this.segments[k].duplicate().order(ByteOrder.LITTLE_ENDIAN);
-                if (s.remaining() % width != 0) throw new IllegalArgumentException("segment " + k + " holds a partial element");
+                if (s.remaining() % width != 0)
+                    throw new IllegalArgumentException("segment " + k + " holds a partial element");
                 this.segments[k] = s.slice().order(ByteOrder.LITTLE_ENDIAN);
                 firstElement[k + 1] = firstElement[k] + s.remaining() / width;
             }
@@ -218,22 +288,32 @@ abstract class Storage {
             this.size = size;
         }
 
-        @Override long size() { return size; }
+        @Override
+        long size() {
+            return size;
+        }
 
-        @Override Storage view(long from, long count) {
+        @Override
+        Storage view(long from, long count) {
             checkRange(from, count);
             return new SegmentStorage(this, start + from, count);
         }
 
-        @Override boolean holdsBool() { return bool; }
+        @Override
+        boolean holdsBool() {
+            return bool;
+        }
 
-        @Override ByteBuffer region(long from, long count) {
+        @Override
+        ByteBuffer region(long from, long count) {
             if (width != dtype.byteSize() || count == 0) return null;
             checkRange(from, count);
             long e = start + from;
             int k = segment(e);
             if (e + count > firstElement[k + 1]) return null;
-            return segments[k].slice((int) (e - firstElement[k]) * width, (int) count * width).order(ByteOrder.LITTLE_ENDIAN);
+            return segments[k]
+                    .slice((int) (e - firstElement[k]) * width, (int) count * width)
+                    .order(ByteOrder.LITTLE_ENDIAN);
         }
 
         /** The segment holding absolute element e. */
@@ -250,28 +330,39 @@ abstract class Storage {
         /** Reads stored element at byte position p of segment s as a long (integer types). */
         private long rawLong(ByteBuffer s, int p) {
             switch (width) {
-                case 1: return bool ? (s.get(p) != 0 ? 1 : 0) : unsigned ? s.get(p) & 0xff : s.get(p);
-                case 2: return s.getShort(p);
-                case 4: return s.getInt(p);
-                default: return s.getLong(p);
+                case 1:
+                    return bool ? (s.get(p) != 0 ? 1 : 0) : unsigned ? s.get(p) & 0xff : s.get(p);
+                case 2:
+                    return s.getShort(p);
+                case 4:
+                    return s.getInt(p);
+                default:
+                    return s.getLong(p);
             }
         }
 
-        @Override double getDouble(long i) {
+        @Override
+        double getDouble(long i) {
             long e = absolute(i);
             int k = segment(e);
             ByteBuffer s = segments[k];
             int p = (int) (e - firstElement[k]) * width;
             switch (dtype) {
-                case F32: return s.getFloat(p);
-                case F64: return s.getDouble(p);
-                case F16: return Half.toFloat(s.getShort(p));
-                case BF16: return Half.bf16ToFloat(s.getShort(p));
-                default: return rawLong(s, p);
+                case F32:
+                    return s.getFloat(p);
+                case F64:
+                    return s.getDouble(p);
+                case F16:
+                    return Half.toFloat(s.getShort(p));
+                case BF16:
+                    return Half.bf16ToFloat(s.getShort(p));
+                default:
+                    return rawLong(s, p);
             }
         }
 
-        @Override long getLong(long i) {
+        @Override
+        long getLong(long i) {
             if (dtype.isFloating()) return (long) getDouble(i);
             long e = absolute(i);
             int k = segment(e);
@@ -295,9 +386,12 @@ abstract class Storage {
             }
         }
 
-        private interface RunBody { void run(ByteBuffer segment, int element, int done, int count); }
+        private interface RunBody {
+            void run(ByteBuffer segment, int element, int done, int count);
+        }
 
-        @Override void readFloats(long from, long stride, float[] dst, int off, int len) {
+        @Override
+        void readFloats(long from, long stride, float[] dst, int off, int len) {
             if (stride == 1 && dtype == DType.F32) {
                 forRuns(from, len, (s, in, done, n) -> s.asFloatBuffer().get(in, dst, off + done, n));
                 return;
@@ -316,7 +410,8 @@ abstract class Storage {
             for (int j = 0; j < len; j++) dst[off + j] = (float) getDouble(from + j * stride);
         }
 
-        @Override void readDoubles(long from, long stride, double[] dst, int off, int len) {
+        @Override
+        void readDoubles(long from, long stride, double[] dst, int off, int len) {
             if (stride == 1 && dtype == DType.F64) {
                 forRuns(from, len, (s, in, done, n) -> s.asDoubleBuffer().get(in, dst, off + done, n));
                 return;
@@ -324,23 +419,30 @@ abstract class Storage {
             for (int j = 0; j < len; j++) dst[off + j] = getDouble(from + j * stride);
         }
 
-        @Override void readLongs(long from, long[] dst, int off, int len) {
+        @Override
+        void readLongs(long from, long[] dst, int off, int len) {
             if (dtype == DType.I64) {
                 forRuns(from, len, (s, in, done, n) -> s.asLongBuffer().get(in, dst, off + done, n));
                 return;
             }
-            if (dtype.isFloating()) { super.readLongs(from, dst, off, len); return; }
+            if (dtype.isFloating()) {
+                super.readLongs(from, dst, off, len);
+                return;
+            }
             forRuns(from, len, (s, in, done, n) -> {
                 for (int j = 0; j < n; j++) dst[off + done + j] = rawLong(s, (in + j) * width);
             });
         }
 
-        @Override void readHalfBits(long from, short[] dst, int off, int len) {
-            if (dtype != DType.F16 && dtype != DType.BF16) throw new IllegalStateException(dtype + " is not a 16-bit float type");
+        @Override
+        void readHalfBits(long from, short[] dst, int off, int len) {
+            if (dtype != DType.F16 && dtype != DType.BF16)
+                throw new IllegalStateException(dtype + " is not a 16-bit float type");
             forRuns(from, len, (s, in, done, n) -> s.asShortBuffer().get(in, dst, off + done, n));
         }
 
-        @Override void copyBytesTo(ByteBuffer dst, long from, int count) {
+        @Override
+        void copyBytesTo(ByteBuffer dst, long from, int count) {
             if (width != dtype.byteSize()) { // widened integers: write the logical int32 values
                 ByteBuffer b = dst.order(ByteOrder.LITTLE_ENDIAN);
                 forRuns(from, count, (s, in, done, n) -> {
@@ -368,14 +470,19 @@ abstract class Storage {
             this.parts = parts.clone();
             this.first = new long[parts.length + 1];
             for (int k = 0; k < parts.length; k++) {
-                if (parts[k].dtype != dtype) throw new IllegalArgumentException("part " + k + " is " + parts[k].dtype + ", not " + dtype);
+                if (parts[k].dtype != dtype)
+                    throw new IllegalArgumentException("part " + k + " is " + parts[k].dtype + ", not " + dtype);
                 first[k + 1] = Math.addExact(first[k], parts[k].size());
             }
         }
 
-        @Override long size() { return first[parts.length]; }
+        @Override
+        long size() {
+            return first[parts.length];
+        }
 
-        @Override boolean holdsBool() {
+        @Override
+        boolean holdsBool() {
             for (Storage p : parts) if (p.holdsBool()) return true;
             return false;
         }
@@ -390,14 +497,16 @@ abstract class Storage {
             return -k - 2;
         }
 
-        @Override ByteBuffer region(long start, long count) {
+        @Override
+        ByteBuffer region(long start, long count) {
             if (count == 0) return null;
             checkRange(start, count);
             int k = part(start);
             return start + count <= first[k + 1] ? parts[k].region(start - first[k], count) : null;
         }
 
-        @Override Storage view(long start, long count) {
+        @Override
+        Storage view(long start, long count) {
             checkRange(start, count);
             if (count == 0) return parts.length == 0 ? this : parts[0].view(0, 0);
             int a = part(start), b = part(start + count - 1);
@@ -410,17 +519,21 @@ abstract class Storage {
             return new ConcatStorage(dtype, sub);
         }
 
-        @Override double getDouble(long i) {
+        @Override
+        double getDouble(long i) {
             int k = part(i);
             return parts[k].getDouble(i - first[k]);
         }
 
-        @Override long getLong(long i) {
+        @Override
+        long getLong(long i) {
             int k = part(i);
             return parts[k].getLong(i - first[k]);
         }
 
-        private interface RunBody { void run(Storage part, long from, int done, int count); }
+        private interface RunBody {
+            void run(Storage part, long from, int done, int count);
+        }
 
         /** Contiguous [from, from + len) split at part boundaries. */
         private void forRuns(long from, int len, RunBody body) {
@@ -436,25 +549,36 @@ abstract class Storage {
             }
         }
 
-        @Override void readFloats(long start, long stride, float[] dst, int off, int len) {
-            if (stride == 1) { forRuns(start, len, (p, from, done, n) -> p.readFloats(from, 1, dst, off + done, n)); return; }
+        @Override
+        void readFloats(long start, long stride, float[] dst, int off, int len) {
+            if (stride == 1) {
+                forRuns(start, len, (p, from, done, n) -> p.readFloats(from, 1, dst, off + done, n));
+                return;
+            }
             for (int j = 0; j < len; j++) dst[off + j] = (float) getDouble(start + j * stride);
         }
 
-        @Override void readDoubles(long start, long stride, double[] dst, int off, int len) {
-            if (stride == 1) { forRuns(start, len, (p, from, done, n) -> p.readDoubles(from, 1, dst, off + done, n)); return; }
+        @Override
+        void readDoubles(long start, long stride, double[] dst, int off, int len) {
+            if (stride == 1) {
+                forRuns(start, len, (p, from, done, n) -> p.readDoubles(from, 1, dst, off + done, n));
+                return;
+            }
             for (int j = 0; j < len; j++) dst[off + j] = getDouble(start + j * stride);
         }
 
-        @Override void readLongs(long start, long[] dst, int off, int len) {
+        @Override
+        void readLongs(long start, long[] dst, int off, int len) {
             forRuns(start, len, (p, from, done, n) -> p.readLongs(from, dst, off + done, n));
         }
 
-        @Override void readHalfBits(long start, short[] dst, int off, int len) {
+        @Override
+        void readHalfBits(long start, short[] dst, int off, int len) {
             forRuns(start, len, (p, from, done, n) -> p.readHalfBits(from, dst, off + done, n));
         }
 
-        @Override void copyBytesTo(ByteBuffer dst, long start, int count) {
+        @Override
+        void copyBytesTo(ByteBuffer dst, long start, int count) {
             forRuns(start, count, (p, from, done, n) -> p.copyBytesTo(dst, from, n));
         }
     }

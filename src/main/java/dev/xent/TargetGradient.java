@@ -17,7 +17,9 @@ public final class TargetGradient {
      * @throws InvalidInputException for class-index targets, or more elements than one Java array holds
      */
     public static Tensor crossEntropy(LossProblem p) {
-        if (!p.probabilityTarget()) throw new InvalidInputException("a gradient with respect to the targets needs probability targets (class indices have none)");
+        if (!p.probabilityTarget())
+            throw new InvalidInputException(
+                    "a gradient with respect to the targets needs probability targets (class indices have none)");
         int n = Backend.checkElementsFit(p.input());
         RowLayout rl = p.layout();
         int c = rl.classes;
@@ -28,7 +30,8 @@ public final class TargetGradient {
             long start = rl.rowStart(r);
             p.input().readDoubles(start, rl.inner, xs, 0, c);
             dev.xent.reference.ReferenceBackend.logSoftmaxInPlace(xs); // log p
-            for (int k = 0; k < c; k++) g[(int) (start + k * rl.inner)] = -scale * (1 - eps) * (w == null ? 1 : w[k]) * xs[k];
+            for (int k = 0; k < c; k++)
+                g[(int) (start + k * rl.inner)] = -scale * (1 - eps) * (w == null ? 1 : w[k]) * xs[k];
         }
         return Tensor.of(g, p.input().shape());
     }

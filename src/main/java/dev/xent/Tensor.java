@@ -21,7 +21,8 @@ public final class Tensor {
         this.storage = storage;
         long n = numel(this.shape);
         if (storage.size() != n) {
-            throw new InvalidInputException("shape " + shapeString(shape) + " needs " + n + " elements, storage holds " + storage.size());
+            throw new InvalidInputException(
+                    "shape " + shapeString(shape) + " needs " + n + " elements, storage holds " + storage.size());
         }
     }
 
@@ -33,7 +34,9 @@ public final class Tensor {
      * @return the tensor
      * @throws InvalidInputException if the shape's element count is not {@code data.length} or a dimension is negative
      */
-    public static Tensor of(float[] data, long... shape) { return new Tensor(shape, DType.F32, new Storage.ArrayStorage(DType.F32, data)); }
+    public static Tensor of(float[] data, long... shape) {
+        return new Tensor(shape, DType.F32, new Storage.ArrayStorage(DType.F32, data));
+    }
 
     /**
      * float64 tensor over {@code data} (not copied).
@@ -43,7 +46,9 @@ public final class Tensor {
      * @return the tensor
      * @throws InvalidInputException if the shape's element count is not {@code data.length} or a dimension is negative
      */
-    public static Tensor of(double[] data, long... shape) { return new Tensor(shape, DType.F64, new Storage.ArrayStorage(DType.F64, data)); }
+    public static Tensor of(double[] data, long... shape) {
+        return new Tensor(shape, DType.F64, new Storage.ArrayStorage(DType.F64, data));
+    }
 
     /**
      * int64 class-index tensor over {@code data} (not copied).
@@ -53,7 +58,9 @@ public final class Tensor {
      * @return the tensor
      * @throws InvalidInputException if the shape's element count is not {@code data.length} or a dimension is negative
      */
-    public static Tensor of(long[] data, long... shape) { return new Tensor(shape, DType.I64, new Storage.ArrayStorage(DType.I64, data)); }
+    public static Tensor of(long[] data, long... shape) {
+        return new Tensor(shape, DType.I64, new Storage.ArrayStorage(DType.I64, data));
+    }
 
     /**
      * int32 class-index tensor over {@code data} (not copied).
@@ -63,7 +70,9 @@ public final class Tensor {
      * @return the tensor
      * @throws InvalidInputException if the shape's element count is not {@code data.length} or a dimension is negative
      */
-    public static Tensor of(int[] data, long... shape) { return new Tensor(shape, DType.I32, new Storage.ArrayStorage(DType.I32, data)); }
+    public static Tensor of(int[] data, long... shape) {
+        return new Tensor(shape, DType.I32, new Storage.ArrayStorage(DType.I32, data));
+    }
 
     /**
      * float16 ({@link DType#F16}) or bfloat16 ({@link DType#BF16}) tensor over raw 16-bit patterns (not copied).
@@ -75,7 +84,8 @@ public final class Tensor {
      * @throws InvalidInputException for another dtype, or a shape whose element count is not {@code bits.length}
      */
     public static Tensor ofHalfBits(DType dtype, short[] bits, long... shape) {
-        if (dtype != DType.F16 && dtype != DType.BF16) throw new InvalidInputException("16-bit storage is float16 or bfloat16, not " + dtype.label());
+        if (dtype != DType.F16 && dtype != DType.BF16)
+            throw new InvalidInputException("16-bit storage is float16 or bfloat16, not " + dtype.label());
         return new Tensor(shape, dtype, new Storage.ArrayStorage(dtype, bits));
     }
 
@@ -93,7 +103,8 @@ public final class Tensor {
      * @throws IllegalArgumentException if {@code storedBytes} cannot be read as {@code dtype}
      * @throws InvalidInputException if the shape does not match the segments' element count
      */
-    public static Tensor ofSegments(DType dtype, int storedBytes, boolean unsigned, ByteBuffer[] segments, long... shape) {
+    public static Tensor ofSegments(
+            DType dtype, int storedBytes, boolean unsigned, ByteBuffer[] segments, long... shape) {
         if (storedBytes != dtype.byteSize() && !(dtype == DType.I32 && (storedBytes == 1 || storedBytes == 2))) {
             throw new IllegalArgumentException(storedBytes + "-byte elements cannot be read as " + dtype.label());
         }
@@ -128,7 +139,9 @@ public final class Tensor {
         Storage[] st = new Storage[parts.size()];
         for (int k = 0; k < st.length; k++) {
             Tensor t = parts.get(k);
-            if (t.dtype != a.dtype) throw new InvalidInputException("part " + k + " is " + t.dtype.label() + ", part 0 is " + a.dtype.label());
+            if (t.dtype != a.dtype)
+                throw new InvalidInputException(
+                        "part " + k + " is " + t.dtype.label() + ", part 0 is " + a.dtype.label());
             if (t.rank() != a.rank() || !Arrays.equals(t.shape, 1, t.shape.length, a.shape, 1, a.shape.length)) {
                 throw new InvalidInputException("part " + k + " has shape " + shapeString(t.shape) + ", part 0 has "
                         + shapeString(a.shape) + ": they must agree after axis 0");
@@ -152,7 +165,8 @@ public final class Tensor {
      */
     public Tensor slice(long from, long to) {
         if (rank() == 0) throw new IllegalArgumentException("a 0-d tensor has no axis 0");
-        if (from < 0 || to < from || to > shape[0]) throw new IndexOutOfBoundsException("[" + from + ", " + to + ") of axis 0 of " + shapeString(shape));
+        if (from < 0 || to < from || to > shape[0])
+            throw new IndexOutOfBoundsException("[" + from + ", " + to + ") of axis 0 of " + shapeString(shape));
         long inner = shape[0] == 0 ? 0 : numel() / shape[0];
         long[] s = shape.clone();
         s[0] = to - from;
@@ -167,7 +181,9 @@ public final class Tensor {
      * @return a tensor of shape (count)
      * @throws IndexOutOfBoundsException for a range outside the tensor
      */
-    public Tensor flatRange(long from, long count) { return new Tensor(new long[] {count}, dtype, storage.view(from, count)); }
+    public Tensor flatRange(long from, long count) {
+        return new Tensor(new long[] {count}, dtype, storage.view(from, count));
+    }
 
     /**
      * A copy of this tensor converted to {@code target} (float types round to nearest even; floats to ints truncate).
@@ -184,12 +200,22 @@ public final class Tensor {
             storage.readFloats(0, 1, a, 0, (int) n);
             return of(a, shape);
         }
-        if (n > MAX_ARRAY_ELEMENTS) throw new InvalidInputException("conversion of " + n + " elements does not fit one array");
+        if (n > MAX_ARRAY_ELEMENTS)
+            throw new InvalidInputException("conversion of " + n + " elements does not fit one array");
         int len = (int) n;
         switch (target) {
-            case F32: { float[] a = new float[len]; storage.readFloats(0, 1, a, 0, len); return of(a, shape); }
-            case F64: { double[] a = new double[len]; storage.readDoubles(0, 1, a, 0, len); return of(a, shape); }
-            case F16: case BF16: {
+            case F32: {
+                float[] a = new float[len];
+                storage.readFloats(0, 1, a, 0, len);
+                return of(a, shape);
+            }
+            case F64: {
+                double[] a = new double[len];
+                storage.readDoubles(0, 1, a, 0, len);
+                return of(a, shape);
+            }
+            case F16:
+            case BF16: {
                 short[] a = new short[len];
                 for (int i = 0; i < len; i++) {
                     float f = (float) storage.getDouble(i);
@@ -197,8 +223,16 @@ public final class Tensor {
                 }
                 return ofHalfBits(target, a, shape);
             }
-            case I32: { int[] a = new int[len]; for (int i = 0; i < len; i++) a[i] = (int) storage.getLong(i); return of(a, shape); }
-            default: { long[] a = new long[len]; for (int i = 0; i < len; i++) a[i] = storage.getLong(i); return of(a, shape); }
+            case I32: {
+                int[] a = new int[len];
+                for (int i = 0; i < len; i++) a[i] = (int) storage.getLong(i);
+                return of(a, shape);
+            }
+            default: {
+                long[] a = new long[len];
+                for (int i = 0; i < len; i++) a[i] = storage.getLong(i);
+                return of(a, shape);
+            }
         }
     }
 
@@ -209,13 +243,19 @@ public final class Tensor {
      * @return the reshaped tensor
      * @throws InvalidInputException if {@code newShape} holds another number of elements
      */
-    public Tensor reshape(long... newShape) { return new Tensor(newShape, dtype, storage); }
+    public Tensor reshape(long... newShape) {
+        return new Tensor(newShape, dtype, storage);
+    }
 
     /** {@return the dimensions, a copy} */
-    public long[] shape() { return shape.clone(); }
+    public long[] shape() {
+        return shape.clone();
+    }
 
     /** {@return the number of dimensions, 0 for a scalar} */
-    public int rank() { return shape.length; }
+    public int rank() {
+        return shape.length;
+    }
 
     /**
      * The extent of one axis.
@@ -224,13 +264,19 @@ public final class Tensor {
      * @return its extent
      * @throws ArrayIndexOutOfBoundsException for an axis out of range
      */
-    public long dim(int axis) { return shape[axis < 0 ? axis + shape.length : axis]; }
+    public long dim(int axis) {
+        return shape[axis < 0 ? axis + shape.length : axis];
+    }
 
     /** {@return the element type} */
-    public DType dtype() { return dtype; }
+    public DType dtype() {
+        return dtype;
+    }
 
     /** {@return the number of elements: the product of the dimensions (1 for a 0-d tensor)} */
-    public long numel() { return storage.size(); }
+    public long numel() {
+        return storage.size();
+    }
 
     /**
      * Element {@code i} of the flattened tensor as a double (exact for every supported type but very large int64).
@@ -239,7 +285,9 @@ public final class Tensor {
      * @return the element
      * @throws IndexOutOfBoundsException for an index outside the tensor
      */
-    public double getDouble(long i) { return storage.getDouble(i); }
+    public double getDouble(long i) {
+        return storage.getDouble(i);
+    }
 
     /**
      * Element {@code i} as a long (integer types exactly; floating types truncated).
@@ -248,7 +296,9 @@ public final class Tensor {
      * @return the element
      * @throws IndexOutOfBoundsException for an index outside the tensor
      */
-    public long getLong(long i) { return storage.getLong(i); }
+    public long getLong(long i) {
+        return storage.getLong(i);
+    }
 
     /**
      * Copies {@code len} elements from {@code start}, {@code stride} apart, converted to float32.
@@ -259,7 +309,9 @@ public final class Tensor {
      * @param off the index in {@code dst} of the first
      * @param len how many
      */
-    public void readFloats(long start, long stride, float[] dst, int off, int len) { storage.readFloats(start, stride, dst, off, len); }
+    public void readFloats(long start, long stride, float[] dst, int off, int len) {
+        storage.readFloats(start, stride, dst, off, len);
+    }
 
     /**
      * Copies {@code len} elements from {@code start}, {@code stride} apart, converted to float64.
@@ -270,7 +322,9 @@ public final class Tensor {
      * @param off the index in {@code dst} of the first
      * @param len how many
      */
-    public void readDoubles(long start, long stride, double[] dst, int off, int len) { storage.readDoubles(start, stride, dst, off, len); }
+    public void readDoubles(long start, long stride, double[] dst, int off, int len) {
+        storage.readDoubles(start, stride, dst, off, len);
+    }
 
     /**
      * Copies {@code len} contiguous elements from {@code start} as longs (integers exactly; floating types truncated).
@@ -280,7 +334,9 @@ public final class Tensor {
      * @param off the index in {@code dst} of the first
      * @param len how many
      */
-    public void readLongs(long start, long[] dst, int off, int len) { storage.readLongs(start, dst, off, len); }
+    public void readLongs(long start, long[] dst, int off, int len) {
+        storage.readLongs(start, dst, off, len);
+    }
 
     /**
      * Copies {@code len} contiguous float16 / bfloat16 bit patterns from {@code start} (16-bit float tensors only).
@@ -291,7 +347,9 @@ public final class Tensor {
      * @param len how many
      * @throws IllegalStateException if this tensor is not float16 or bfloat16
      */
-    public void readHalfBits(long start, short[] dst, int off, int len) { storage.readHalfBits(start, dst, off, len); }
+    public void readHalfBits(long start, short[] dst, int off, int len) {
+        storage.readHalfBits(start, dst, off, len);
+    }
 
     /**
      * The backing float32 array if this tensor is an array-backed float32 tensor (read only, by convention), else null;
@@ -299,13 +357,19 @@ public final class Tensor {
      *
      * @return the array, or null
      */
-    public float[] floatArrayOrNull() { return storage.floatArray(); }
+    public float[] floatArrayOrNull() {
+        return storage.floatArray();
+    }
 
     /** {@return the backing array of bits if this tensor is an array-backed float16 or bfloat16 tensor (read only), else null} */
-    public short[] halfBitsArrayOrNull() { return storage.halfBitsArray(); }
+    public short[] halfBitsArrayOrNull() {
+        return storage.halfBitsArray();
+    }
 
     /** {@return where element 0 lies in the backing array of {@link #floatArrayOrNull()} / {@link #halfBitsArrayOrNull()}} */
-    public int arrayOffset() { return storage.arrayOffset(); }
+    public int arrayOffset() {
+        return storage.arrayOffset();
+    }
 
     /**
      * Elements [start, start + count) as a little-endian buffer of exactly their bytes, when they lie within one
@@ -315,13 +379,19 @@ public final class Tensor {
      * @param count how many elements
      * @return a buffer of exactly {@code count} elements' bytes, or null
      */
-    public ByteBuffer region(long start, long count) { return storage.region(start, count); }
+    public ByteBuffer region(long start, long count) {
+        return storage.region(start, count);
+    }
 
     /** {@return true when the elements were stored as bool (read as int32 0 and 1): never class indices (see {@link LossProblem})} */
-    public boolean holdsBool() { return storage.holdsBool(); }
+    public boolean holdsBool() {
+        return storage.holdsBool();
+    }
 
     /** {@return true when the elements live in one Java array (not in a mapped file or in several shards)} */
-    public boolean isArrayBacked() { return storage instanceof Storage.ArrayStorage; }
+    public boolean isArrayBacked() {
+        return storage instanceof Storage.ArrayStorage;
+    }
 
     /**
      * Writes every element, little-endian, into {@code dst} from its position onward.
@@ -329,7 +399,9 @@ public final class Tensor {
      * @param dst a buffer with at least {@link #byteSize()} bytes remaining; its position advances past them
      * @throws InvalidInputException if the tensor has more elements than one Java array holds
      */
-    public void copyBytesTo(ByteBuffer dst) { storage.copyBytesTo(dst, 0, smallCount()); }
+    public void copyBytesTo(ByteBuffer dst) {
+        storage.copyBytesTo(dst, 0, smallCount());
+    }
 
     /**
      * Writes elements [start, start + count), little-endian, into {@code dst} from its position onward.
@@ -338,10 +410,14 @@ public final class Tensor {
      * @param start the flat index of the first element
      * @param count how many elements
      */
-    public void copyBytesTo(ByteBuffer dst, long start, int count) { storage.copyBytesTo(dst, start, count); }
+    public void copyBytesTo(ByteBuffer dst, long start, int count) {
+        storage.copyBytesTo(dst, start, count);
+    }
 
     /** {@return the size in bytes of the elements: numel() · dtype().byteSize()} */
-    public long byteSize() { return numel() * dtype.byteSize(); }
+    public long byteSize() {
+        return numel() * dtype.byteSize();
+    }
 
     /**
      * All elements as doubles (small tensors only; for tests and printing).
@@ -369,7 +445,8 @@ public final class Tensor {
 
     private int smallCount() {
         long n = numel();
-        if (n > MAX_ARRAY_ELEMENTS) throw new InvalidInputException(this + " has " + n + " elements: too many for one Java array");
+        if (n > MAX_ARRAY_ELEMENTS)
+            throw new InvalidInputException(this + " has " + n + " elements: too many for one Java array");
         return (int) n;
     }
 
@@ -406,7 +483,10 @@ public final class Tensor {
         return b.append(')').toString();
     }
 
-    @Override public String toString() { return "Tensor" + shapeString(shape) + " " + dtype.label(); }
+    @Override
+    public String toString() {
+        return "Tensor" + shapeString(shape) + " " + dtype.label();
+    }
 
     /**
      * True if both have the same shape (dtype aside).
@@ -414,5 +494,7 @@ public final class Tensor {
      * @param o the other tensor
      * @return whether the dimensions are equal
      */
-    public boolean sameShape(Tensor o) { return Arrays.equals(shape, o.shape); }
+    public boolean sameShape(Tensor o) {
+        return Arrays.equals(shape, o.shape);
+    }
 }

@@ -18,7 +18,9 @@ import dev.xent.stream.BlockStream;
 public final class Xent implements AutoCloseable {
     private final Backend backend;
 
-    private Xent(Backend backend) { this.backend = backend; }
+    private Xent(Backend backend) {
+        this.backend = backend;
+    }
 
     /**
      * Opens {@code device} (see {@link BackendSelector} for how AUTO resolves).
@@ -27,7 +29,9 @@ public final class Xent implements AutoCloseable {
      * @return a new instance, which the caller closes
      * @throws InvalidInputException if CUDA is asked for and not usable
      */
-    public static Xent open(Device device) { return new Xent(BackendSelector.open(device)); }
+    public static Xent open(Device device) {
+        return new Xent(BackendSelector.open(device));
+    }
 
     /**
      * Wraps a backend the caller built; closing this closes it.
@@ -35,13 +39,19 @@ public final class Xent implements AutoCloseable {
      * @param backend the backend to compute on
      * @return a new instance that owns {@code backend}
      */
-    public static Xent on(Backend backend) { return new Xent(backend); }
+    public static Xent on(Backend backend) {
+        return new Xent(backend);
+    }
 
     /** {@return the backend this instance computes on (closed with it)} */
-    public Backend backend() { return backend; }
+    public Backend backend() {
+        return backend;
+    }
 
     /** {@return the backend in use: reference, cpu or cuda} */
-    public String deviceName() { return backend.name(); }
+    public String deviceName() {
+        return backend.name();
+    }
 
     /**
      * {@code F.cross_entropy(logits, target, weight, ignore_index, reduction, label_smoothing)}. Logits (C), (N, C) or
@@ -114,7 +124,8 @@ public final class Xent implements AutoCloseable {
      * @return the loss and the outputs asked for (null tensors for what went to {@code sink})
      * @throws InvalidInputException for a shape, dtype or option that does not fit, or a class index out of range
      */
-    public LossResult loss(LossKind kind, Tensor input, Tensor target, LossSpec spec, Outputs outputs, ResultSink sink) {
+    public LossResult loss(
+            LossKind kind, Tensor input, Tensor target, LossSpec spec, Outputs outputs, ResultSink sink) {
         return call(() -> BlockStream.loss(backend, LossProblem.of(kind, input, target, spec, outputs), sink));
     }
 
@@ -126,7 +137,9 @@ public final class Xent implements AutoCloseable {
      * @return the loss and the outputs asked for
      * @throws InvalidInputException for a class index out of range
      */
-    public LossResult loss(LossProblem problem, ResultSink sink) { return call(() -> BlockStream.loss(backend, problem, sink)); }
+    public LossResult loss(LossProblem problem, ResultSink sink) {
+        return call(() -> BlockStream.loss(backend, problem, sink));
+    }
 
     /**
      * A checked binary cross-entropy request ({@link BinaryCrossEntropy#of}) in element blocks.
@@ -135,7 +148,9 @@ public final class Xent implements AutoCloseable {
      * @param sink where per-element results go block by block, or null to gather them in memory
      * @return the loss, with per-element losses and the gradient where asked for
      */
-    public LossResult bce(BinaryCrossEntropy problem, ResultSink sink) { return call(() -> BlockStream.bce(backend, problem, sink)); }
+    public LossResult bce(BinaryCrossEntropy problem, ResultSink sink) {
+        return call(() -> BlockStream.bce(backend, problem, sink));
+    }
 
     /**
      * {@code F.binary_cross_entropy_with_logits(input, target, weight, pos_weight, reduction)}; target has the input's shape.
@@ -179,7 +194,8 @@ public final class Xent implements AutoCloseable {
      * @throws InvalidInputException for a dtype or shape that does not fit
      */
     public LossResult klDiv(Tensor input, Tensor target, Reduction reduction, boolean logTarget, boolean gradient) {
-        return call(() -> BlockStream.klDiv(backend, KlDivergence.of(input, target, reduction, logTarget, gradient), null));
+        return call(
+                () -> BlockStream.klDiv(backend, KlDivergence.of(input, target, reduction, logTarget, gradient), null));
     }
 
     /**
@@ -189,7 +205,9 @@ public final class Xent implements AutoCloseable {
      * @param sink where per-element results go block by block, or null to gather them in memory
      * @return the divergence
      */
-    public LossResult klDiv(KlDivergence problem, ResultSink sink) { return call(() -> BlockStream.klDiv(backend, problem, sink)); }
+    public LossResult klDiv(KlDivergence problem, ResultSink sink) {
+        return call(() -> BlockStream.klDiv(backend, problem, sink));
+    }
 
     /**
      * A distillation loss between student and teacher logits (N, C) ({@link DivergenceSpec}: kd, the Hinton recipe
@@ -204,8 +222,10 @@ public final class Xent implements AutoCloseable {
      * @return the loss, its parts and, where asked, the per-row values and gradient
      * @throws InvalidInputException for a dtype or shape that does not fit, or a class index out of range
      */
-    public DivergenceResult divergence(Tensor student, Tensor teacher, Tensor target, DivergenceSpec spec, boolean gradient) {
-        return call(() -> BlockStream.divergence(backend, Divergence.of(student, teacher, target, spec, gradient), null));
+    public DivergenceResult divergence(
+            Tensor student, Tensor teacher, Tensor target, DivergenceSpec spec, boolean gradient) {
+        return call(
+                () -> BlockStream.divergence(backend, Divergence.of(student, teacher, target, spec, gradient), null));
     }
 
     /**
@@ -231,7 +251,8 @@ public final class Xent implements AutoCloseable {
      * @throws InvalidInputException for class-index targets, or a shape or dtype that does not fit
      */
     public Tensor crossEntropyTargetGradient(Tensor logits, Tensor target, LossSpec spec) {
-        return call(() -> BlockStream.targetGradient(LossProblem.of(LossKind.CROSS_ENTROPY, logits, target, spec), null));
+        return call(
+                () -> BlockStream.targetGradient(LossProblem.of(LossKind.CROSS_ENTROPY, logits, target, spec), null));
     }
 
     /**
@@ -244,7 +265,8 @@ public final class Xent implements AutoCloseable {
      * @throws InvalidInputException for a dtype or shape that does not fit, or weights that do not broadcast
      */
     public Tensor bceTargetGradient(Tensor input, Tensor target, BceSpec spec) {
-        return call(() -> BlockStream.targetGradient(BinaryCrossEntropy.of(input, target, spec, Outputs.LOSS_ONLY), null));
+        return call(
+                () -> BlockStream.targetGradient(BinaryCrossEntropy.of(input, target, spec, Outputs.LOSS_ONLY), null));
     }
 
     /**
@@ -255,7 +277,9 @@ public final class Xent implements AutoCloseable {
      * @return a new tensor of x's shape and dtype
      * @throws InvalidInputException for an integer x or a dim out of range
      */
-    public Tensor logSoftmax(Tensor x, int dim) { return call(() -> BlockStream.softmax(backend, x, dim, true, null)); }
+    public Tensor logSoftmax(Tensor x, int dim) {
+        return call(() -> BlockStream.softmax(backend, x, dim, true, null));
+    }
 
     /**
      * {@code F.softmax(x, dim)}, in x's dtype (float32 arithmetic at least).
@@ -265,7 +289,9 @@ public final class Xent implements AutoCloseable {
      * @return a new tensor of x's shape and dtype
      * @throws InvalidInputException for an integer x or a dim out of range
      */
-    public Tensor softmax(Tensor x, int dim) { return call(() -> BlockStream.softmax(backend, x, dim, false, null)); }
+    public Tensor softmax(Tensor x, int dim) {
+        return call(() -> BlockStream.softmax(backend, x, dim, false, null));
+    }
 
     /**
      * {@code F.softmax(x, dim, dtype=dtype)} (log_softmax with {@code log}): x cast to {@code dtype} first, so integer
@@ -278,7 +304,9 @@ public final class Xent implements AutoCloseable {
      * @return a new tensor of x's shape in {@code dtype}
      * @throws InvalidInputException for a non-floating {@code dtype}, an integer x without one, or a dim out of range
      */
-    public Tensor softmax(Tensor x, int dim, boolean log, DType dtype) { return call(() -> BlockStream.softmax(backend, x, dim, log, dtype, null)); }
+    public Tensor softmax(Tensor x, int dim, boolean log, DType dtype) {
+        return call(() -> BlockStream.softmax(backend, x, dim, log, dtype, null));
+    }
 
     /**
      * {@link #softmax(Tensor, int, boolean, DType)} in row blocks, the output to {@code sink}'s {@link ResultSink#values}.
@@ -306,7 +334,9 @@ public final class Xent implements AutoCloseable {
      * @return x's gradient, x's shape and dtype
      * @throws InvalidInputException for a dtype, shape or dim that does not fit
      */
-    public Tensor softmaxBackward(Tensor x, Tensor go, int dim, boolean log) { return call(() -> BlockStream.softmaxBackward(x, go, dim, log, null)); }
+    public Tensor softmaxBackward(Tensor x, Tensor go, int dim, boolean log) {
+        return call(() -> BlockStream.softmaxBackward(x, go, dim, log, null));
+    }
 
     /**
      * {@link #softmaxBackward(Tensor, Tensor, int, boolean)} in blocks along axis 0, the gradient to {@code sink}'s
@@ -367,7 +397,8 @@ public final class Xent implements AutoCloseable {
      * are making to finish, then closes the backend. Idempotent; calling it from inside a call of this instance (a
      * {@link ResultSink}, say) is an IllegalStateException, since it would wait for itself.
      */
-    @Override public void close() {
+    @Override
+    public void close() {
         boolean interrupted = false;
         synchronized (lock) {
             if (inside.containsKey(Thread.currentThread())) {

@@ -24,10 +24,15 @@ import org.junit.jupiter.api.io.TempDir;
  * a sink. Every value, per-element loss, gradient element, prediction and count must be bit-identical.
  */
 class BlockStreamTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
+
     private static final long SEED = Long.getLong("xent.test.seed", System.nanoTime());
 
-    @AfterEach void defaultBlocks() { System.clearProperty("xent.blockElements"); }
+    @AfterEach
+    void defaultBlocks() {
+        System.clearProperty("xent.blockElements");
+    }
 
     /** Everything a sink receives, placed by position. */
     static final class Collect implements ResultSink {
@@ -47,18 +52,29 @@ class BlockStreamTest {
             System.arraycopy(v, 0, dst, (int) first, v.length);
         }
 
-        @Override public synchronized void losses(long firstRow, Tensor v) { put(losses, firstRow, v); }
+        @Override
+        public synchronized void losses(long firstRow, Tensor v) {
+            put(losses, firstRow, v);
+        }
 
-        @Override public synchronized void gradient(long first, Tensor v) { put(gradient, first, v); }
+        @Override
+        public synchronized void gradient(long first, Tensor v) {
+            put(gradient, first, v);
+        }
 
-        @Override public synchronized void predictions(long firstRow, Tensor v) {
+        @Override
+        public synchronized void predictions(long firstRow, Tensor v) {
             long[] p = v.toLongArray();
             System.arraycopy(p, 0, predictions, (int) firstRow, p.length);
         }
 
-        @Override public synchronized void values(long first, Tensor v) { put(values, first, v); }
+        @Override
+        public synchronized void values(long first, Tensor v) {
+            put(values, first, v);
+        }
 
-        @Override public synchronized void progress(long done, long total) {
+        @Override
+        public synchronized void progress(long done, long total) {
             assertTrue(done > lastDone && done <= total, "progress moves forward: " + done + " of " + total);
             lastDone = done;
         }
@@ -90,10 +106,14 @@ class BlockStreamTest {
         }
     }
 
-    private static void sameBits(String what, double a, double b) { sameBits(what, new double[] {a}, new double[] {b}); }
+    private static void sameBits(String what, double a, double b) {
+        sameBits(what, new double[] {a}, new double[] {b});
+    }
 
-    @Test void lossesHaveTheSameBitsForAnyBlockingAndSharding() {
-        List<Supplier<Backend>> backends = List.of(() -> new CpuBackend(2, true), () -> new CpuBackend(3, false), ReferenceBackend::new);
+    @Test
+    void lossesHaveTheSameBitsForAnyBlockingAndSharding() {
+        List<Supplier<Backend>> backends =
+                List.of(() -> new CpuBackend(2, true), () -> new CpuBackend(3, false), ReferenceBackend::new);
         RandomProblems gen = new RandomProblems(SEED);
         Random r = new Random(SEED);
         for (Supplier<Backend> make : backends) {
@@ -102,16 +122,22 @@ class BlockStreamTest {
                     LossProblem p = gen.problem();
                     boolean indices = !p.probabilityTarget();
                     int pick = r.nextInt(4);
-                    Outputs outs = Outputs.builder().gradient(pick == 1 || pick == 3)
-                            .predictions(indices && pick >= 2).topK(indices && pick >= 2 ? 1 + r.nextInt(Math.min(3, p.classes())) : 0).build();
+                    Outputs outs = Outputs.builder()
+                            .gradient(pick == 1 || pick == 3)
+                            .predictions(indices && pick >= 2)
+                            .topK(indices && pick >= 2 ? 1 + r.nextInt(Math.min(3, p.classes())) : 0)
+                            .build();
                     LossSpec spec = p.spec();
-                    if (p.kind() == LossKind.CROSS_ENTROPY && r.nextInt(5) == 0) spec = spec.toBuilder().zLossScale(1e-3).build();
-                    String what = xent.deviceName() + " problem " + i + " (seed " + SEED + ", " + p.input() + ", " + spec + ", " + outs + ")";
+                    if (p.kind() == LossKind.CROSS_ENTROPY && r.nextInt(5) == 0)
+                        spec = spec.toBuilder().zLossScale(1e-3).build();
+                    String what = xent.deviceName() + " problem " + i + " (seed " + SEED + ", " + p.input() + ", "
+                            + spec + ", " + outs + ")";
                     System.clearProperty("xent.blockElements");
                     LossResult one = xent.loss(p.kind(), p.input(), p.target(), spec, outs, null);
                     System.setProperty("xent.blockElements", String.valueOf(1 + r.nextInt(300)));
                     Tensor x = shards(p.input(), r), t = shards(p.target(), r);
-                    Collect c = new Collect(p.rows(), outs.gradient() ? p.input().numel() : 0);
+                    Collect c =
+                            new Collect(p.rows(), outs.gradient() ? p.input().numel() : 0);
                     LossResult blocks = xent.loss(p.kind(), x, t, spec, outs, c);
                     sameBits(what + " value", one.value(), blocks.value());
                     sameBits(what + " W", one.weightSum(), blocks.weightSum());
@@ -120,14 +146,17 @@ class BlockStreamTest {
                     sameBits(what + " top-k accuracy", one.topkAccuracy(), blocks.topkAccuracy());
                     sameBits(what + " per-element", one.perElement().toDoubleArray(), c.losses);
                     assertNull(blocks.perElement(), "streamed parts are not kept");
-                    if (outs.gradient()) sameBits(what + " gradient", one.gradient().toDoubleArray(), c.gradient);
-                    if (outs.predictions()) assertArrayEquals(one.predictions().toLongArray(), c.predictions, what + " predictions");
+                    if (outs.gradient())
+                        sameBits(what + " gradient", one.gradient().toDoubleArray(), c.gradient);
+                    if (outs.predictions())
+                        assertArrayEquals(one.predictions().toLongArray(), c.predictions, what + " predictions");
                 }
             }
         }
     }
 
-    @Test void mappedFilesAndInMemoryBlocksGiveTheSameBits() {
+    @Test
+    void mappedFilesAndInMemoryBlocksGiveTheSameBits() {
         Random r = new Random(SEED);
         try (Xent xent = Xent.on(new CpuBackend(2, true))) {
             for (int c : new int[] {1, 7, 100, 129, 1000, 4099}) {
@@ -145,16 +174,26 @@ class BlockStreamTest {
                 for (long block : new long[] {Settings.DEFAULT_BLOCK_ELEMENTS, 1, 3L * c + 1}) {
                     System.setProperty("xent.blockElements", String.valueOf(block));
                     LossResult mapped = xent.crossEntropy(Npy.read(xf), Npy.read(tf), spec);
-                    sameBits(c + " classes, block " + block, heap.perElement().toDoubleArray(), mapped.perElement().toDoubleArray());
-                    LossResult withMetrics = xent.crossEntropy(Npy.read(xf), Npy.read(tf), spec, Outputs.builder().topK(Math.min(2, c)).build());
-                    sameBits(c + " classes, block " + block + " (metrics path)", heap.perElement().toDoubleArray(),
+                    sameBits(
+                            c + " classes, block " + block,
+                            heap.perElement().toDoubleArray(),
+                            mapped.perElement().toDoubleArray());
+                    LossResult withMetrics = xent.crossEntropy(
+                            Npy.read(xf),
+                            Npy.read(tf),
+                            spec,
+                            Outputs.builder().topK(Math.min(2, c)).build());
+                    sameBits(
+                            c + " classes, block " + block + " (metrics path)",
+                            heap.perElement().toDoubleArray(),
                             withMetrics.perElement().toDoubleArray());
                 }
             }
         }
     }
 
-    @Test void softmaxAndBceStreamTheSameBits() {
+    @Test
+    void softmaxAndBceStreamTheSameBits() {
         Random r = new Random(SEED);
         RandomProblems gen = new RandomProblems(SEED);
         try (Xent xent = Xent.on(new CpuBackend(2, true))) {
@@ -172,7 +211,9 @@ class BlockStreamTest {
                 System.clearProperty("xent.blockElements");
 
                 Tensor t = gen.logits(shape, DType.F32, 0);
-                BceSpec bs = BceSpec.builder().reduction(Reduction.values()[r.nextInt(3)]).build();
+                BceSpec bs = BceSpec.builder()
+                        .reduction(Reduction.values()[r.nextInt(3)])
+                        .build();
                 Outputs g = Outputs.builder().gradient(true).build();
                 LossResult one = xent.bceWithLogits(x, t, bs, g);
                 System.setProperty("xent.blockElements", String.valueOf(2 + r.nextInt(500)));
@@ -190,7 +231,8 @@ class BlockStreamTest {
      * What a backend is handed (the CUDA backend's pinned staging copies from it): views of the mapped file, never
      * copies, each at most one block of elements, together covering every row once, in order.
      */
-    @Test void backendsSeeBoundedViewsOfTheMappedFile() {
+    @Test
+    void backendsSeeBoundedViewsOfTheMappedFile() {
         int rows = 1000, c = 300;
         Path xf = dir.resolve("x.npy"), tf = dir.resolve("t.npy");
         Npy.write(xf, Tensor.of(new float[rows * c], rows, c));
@@ -198,21 +240,37 @@ class BlockStreamTest {
         List<long[]> seen = new ArrayList<>();
         CpuBackend cpu = new CpuBackend(2, true);
         Backend recording = new Backend() {
-            @Override public String name() { return "recording"; }
+            @Override
+            public String name() {
+                return "recording";
+            }
 
-            @Override public LossResult loss(LossProblem p) {
+            @Override
+            public LossResult loss(LossProblem p) {
                 assertTrue(p.input().region(0, p.input().numel()) != null, "a view into the mapping, not a heap copy");
                 seen.add(new long[] {p.firstRow(), p.rows(), p.input().numel()});
                 return cpu.loss(p);
             }
 
-            @Override public Tensor softmax(Tensor input, int dim, boolean logOutput) { return cpu.softmax(input, dim, logOutput); }
+            @Override
+            public Tensor softmax(Tensor input, int dim, boolean logOutput) {
+                return cpu.softmax(input, dim, logOutput);
+            }
 
-            @Override public void close() { cpu.close(); }
+            @Override
+            public void close() {
+                cpu.close();
+            }
         };
         System.setProperty("xent.blockElements", "10000");
         try (Xent xent = Xent.on(recording)) {
-            xent.loss(LossKind.CROSS_ENTROPY, Npy.read(xf), Npy.read(tf), LossSpec.DEFAULT, Outputs.LOSS_ONLY, new ResultSink() {});
+            xent.loss(
+                    LossKind.CROSS_ENTROPY,
+                    Npy.read(xf),
+                    Npy.read(tf),
+                    LossSpec.DEFAULT,
+                    Outputs.LOSS_ONLY,
+                    new ResultSink() {});
         }
         long next = 0;
         for (long[] b : seen) {
@@ -224,35 +282,49 @@ class BlockStreamTest {
         assertEquals(31, seen.size(), "ceil(1000 / 33): 33 rows of 300 per block of 10000 elements");
     }
 
-    @Test void aBadTargetIsNamedInTheWholeRequestBeforeAnyBlockRuns() {
+    @Test
+    void aBadTargetIsNamedInTheWholeRequestBeforeAnyBlockRuns() {
         long[] y = new long[1000];
         y[977] = 12;
         Tensor x = Tensor.of(new float[1000 * 10], 1000, 10), t = Tensor.of(y, 1000);
         System.setProperty("xent.blockElements", "30");
         List<Long> delivered = new ArrayList<>();
         ResultSink sink = new ResultSink() {
-            @Override public void losses(long firstRow, Tensor values) { delivered.add(firstRow); }
+            @Override
+            public void losses(long firstRow, Tensor values) {
+                delivered.add(firstRow);
+            }
         };
         try (Xent xent = Xent.on(new CpuBackend(2, true))) {
-            InvalidInputException e = assertThrows(InvalidInputException.class,
-                    () -> xent.loss(LossKind.CROSS_ENTROPY, shards(x, new Random(1)), t, LossSpec.DEFAULT, Outputs.LOSS_ONLY, sink));
+            InvalidInputException e = assertThrows(
+                    InvalidInputException.class,
+                    () -> xent.loss(
+                            LossKind.CROSS_ENTROPY,
+                            shards(x, new Random(1)),
+                            t,
+                            LossSpec.DEFAULT,
+                            Outputs.LOSS_ONLY,
+                            sink));
             assertTrue(e.getMessage().startsWith("target[977] = 12 is not a valid class"), e.getMessage());
             assertTrue(delivered.isEmpty(), "no block ran: " + delivered);
         }
     }
 
-    @Test void aSinkFailureStopsTheStream() {
+    @Test
+    void aSinkFailureStopsTheStream() {
         Tensor x = Tensor.of(new float[1000 * 10], 1000, 10), t = Tensor.of(new long[1000], 1000);
         System.setProperty("xent.blockElements", "100");
         List<Long> delivered = new ArrayList<>();
         ResultSink sink = new ResultSink() {
-            @Override public void losses(long firstRow, Tensor values) {
+            @Override
+            public void losses(long firstRow, Tensor values) {
                 delivered.add(firstRow);
                 if (firstRow >= 30) throw new InvalidInputException("disk full");
             }
         };
         try (Xent xent = Xent.on(new CpuBackend(2, true))) {
-            InvalidInputException e = assertThrows(InvalidInputException.class,
+            InvalidInputException e = assertThrows(
+                    InvalidInputException.class,
                     () -> xent.loss(LossKind.CROSS_ENTROPY, x, t, LossSpec.DEFAULT, Outputs.LOSS_ONLY, sink));
             assertEquals("disk full", e.getMessage());
             assertTrue(delivered.size() <= 5, "delivery stops at the failure: " + delivered);

@@ -24,19 +24,25 @@ import org.junit.jupiter.api.function.Executable;
 class CloseWhileBusyTest {
     /** 512 x 4096 = 2^21 elements: over the CPU backend's threshold for handing rows to its pool. */
     private static final int ROWS = 512, CLASSES = 4096, CALLERS = 8, TRIALS = 4;
+
     private static final long DEADLINE_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     private static final Tensor[] BIG = problem(ROWS, CLASSES, 1), SMALL = problem(2, 5, 2);
-    private static final LossProblem BIG_PROBLEM = LossProblem.of(LossKind.CROSS_ENTROPY, BIG[0], BIG[1], LossSpec.DEFAULT);
+    private static final LossProblem BIG_PROBLEM =
+            LossProblem.of(LossKind.CROSS_ENTROPY, BIG[0], BIG[1], LossSpec.DEFAULT);
 
-    @Test void xentCloseWaitsForCallsInFlightAndRefusesLaterOnes() throws InterruptedException {
+    @Test
+    void xentCloseWaitsForCallsInFlightAndRefusesLaterOnes() throws InterruptedException {
         double expected;
         try (Xent x = Xent.on(new CpuBackend(4, Settings.cpuVector()))) {
             expected = x.crossEntropy(BIG[0], BIG[1], LossSpec.DEFAULT).value();
         }
         for (int trial = 0; trial < TRIALS; trial++) {
             Xent xent = Xent.on(new CpuBackend(4, Settings.cpuVector()));
-            stress("trial " + trial + " (Xent)", () -> xent.crossEntropy(BIG[0], BIG[1], LossSpec.DEFAULT).value(), expected,
+            stress(
+                    "trial " + trial + " (Xent)",
+                    () -> xent.crossEntropy(BIG[0], BIG[1], LossSpec.DEFAULT).value(),
+                    expected,
                     xent::close);
             assertRefused(() -> xent.crossEntropy(SMALL[0], SMALL[1], LossSpec.DEFAULT));
             assertRefused(() -> xent.crossEntropy(BIG[0], BIG[1], LossSpec.DEFAULT));
@@ -48,21 +54,28 @@ class CloseWhileBusyTest {
         }
     }
 
-    @Test void backendClosedUnderItsCallersFailsThemClearly() throws InterruptedException {
+    @Test
+    void backendClosedUnderItsCallersFailsThemClearly() throws InterruptedException {
         double expected;
         try (CpuBackend cpu = new CpuBackend(4, Settings.cpuVector())) {
             expected = cpu.loss(BIG_PROBLEM).value();
         }
         for (int trial = 0; trial < TRIALS; trial++) {
             CpuBackend cpu = new CpuBackend(4, Settings.cpuVector());
-            stress("trial " + trial + " (CpuBackend)", () -> cpu.loss(BIG_PROBLEM).value(), expected, cpu::close);
+            stress(
+                    "trial " + trial + " (CpuBackend)",
+                    () -> cpu.loss(BIG_PROBLEM).value(),
+                    expected,
+                    cpu::close);
             assertRefused(() -> cpu.loss(LossProblem.of(LossKind.CROSS_ENTROPY, SMALL[0], SMALL[1], LossSpec.DEFAULT)));
             assertRefused(() -> cpu.loss(BIG_PROBLEM));
             assertRefused(() -> cpu.softmax(SMALL[0], 1, true));
         }
     }
 
-    interface Call { double run(); }
+    interface Call {
+        double run();
+    }
 
     /** CALLERS threads call in a loop; once each has finished a call, close; every caller must end on the closed error. */
     private static void stress(String what, Call call, double expected, Runnable close) throws InterruptedException {
@@ -70,22 +83,25 @@ class CloseWhileBusyTest {
         Queue<Throwable> unexpected = new ConcurrentLinkedQueue<>();
         Thread[] callers = new Thread[CALLERS];
         for (int i = 0; i < CALLERS; i++) {
-            callers[i] = new Thread(() -> {
-                try {
-                    while (true) {
-                        double v = call.run();
-                        if (Double.doubleToLongBits(v) != Double.doubleToLongBits(expected)) {
-                            unexpected.add(new AssertionError("a call in flight at close() returned " + v + ", not " + expected));
+            callers[i] = new Thread(
+                    () -> {
+                        try {
+                            while (true) {
+                                double v = call.run();
+                                if (Double.doubleToLongBits(v) != Double.doubleToLongBits(expected)) {
+                                    unexpected.add(new AssertionError(
+                                            "a call in flight at close() returned " + v + ", not " + expected));
+                                }
+                                finished.incrementAndGet();
+                            }
+                        } catch (IllegalStateException e) {
+                            if (String.valueOf(e.getMessage()).contains("closed")) refused.incrementAndGet();
+                            else unexpected.add(e);
+                        } catch (Throwable t) {
+                            unexpected.add(t);
                         }
-                        finished.incrementAndGet();
-                    }
-                } catch (IllegalStateException e) {
-                    if (String.valueOf(e.getMessage()).contains("closed")) refused.incrementAndGet();
-                    else unexpected.add(e);
-                } catch (Throwable t) {
-                    unexpected.add(t);
-                }
-            }, "close-stress-" + i);
+                    },
+                    "close-stress-" + i);
             callers[i].setDaemon(true); // a stranded caller must not keep the test JVM alive
             callers[i].start();
         }
@@ -95,12 +111,14 @@ class CloseWhileBusyTest {
         for (Thread t : callers) {
             t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(end - System.nanoTime())));
             if (t.isAlive()) {
-                fail(what + ": " + t.getName() + " still inside a call after close() (" + finished.get() + " calls finished, "
-                        + refused.get() + " refused); it waits at " + Arrays.toString(t.getStackTrace()));
+                fail(what + ": " + t.getName() + " still inside a call after close() (" + finished.get()
+                        + " calls finished, " + refused.get() + " refused); it waits at "
+                        + Arrays.toString(t.getStackTrace()));
             }
         }
         if (!unexpected.isEmpty()) {
-            AssertionError e = new AssertionError(what + ": " + unexpected.size() + " unexpected failure(s), the first: " + unexpected.peek());
+            AssertionError e = new AssertionError(
+                    what + ": " + unexpected.size() + " unexpected failure(s), the first: " + unexpected.peek());
             unexpected.forEach(e::addSuppressed);
             throw e;
         }

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("gpu")
 @ExtendWith(DeviceLeakCheck.class)
 class CudaContractTest extends BackendContractTest {
-    @Override protected Backend create() {
+    @Override
+    protected Backend create() {
         CudaProbe.Result r = CudaProbe.probe();
         assumeTrue(r.usable, () -> "no usable CUDA device: " + r.reason);
         System.setProperty("xent.poison", "true");

@@ -51,7 +51,8 @@ class CudaKernelTest {
     static CudaBackend cuda;
     static Backend reference, cpu;
 
-    @BeforeAll static void open() {
+    @BeforeAll
+    static void open() {
         if (!CudaProbe.probe().usable) return; // each test is then skipped with the reason, visibly
         System.setProperty("xent.poison", "true");
         cuda = new CudaBackend();
@@ -59,13 +60,19 @@ class CudaKernelTest {
         cpu = new CpuBackend();
     }
 
-    @BeforeEach void needsGpu() {
+    @BeforeEach
+    void needsGpu() {
         CudaProbe.Result r = CudaProbe.probe();
         assumeTrue(r.usable, () -> "no usable CUDA device: " + r.reason);
     }
 
-    @AfterAll static void close() {
-        if (cuda != null) { cuda.close(); reference.close(); cpu.close(); }
+    @AfterAll
+    static void close() {
+        if (cuda != null) {
+            cuda.close();
+            reference.close();
+            cpu.close();
+        }
     }
 
     static Stream<Arguments> shapes() {
@@ -82,7 +89,8 @@ class CudaKernelTest {
         RandomProblems gen = new RandomProblems(1000 + index);
         DType dt = new DType[] {DType.F32, DType.BF16, DType.F16}[index % 3];
         Tensor x = (long) n * c <= REFERENCE_LIMIT
-                ? gen.logits(new long[] {n, c}, DType.F32, index % 4 == 1 ? 3 : (index % 4 == 2 ? 2 : 0)).to(dt)
+                ? gen.logits(new long[] {n, c}, DType.F32, index % 4 == 1 ? 3 : (index % 4 == 2 ? 2 : 0))
+                        .to(dt)
                 : bigLogits(n, c, dt, index);
         LossSpec.Builder b = LossSpec.builder().reduction(Reduction.values()[index % 3]);
         if (index % 2 == 0) {
@@ -93,7 +101,9 @@ class CudaKernelTest {
         if (index % 5 < 2) b.labelSmoothing(0.1 * (1 + index % 5));
         long[] y = new long[n];
         for (int r = 0; r < n; r++) y[r] = gen.rnd.nextInt(7) == 0 ? -100 : gen.rnd.nextInt(c);
-        check("N=" + n + " C=" + c + " " + dt.label(), LossProblem.of(LossKind.CROSS_ENTROPY, x, Tensor.of(y, n), b.build()));
+        check(
+                "N=" + n + " C=" + c + " " + dt.label(),
+                LossProblem.of(LossKind.CROSS_ENTROPY, x, Tensor.of(y, n), b.build()));
     }
 
     @ParameterizedTest(name = "N={0} C={1}")
@@ -102,14 +112,19 @@ class CudaKernelTest {
         assumeTrue((long) n * c <= (1L << 26), "softmax checked up to 2^26 elements");
         RandomProblems gen = new RandomProblems(2000 + index);
         DType dt = new DType[] {DType.F32, DType.F16, DType.BF16}[index % 3];
-        Tensor x = gen.logits(new long[] {n, c}, DType.F32, index % 4 == 1 ? 3 : 0).to(dt);
+        Tensor x =
+                gen.logits(new long[] {n, c}, DType.F32, index % 4 == 1 ? 3 : 0).to(dt);
         boolean log = index % 2 == 0;
         Backend yard = (long) n * c <= REFERENCE_LIMIT ? reference : cpu;
-        Tolerance.assertAllClose("softmax N=" + n + " C=" + c + " " + dt.label() + " log=" + log,
-                yard.softmax(x, 1, log).toDoubleArray(), cuda.softmax(x, 1, log).toDoubleArray(), dt);
+        Tolerance.assertAllClose(
+                "softmax N=" + n + " C=" + c + " " + dt.label() + " log=" + log,
+                yard.softmax(x, 1, log).toDoubleArray(),
+                cuda.softmax(x, 1, log).toDoubleArray(),
+                dt);
     }
 
-    @Test void everyOptionAndDtypeOnEveryRegime() {
+    @Test
+    void everyOptionAndDtypeOnEveryRegime() {
         RandomProblems gen = new RandomProblems(77);
         int checked = 0;
         for (int c : new int[] {5, 33, 1000, 4099, 70000}) {
@@ -149,7 +164,8 @@ class CudaKernelTest {
         assertEquals(5 * 3 * 8, checked);
     }
 
-    @Test void fusedGradientMatchesReferenceOnEveryRegime() {
+    @Test
+    void fusedGradientMatchesReferenceOnEveryRegime() {
         RandomProblems gen = new RandomProblems(4242);
         int checked = 0;
         for (int c : new int[] {1, 5, 33, 1000, 4099, 70000}) {
@@ -180,14 +196,27 @@ class CudaKernelTest {
                             b.labelSmoothing(0);
                         }
                     }
-                    LossProblem p = LossProblem.of(kind, x, t, b.build(), Outputs.builder().gradient(true).build());
+                    LossProblem p = LossProblem.of(
+                            kind,
+                            x,
+                            t,
+                            b.build(),
+                            Outputs.builder().gradient(true).build());
                     String what = "fused C=" + c + " " + dt.label() + " option set " + opt;
                     LossResult want = reference.loss(p), got = cuda.loss(p);
                     assertEquals("cuda", got.device(), what);
-                    Tolerance.assertAllClose(what + " per-element", want.perElement().toDoubleArray(), got.perElement().toDoubleArray(), DType.F32);
+                    Tolerance.assertAllClose(
+                            what + " per-element",
+                            want.perElement().toDoubleArray(),
+                            got.perElement().toDoubleArray(),
+                            DType.F32);
                     if (want.isScalar()) Tolerance.assertClose(what + " value", want.value(), got.value(), DType.F32);
                     assertEquals(dt, got.gradient().dtype(), what);
-                    Tolerance.assertAllClose(what + " gradient", want.gradient().toDoubleArray(), got.gradient().toDoubleArray(), dt);
+                    Tolerance.assertAllClose(
+                            what + " gradient",
+                            want.gradient().toDoubleArray(),
+                            got.gradient().toDoubleArray(),
+                            dt);
                     checked++;
                 }
             }
@@ -195,77 +224,133 @@ class CudaKernelTest {
         assertEquals(6 * 3 * 8, checked);
     }
 
-    @Test void inPlaceGradientEqualsOutOfPlaceToTheBit() {
+    @Test
+    void inPlaceGradientEqualsOutOfPlaceToTheBit() {
         RandomProblems gen = new RandomProblems(7);
         for (int[] nc : new int[][] {{1000, 33}, {64, 50257}, {2, 300000}}) {
             Tensor x = gen.logits(new long[] {nc[0], nc[1]}, DType.F32, 0).to(DType.BF16);
             long[] y = new long[nc[0]];
             for (int i = 0; i < y.length; i++) y[i] = gen.rnd.nextInt(nc[1]);
             LossSpec spec = LossSpec.builder().labelSmoothing(0.1).build();
-            try (DeviceTensor a = cuda.upload(x); DeviceTensor b = cuda.upload(x); DeviceTensor g = cuda.allocate(DType.BF16, nc[0], nc[1]);
-                 DeviceTensor dy = cuda.upload(Tensor.of(y, nc[0]))) {
+            try (DeviceTensor a = cuda.upload(x);
+                    DeviceTensor b = cuda.upload(x);
+                    DeviceTensor g = cuda.allocate(DType.BF16, nc[0], nc[1]);
+                    DeviceTensor dy = cuda.upload(Tensor.of(y, nc[0]))) {
                 LossResult out = cuda.lossAndGradient(LossKind.CROSS_ENTROPY, a, dy, spec, g, true);
                 LossResult in = cuda.lossAndGradient(LossKind.CROSS_ENTROPY, b, dy, spec, b, true);
                 assertEquals(Double.doubleToRawLongBits(out.value()), Double.doubleToRawLongBits(in.value()));
                 assertArrayEquals(g.download().toDoubleArray(), b.download().toDoubleArray(), "in-place gradient");
-                assertArrayEquals(x.toDoubleArray(), a.download().toDoubleArray(), "out of place leaves the logits alone");
+                assertArrayEquals(
+                        x.toDoubleArray(), a.download().toDoubleArray(), "out of place leaves the logits alone");
             }
         }
         Tensor x = Tensor.of(new float[4 * 3], 4, 3);
         Tensor bad = Tensor.of(new long[] {0, 2, 3, -7}, 4);
         Outputs grad = Outputs.builder().gradient(true).build();
-        String cpuMessage = assertThrows(InvalidInputException.class, () -> cpu.loss(LossProblem.of(LossKind.CROSS_ENTROPY, x, bad, null, grad))).getMessage();
-        assertEquals(cpuMessage, assertThrows(InvalidInputException.class,
-                () -> cuda.loss(LossProblem.of(LossKind.CROSS_ENTROPY, x, bad, null, grad))).getMessage());
+        String cpuMessage = assertThrows(
+                        InvalidInputException.class,
+                        () -> cpu.loss(LossProblem.of(LossKind.CROSS_ENTROPY, x, bad, null, grad)))
+                .getMessage();
+        assertEquals(
+                cpuMessage,
+                assertThrows(
+                                InvalidInputException.class,
+                                () -> cuda.loss(LossProblem.of(LossKind.CROSS_ENTROPY, x, bad, null, grad)))
+                        .getMessage());
     }
 
-    @Test void adversarialRows() {
+    @Test
+    void adversarialRows() {
         float ninf = Float.NEGATIVE_INFINITY;
         float[] x = {
-            1e4f, 1e4f + 1, 1e4f - 3, 0,          // huge
-            ninf, 0, ninf, ninf,                  // -inf mostly
-            ninf, ninf, ninf, ninf,               // all -inf: NaN
-            Float.NaN, 1, 2, 3,                   // NaN: NaN
-            80, -80, 0, 0,                        // peaked
-            Float.POSITIVE_INFINITY, 0, 0, 0};    // +inf: NaN
+            1e4f,
+            1e4f + 1,
+            1e4f - 3,
+            0, // huge
+            ninf,
+            0,
+            ninf,
+            ninf, // -inf mostly
+            ninf,
+            ninf,
+            ninf,
+            ninf, // all -inf: NaN
+            Float.NaN,
+            1,
+            2,
+            3, // NaN: NaN
+            80,
+            -80,
+            0,
+            0, // peaked
+            Float.POSITIVE_INFINITY,
+            0,
+            0,
+            0
+        }; // +inf: NaN
         long[] y = {1, 1, 0, 2, 1, 0};
         for (float eps : new float[] {0, 0.2f}) {
-            LossSpec s = LossSpec.builder().reduction(Reduction.NONE).labelSmoothing(eps).build();
+            LossSpec s = LossSpec.builder()
+                    .reduction(Reduction.NONE)
+                    .labelSmoothing(eps)
+                    .build();
             LossProblem p = LossProblem.of(LossKind.CROSS_ENTROPY, Tensor.of(x, 6, 4), Tensor.of(y, 6), s);
-            Tolerance.assertAllClose("adversarial eps=" + eps, reference.loss(p).perElement().toDoubleArray(),
-                    cuda.loss(p).perElement().toDoubleArray(), DType.F32);
+            Tolerance.assertAllClose(
+                    "adversarial eps=" + eps,
+                    reference.loss(p).perElement().toDoubleArray(),
+                    cuda.loss(p).perElement().toDoubleArray(),
+                    DType.F32);
         }
     }
 
-    @Test void deterministicAcross20Runs() {
+    @Test
+    void deterministicAcross20Runs() {
         RandomProblems gen = new RandomProblems(5);
         for (int[] nc : new int[][] {{8192, 1000}, {4, 300000}, {1000, 32000}}) {
             Tensor x = gen.logits(new long[] {nc[0], nc[1]}, DType.F32, 0);
             long[] y = new long[nc[0]];
             for (int i = 0; i < y.length; i++) y[i] = gen.rnd.nextInt(nc[1]);
             LossSpec s = LossSpec.builder().labelSmoothing(0.1).build();
-            try (DeviceTensor dx = cuda.upload(x); DeviceTensor dy = cuda.upload(Tensor.of(y, nc[0]))) {
+            try (DeviceTensor dx = cuda.upload(x);
+                    DeviceTensor dy = cuda.upload(Tensor.of(y, nc[0]))) {
                 LossResult first = cuda.loss(LossKind.CROSS_ENTROPY, dx, dy, s, true);
                 for (int run = 1; run < 20; run++) {
                     LossResult again = cuda.loss(LossKind.CROSS_ENTROPY, dx, dy, s, true);
-                    assertEquals(Double.doubleToRawLongBits(first.value()), Double.doubleToRawLongBits(again.value()), "run " + run);
-                    assertArrayEquals(first.perElement().toDoubleArray(), again.perElement().toDoubleArray(), "run " + run);
+                    assertEquals(
+                            Double.doubleToRawLongBits(first.value()),
+                            Double.doubleToRawLongBits(again.value()),
+                            "run " + run);
+                    assertArrayEquals(
+                            first.perElement().toDoubleArray(),
+                            again.perElement().toDoubleArray(),
+                            "run " + run);
                 }
             }
         }
     }
 
-    @Test void badTargetGivesTheCpuPathsErrorAndTheContextStaysUsable() {
+    @Test
+    void badTargetGivesTheCpuPathsErrorAndTheContextStaysUsable() {
         Tensor x = Tensor.of(new float[4 * 3], 4, 3);
         Tensor t = Tensor.of(new long[] {0, 2, 3, -7}, 4);
-        String cpuMessage = assertThrows(InvalidInputException.class, () -> cpu.loss(LossProblem.of(LossKind.CROSS_ENTROPY, x, t, null))).getMessage();
-        String gpuMessage = assertThrows(InvalidInputException.class, () -> cuda.loss(LossProblem.of(LossKind.CROSS_ENTROPY, x, t, null))).getMessage();
+        String cpuMessage = assertThrows(
+                        InvalidInputException.class, () -> cpu.loss(LossProblem.of(LossKind.CROSS_ENTROPY, x, t, null)))
+                .getMessage();
+        String gpuMessage = assertThrows(
+                        InvalidInputException.class,
+                        () -> cuda.loss(LossProblem.of(LossKind.CROSS_ENTROPY, x, t, null)))
+                .getMessage();
         assertEquals(cpuMessage, gpuMessage);
         Tensor good = Tensor.of(new long[] {0, 2, 1, 1}, 4);
-        Tolerance.assertClose("good call after a bad one", Math.log(3), cuda.loss(LossProblem.of(LossKind.CROSS_ENTROPY, x, good, null)).value(), DType.F32);
+        Tolerance.assertClose(
+                "good call after a bad one",
+                Math.log(3),
+                cuda.loss(LossProblem.of(LossKind.CROSS_ENTROPY, x, good, null)).value(),
+                DType.F32);
     }
 
-    @Test void manyJavaThreadsShareOneBackend() throws Exception {
+    @Test
+    void manyJavaThreadsShareOneBackend() throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
             List<Future<?>> fs = new ArrayList<>();
@@ -275,8 +360,11 @@ class CudaKernelTest {
                     RandomProblems gen = new RandomProblems(seed);
                     for (int k = 0; k < 10; k++) {
                         LossProblem p = gen.problem();
-                        Tolerance.assertAllClose("thread problem", reference.loss(p).perElement().toDoubleArray(),
-                                cuda.loss(p).perElement().toDoubleArray(), p.input().dtype().computeType());
+                        Tolerance.assertAllClose(
+                                "thread problem",
+                                reference.loss(p).perElement().toDoubleArray(),
+                                cuda.loss(p).perElement().toDoubleArray(),
+                                p.input().dtype().computeType());
                     }
                     return null;
                 }));
@@ -287,7 +375,8 @@ class CudaKernelTest {
         }
     }
 
-    @Test void uploadsFromEverySourceAndIdempotentClose(@TempDir Path dir) {
+    @Test
+    void uploadsFromEverySourceAndIdempotentClose(@TempDir Path dir) {
         float[] v = {1, -2, 3.5f, 0, 7, -1};
         Tensor expect = Tensor.of(v, 2, 3);
         ByteBuffer direct = ByteBuffer.allocateDirect(24).order(ByteOrder.LITTLE_ENDIAN);
@@ -296,10 +385,13 @@ class CudaKernelTest {
         Npy.write(npy, expect);
         short[] half = new short[6];
         for (int i = 0; i < 6; i++) half[i] = Half.fromFloat(v[i]);
-        try (DeviceTensor a = cuda.upload(v, 2, 3); DeviceTensor b = cuda.upload(FloatBuffer.wrap(v), 2, 3);
-             DeviceTensor c = cuda.upload(direct, DType.F32, 2, 3); DeviceTensor d = cuda.upload(npy);
-             DeviceTensor e = cuda.uploadHalf(DType.F16, half, 2, 3)) {
-            for (DeviceTensor t : new DeviceTensor[] {a, b, c, d, e}) assertArrayEquals(expect.toDoubleArray(), t.download().toDoubleArray());
+        try (DeviceTensor a = cuda.upload(v, 2, 3);
+                DeviceTensor b = cuda.upload(FloatBuffer.wrap(v), 2, 3);
+                DeviceTensor c = cuda.upload(direct, DType.F32, 2, 3);
+                DeviceTensor d = cuda.upload(npy);
+                DeviceTensor e = cuda.uploadHalf(DType.F16, half, 2, 3)) {
+            for (DeviceTensor t : new DeviceTensor[] {a, b, c, d, e})
+                assertArrayEquals(expect.toDoubleArray(), t.download().toDoubleArray());
             a.close();
             a.close(); // idempotent
             assertTrue(a.isClosed());
@@ -307,16 +399,41 @@ class CudaKernelTest {
         }
     }
 
-    @Test void endToEndFromHostEqualsDeviceResidentToTheBit() {
-        System.setProperty("xent.stageBytes", String.valueOf(1 << 20)); // 1 MiB stages: many chunks, both buffers reused
+    @Test
+    void endToEndFromHostEqualsDeviceResidentToTheBit() {
+        System.setProperty(
+                "xent.stageBytes", String.valueOf(1 << 20)); // 1 MiB stages: many chunks, both buffers reused
         try {
             RandomProblems gen = new RandomProblems(99);
             Object[][] cases = {
                 {new long[] {3000, 1000}, DType.F32, LossSpec.DEFAULT, false},
-                {new long[] {37, 70000}, DType.BF16, LossSpec.builder().labelSmoothing(0.1).weights(weights(gen, 70000)).build(), false},
-                {new long[] {1, 300000}, DType.F16, LossSpec.builder().reduction(Reduction.SUM).build(), false},
-                {new long[] {50, 6, 70}, DType.F32, LossSpec.builder().ignoreIndex(2).reduction(Reduction.NONE).build(), false},
-                {new long[] {100, 33}, DType.F32, LossSpec.builder().labelSmoothing(0.2).build(), true},
+                {
+                    new long[] {37, 70000},
+                    DType.BF16,
+                    LossSpec.builder()
+                            .labelSmoothing(0.1)
+                            .weights(weights(gen, 70000))
+                            .build(),
+                    false
+                },
+                {
+                    new long[] {1, 300000},
+                    DType.F16,
+                    LossSpec.builder().reduction(Reduction.SUM).build(),
+                    false
+                },
+                {
+                    new long[] {50, 6, 70},
+                    DType.F32,
+                    LossSpec.builder().ignoreIndex(2).reduction(Reduction.NONE).build(),
+                    false
+                },
+                {
+                    new long[] {100, 33},
+                    DType.F32,
+                    LossSpec.builder().labelSmoothing(0.2).build(),
+                    true
+                },
             };
             for (Object[] k : cases) {
                 long[] shape = (long[]) k[0];
@@ -335,27 +452,40 @@ class CudaKernelTest {
                     t = Tensor.of(y, tShape);
                 }
                 LossResult host = cuda.lossFromHost(LossKind.CROSS_ENTROPY, x, t, spec);
-                try (DeviceTensor dx = cuda.upload(x); DeviceTensor dy = cuda.upload(t)) {
+                try (DeviceTensor dx = cuda.upload(x);
+                        DeviceTensor dy = cuda.upload(t)) {
                     LossResult dev = cuda.loss(LossKind.CROSS_ENTROPY, dx, dy, spec, true);
                     String what = java.util.Arrays.toString(shape) + " " + k[1];
-                    assertEquals(Double.doubleToRawLongBits(dev.value()), Double.doubleToRawLongBits(host.value()), what);
-                    assertArrayEquals(dev.perElement().toDoubleArray(), host.perElement().toDoubleArray(), what);
+                    assertEquals(
+                            Double.doubleToRawLongBits(dev.value()), Double.doubleToRawLongBits(host.value()), what);
+                    assertArrayEquals(
+                            dev.perElement().toDoubleArray(), host.perElement().toDoubleArray(), what);
                 }
                 check("e2e " + java.util.Arrays.toString(shape), LossProblem.of(LossKind.CROSS_ENTROPY, x, t, spec));
             }
             Tensor x = Tensor.of(new float[4 * 3], 4, 3);
             Tensor bad = Tensor.of(new long[] {0, 2, 3, -7}, 4);
-            String cpuMessage = assertThrows(InvalidInputException.class, () -> cpu.loss(LossProblem.of(LossKind.CROSS_ENTROPY, x, bad, null))).getMessage();
-            assertEquals(cpuMessage, assertThrows(InvalidInputException.class,
-                    () -> cuda.lossFromHost(LossKind.CROSS_ENTROPY, x, bad, LossSpec.DEFAULT)).getMessage());
+            String cpuMessage = assertThrows(
+                            InvalidInputException.class,
+                            () -> cpu.loss(LossProblem.of(LossKind.CROSS_ENTROPY, x, bad, null)))
+                    .getMessage();
+            assertEquals(
+                    cpuMessage,
+                    assertThrows(
+                                    InvalidInputException.class,
+                                    () -> cuda.lossFromHost(LossKind.CROSS_ENTROPY, x, bad, LossSpec.DEFAULT))
+                            .getMessage());
         } finally {
             System.clearProperty("xent.stageBytes");
         }
     }
 
-    @Test void deviceResidentLossWithoutDownloadingPerElement() {
-        Tensor x = Tensor.of(new float[] {3.2f, 1.3f, 0.2f, 0.8f, 1.2f, 4.1f, 3.8f, 0.1f, 3.3f, 2.5f, 1.9f, 5.9f}, 3, 4);
-        try (DeviceTensor dx = cuda.upload(x); DeviceTensor dy = cuda.upload(Tensor.of(new int[] {0, 2, 3}, 3))) {
+    @Test
+    void deviceResidentLossWithoutDownloadingPerElement() {
+        Tensor x =
+                Tensor.of(new float[] {3.2f, 1.3f, 0.2f, 0.8f, 1.2f, 4.1f, 3.8f, 0.1f, 3.3f, 2.5f, 1.9f, 5.9f}, 3, 4);
+        try (DeviceTensor dx = cuda.upload(x);
+                DeviceTensor dy = cuda.upload(Tensor.of(new int[] {0, 2, 3}, 3))) {
             LossResult r = cuda.loss(LossKind.CROSS_ENTROPY, dx, dy, LossSpec.DEFAULT, false);
             Tolerance.assertClose("seed 000", 0.42298611998558044, r.value(), DType.F32);
             assertEquals(null, r.perElement());
@@ -373,7 +503,9 @@ class CudaKernelTest {
         });
         if (dt == DType.F32) return Tensor.of(a, n, c);
         short[] h = new short[len];
-        java.util.stream.IntStream.range(0, len).parallel().forEach(i -> h[i] = dt == DType.F16 ? Half.fromFloat(a[i]) : Half.bf16FromFloat(a[i]));
+        java.util.stream.IntStream.range(0, len)
+                .parallel()
+                .forEach(i -> h[i] = dt == DType.F16 ? Half.fromFloat(a[i]) : Half.bf16FromFloat(a[i]));
         return Tensor.ofHalfBits(dt, h, n, c);
     }
 
@@ -389,8 +521,13 @@ class CudaKernelTest {
         LossResult want = yard.loss(p), got = cuda.loss(p);
         DType ct = p.input().dtype().computeType();
         assertEquals("cuda", got.device());
-        Tolerance.assertAllClose(what + " per-element (vs " + yard.name() + ")", want.perElement().toDoubleArray(), got.perElement().toDoubleArray(), ct);
-        if (want.isScalar()) Tolerance.assertClose(what + " value (vs " + yard.name() + ")", want.value(), got.value(), ct);
+        Tolerance.assertAllClose(
+                what + " per-element (vs " + yard.name() + ")",
+                want.perElement().toDoubleArray(),
+                got.perElement().toDoubleArray(),
+                ct);
+        if (want.isScalar())
+            Tolerance.assertClose(what + " value (vs " + yard.name() + ")", want.value(), got.value(), ct);
         Tolerance.assertClose(what + " divisor", want.weightSum(), got.weightSum(), ct);
     }
 }

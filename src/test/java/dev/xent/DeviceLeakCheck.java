@@ -14,12 +14,14 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class DeviceLeakCheck implements BeforeEachCallback, AfterEachCallback {
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(DeviceLeakCheck.class);
 
-    @Override public void beforeEach(ExtensionContext c) {
+    @Override
+    public void beforeEach(ExtensionContext c) {
         c.getStore(NS).put("bytes", DeviceTensor.openBytes());
         c.getStore(NS).put("unclosed", DeviceTensor.unclosedCount());
     }
 
-    @Override public void afterEach(ExtensionContext c) {
+    @Override
+    public void afterEach(ExtensionContext c) {
         long before = c.getStore(NS).get("bytes", Long.class);
         assertEquals(before, DeviceTensor.openBytes(), "DeviceTensor bytes still open after the test");
         long unclosed = c.getStore(NS).get("unclosed", Long.class);

@@ -15,12 +15,14 @@ import org.junit.jupiter.api.Test;
 /** What happens when an owner forgets to close: the Cleaner reports it, and the backend's close fails loudly. */
 @Tag("gpu")
 class DeviceTensorLifecycleTest {
-    @BeforeEach void needsGpu() {
+    @BeforeEach
+    void needsGpu() {
         CudaProbe.Result r = CudaProbe.probe();
         assumeTrue(r.usable, () -> "no usable CUDA device: " + r.reason);
     }
 
-    @Test void anUnclosedTensorIsReportedNotFreedAndCloseFailsLoudly() throws Exception {
+    @Test
+    void anUnclosedTensorIsReportedNotFreedAndCloseFailsLoudly() throws Exception {
         CudaBackend b = new CudaBackend();
         long unclosedBefore = DeviceTensor.unclosedCount();
         dropUnclosed(b);

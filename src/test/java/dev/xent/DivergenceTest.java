@@ -29,26 +29,35 @@ import org.junit.jupiter.params.provider.MethodSource;
 class DivergenceTest {
     private static Xent reference, vector, scalar;
 
-    @BeforeAll static void open() {
+    @BeforeAll
+    static void open() {
         reference = Xent.on(new ReferenceBackend());
         vector = Xent.on(new CpuBackend(2, true));
         scalar = Xent.on(new CpuBackend(2, false));
     }
 
-    @AfterAll static void close() {
+    @AfterAll
+    static void close() {
         reference.close();
         vector.close();
         scalar.close();
     }
 
-    static Stream<Golden> klCases() { return Golden.kl().stream(); }
+    static Stream<Golden> klCases() {
+        return Golden.kl().stream();
+    }
 
-    static Stream<Golden> divergenceCases() { return Golden.divergence().stream(); }
+    static Stream<Golden> divergenceCases() {
+        return Golden.divergence().stream();
+    }
 
     /** float64 tolerance on the reference, else that of the arithmetic (float32 at most), as the rest of the suite. */
-    private static DType tol(Xent x, DType in) { return x == reference || in == DType.F64 ? DType.F64 : DType.F32; }
+    private static DType tol(Xent x, DType in) {
+        return x == reference || in == DType.F64 ? DType.F64 : DType.F32;
+    }
 
-    @ParameterizedTest(name = "{0}") @MethodSource("klCases")
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("klCases")
     void klDivMatchesPyTorch(Golden g) {
         Reduction red = Reduction.parse(g.node.get("reduction").asText());
         boolean logTarget = g.node.get("log_target").asBoolean();
@@ -58,16 +67,27 @@ class DivergenceTest {
             LossResult r = xe.klDiv(x, t, red, logTarget, true);
             DType d = tol(xe, x.dtype());
             if (red != Reduction.NONE) Tolerance.assertClose(what, g.expected(), r.value(), d);
-            Tolerance.assertAllClose(what + " none", g.array("expected_none").toDoubleArray(),
-                    xe.klDiv(x, t, Reduction.NONE, logTarget, false).perElement().toDoubleArray(), d);
-            Tolerance.assertAllClose(what + " grad", g.array("grad").toDoubleArray(), r.gradient().toDoubleArray(), d);
+            Tolerance.assertAllClose(
+                    what + " none",
+                    g.array("expected_none").toDoubleArray(),
+                    xe.klDiv(x, t, Reduction.NONE, logTarget, false)
+                            .perElement()
+                            .toDoubleArray(),
+                    d);
+            Tolerance.assertAllClose(
+                    what + " grad",
+                    g.array("grad").toDoubleArray(),
+                    r.gradient().toDoubleArray(),
+                    d);
             assertArrayEquals(x.shape(), r.gradient().shape(), what);
         }
     }
 
     static DivergenceSpec spec(Golden g) {
-        DivergenceSpec.Kind kind = g.node.get("loss").asText().equals("kd") ? DivergenceSpec.Kind.KD : DivergenceSpec.Kind.JSD;
-        DivergenceSpec.Builder b = DivergenceSpec.builder(kind).reduction(Reduction.parse(g.node.get("reduction").asText()))
+        DivergenceSpec.Kind kind =
+                g.node.get("loss").asText().equals("kd") ? DivergenceSpec.Kind.KD : DivergenceSpec.Kind.JSD;
+        DivergenceSpec.Builder b = DivergenceSpec.builder(kind)
+                .reduction(Reduction.parse(g.node.get("reduction").asText()))
                 .temperature(g.number("temperature", 1));
         if (kind == DivergenceSpec.Kind.JSD) b.beta(g.number("beta", 0.5));
         double alpha = g.number("alpha", Double.NaN);
@@ -75,7 +95,8 @@ class DivergenceTest {
         return b.build();
     }
 
-    @ParameterizedTest(name = "{0}") @MethodSource("divergenceCases")
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("divergenceCases")
     void kdAndJsdMatchPyTorch(Golden g) {
         DivergenceSpec spec = spec(g);
         Tensor s = g.array("student"), t = g.array("teacher"), y = g.array("target");
@@ -85,14 +106,24 @@ class DivergenceTest {
             DType d = tol(xe, s.dtype());
             if (spec.reduction() != Reduction.NONE) {
                 Tolerance.assertClose(what, g.expected(), r.value(), d);
-                Tolerance.assertClose(what + " divergence part", g.number("expected_divergence", Double.NaN), r.divergence(), d);
+                Tolerance.assertClose(
+                        what + " divergence part", g.number("expected_divergence", Double.NaN), r.divergence(), d);
             }
-            Tolerance.assertAllClose(what + " per row", g.array("expected_none").toDoubleArray(), r.perRow().toDoubleArray(), d);
-            Tolerance.assertAllClose(what + " grad", g.array("grad").toDoubleArray(), r.gradient().toDoubleArray(), d);
+            Tolerance.assertAllClose(
+                    what + " per row",
+                    g.array("expected_none").toDoubleArray(),
+                    r.perRow().toDoubleArray(),
+                    d);
+            Tolerance.assertAllClose(
+                    what + " grad",
+                    g.array("grad").toDoubleArray(),
+                    r.gradient().toDoubleArray(),
+                    d);
         }
     }
 
-    // ------------------------------------------------------------------------------------------- random and adversarial
+    // ------------------------------------------------------------------------------------------- random and
+    // adversarial
 
     /** Student and teacher rows: normal, huge offsets, -inf in both or in the student alone, peaked, NaN. */
     static Tensor[] problem(Random r, int n, int c, int kind, DType dtype) {
@@ -105,12 +136,29 @@ class DivergenceTest {
             for (int k = 0; k < c; k++) {
                 int i = row * c + k;
                 switch (kind) {
-                    case 1: s[i] += 2e4f; t[i] -= 5e3f; break;                                     // huge logits
-                    case 2: if (k > 0 && r.nextInt(4) == 0) { s[i] = t[i] = Float.NEGATIVE_INFINITY; } break; // masked vocabulary
-                    case 3: if (r.nextInt(c) == 0) { s[i] += 40; t[i] += 35; } break;               // peaked
-                    case 4: if (row == 1 && k == c / 2) s[i] = Float.NaN; break;                    // a NaN row
-                    case 5: if (k > 0 && r.nextInt(5) == 0) t[i] = Float.NEGATIVE_INFINITY; break; // teacher rules classes out
-                    default: break;
+                    case 1:
+                        s[i] += 2e4f;
+                        t[i] -= 5e3f;
+                        break; // huge logits
+                    case 2:
+                        if (k > 0 && r.nextInt(4) == 0) {
+                            s[i] = t[i] = Float.NEGATIVE_INFINITY;
+                        }
+                        break; // masked vocabulary
+                    case 3:
+                        if (r.nextInt(c) == 0) {
+                            s[i] += 40;
+                            t[i] += 35;
+                        }
+                        break; // peaked
+                    case 4:
+                        if (row == 1 && k == c / 2) s[i] = Float.NaN;
+                        break; // a NaN row
+                    case 5:
+                        if (k > 0 && r.nextInt(5) == 0) t[i] = Float.NEGATIVE_INFINITY;
+                        break; // teacher rules classes out
+                    default:
+                        break;
                 }
             }
         }
@@ -123,17 +171,31 @@ class DivergenceTest {
     static List<DivergenceSpec> specs() {
         List<DivergenceSpec> out = new ArrayList<>();
         for (Reduction red : new Reduction[] {Reduction.NONE, Reduction.SUM, Reduction.BATCHMEAN}) {
-            out.add(DivergenceSpec.builder(DivergenceSpec.Kind.KD).reduction(red).build());
-            out.add(DivergenceSpec.builder(DivergenceSpec.Kind.KD).reduction(red).temperature(3).alpha(0.6).build());
+            out.add(DivergenceSpec.builder(DivergenceSpec.Kind.KD)
+                    .reduction(red)
+                    .build());
+            out.add(DivergenceSpec.builder(DivergenceSpec.Kind.KD)
+                    .reduction(red)
+                    .temperature(3)
+                    .alpha(0.6)
+                    .build());
             for (double beta : new double[] {0, 0.2, 0.5, 1}) {
-                out.add(DivergenceSpec.builder(DivergenceSpec.Kind.JSD).reduction(red).beta(beta).temperature(beta == 0.5 ? 2 : 1).build());
+                out.add(DivergenceSpec.builder(DivergenceSpec.Kind.JSD)
+                        .reduction(red)
+                        .beta(beta)
+                        .temperature(beta == 0.5 ? 2 : 1)
+                        .build());
             }
         }
-        out.add(DivergenceSpec.builder(DivergenceSpec.Kind.KD).reduction(Reduction.MEAN).temperature(0.5).build());
+        out.add(DivergenceSpec.builder(DivergenceSpec.Kind.KD)
+                .reduction(Reduction.MEAN)
+                .temperature(0.5)
+                .build());
         return out;
     }
 
-    @Test void cpuMatchesTheReferenceOnRandomAndAdversarialRows() {
+    @Test
+    void cpuMatchesTheReferenceOnRandomAndAdversarialRows() {
         long seed = Long.getLong("xent.test.seed", System.nanoTime());
         Random r = new Random(seed);
         for (int c : new int[] {1, 2, 5, 31, 33, 128, 1000, 4100}) {
@@ -145,14 +207,24 @@ class DivergenceTest {
                     for (DivergenceSpec spec : specs()) {
                         boolean targets = spec.mixesCrossEntropy() || r.nextBoolean();
                         Tensor y = targets ? p[2] : null;
-                        String what = spec + " C=" + c + " kind " + kind + " " + dt.label() + (targets ? " with targets" : "") + " (seed " + seed + ")";
+                        String what = spec + " C=" + c + " kind " + kind + " " + dt.label()
+                                + (targets ? " with targets" : "") + " (seed " + seed + ")";
                         DivergenceResult want = reference.divergence(p[0], p[1], y, spec, true);
                         for (Xent xe : List.of(vector, scalar)) {
                             DivergenceResult got = xe.divergence(p[0], p[1], y, spec, true);
                             String w = what + " on " + xe.backend().name();
-                            if (spec.reduction() != Reduction.NONE) Tolerance.assertClose(w, want.value(), got.value(), DType.F32);
-                            Tolerance.assertAllClose(w + " per row", want.perRow().toDoubleArray(), got.perRow().toDoubleArray(), DType.F32);
-                            Tolerance.assertAllClose(w + " grad", want.gradient().toDoubleArray(), got.gradient().toDoubleArray(), DType.F32);
+                            if (spec.reduction() != Reduction.NONE)
+                                Tolerance.assertClose(w, want.value(), got.value(), DType.F32);
+                            Tolerance.assertAllClose(
+                                    w + " per row",
+                                    want.perRow().toDoubleArray(),
+                                    got.perRow().toDoubleArray(),
+                                    DType.F32);
+                            Tolerance.assertAllClose(
+                                    w + " grad",
+                                    want.gradient().toDoubleArray(),
+                                    got.gradient().toDoubleArray(),
+                                    DType.F32);
                         }
                     }
                 }
@@ -160,34 +232,47 @@ class DivergenceTest {
         }
     }
 
-    @Test void classesRuledOutByBothAddNothingAndIdenticalRowsGiveZero() {
+    @Test
+    void classesRuledOutByBothAddNothingAndIdenticalRowsGiveZero() {
         float inf = Float.NEGATIVE_INFINITY;
         Tensor s = Tensor.of(new float[] {2, inf, 0.5f, inf, 1, 3}, 2, 3);
         for (Xent xe : List.of(reference, vector, scalar)) {
             for (DivergenceSpec spec : specs()) {
                 if (spec.mixesCrossEntropy()) continue;
                 DivergenceResult r = xe.divergence(s, s, null, spec, true);
-                for (double v : r.perRow().toDoubleArray()) assertEquals(0.0, v, 1e-6, spec + " on " + xe.backend().name());
+                for (double v : r.perRow().toDoubleArray())
+                    assertEquals(0.0, v, 1e-6, spec + " on " + xe.backend().name());
                 for (double v : r.gradient().toDoubleArray()) assertTrue(Math.abs(v) <= 1e-6, spec + " gradient " + v);
             }
             // the teacher gives a class probability the student rules out: KL(P || Q) is +inf
             Tensor t = Tensor.of(new float[] {2, 0, 0.5f, 1, 1, 3}, 2, 3);
-            DivergenceResult kd = xe.divergence(s, t, null, DivergenceSpec.builder(DivergenceSpec.Kind.KD).build(), false);
-            assertEquals(Double.POSITIVE_INFINITY, kd.perRow().toDoubleArray()[0], xe.backend().name());
+            DivergenceResult kd = xe.divergence(
+                    s, t, null, DivergenceSpec.builder(DivergenceSpec.Kind.KD).build(), false);
+            assertEquals(
+                    Double.POSITIVE_INFINITY,
+                    kd.perRow().toDoubleArray()[0],
+                    xe.backend().name());
         }
     }
 
     // ------------------------------------------------------------------------------------------- gradient and blocking
 
-    @Test void referenceGradientMatchesCentralDifferences() {
+    @Test
+    void referenceGradientMatchesCentralDifferences() {
         Random r = new Random(3);
         int n = 4, c = 7;
         double[] s = new double[n * c], t = new double[n * c];
-        for (int i = 0; i < s.length; i++) { s[i] = r.nextGaussian() * 2; t[i] = r.nextGaussian() * 2; }
+        for (int i = 0; i < s.length; i++) {
+            s[i] = r.nextGaussian() * 2;
+            t[i] = r.nextGaussian() * 2;
+        }
         long[] y = {3, -100, 0, 6};
         for (DivergenceSpec spec : specs()) {
             Tensor yt = spec.mixesCrossEntropy() ? Tensor.of(y, n) : null;
-            double[] g = reference.divergence(Tensor.of(s, n, c), Tensor.of(t, n, c), yt, spec, true).gradient().toDoubleArray();
+            double[] g = reference
+                    .divergence(Tensor.of(s, n, c), Tensor.of(t, n, c), yt, spec, true)
+                    .gradient()
+                    .toDoubleArray();
             double h = 1e-6;
             for (int i = 0; i < s.length; i++) {
                 double[] up = s.clone(), down = s.clone();
@@ -208,9 +293,11 @@ class DivergenceTest {
         return sum;
     }
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
-    @Test void theSameBitsWhateverTheBlocking() throws IOException {
+    @Test
+    void theSameBitsWhateverTheBlocking() throws IOException {
         Random r = new Random(9);
         Tensor[] p = problem(r, 301, 37, 0, DType.F32);
         Path fs = dir.resolve("s.npy"), ft = dir.resolve("t.npy");
@@ -223,9 +310,14 @@ class DivergenceTest {
                 System.setProperty("xent.blockElements", String.valueOf(37 * 13)); // 13 rows a block, mapped inputs
                 DivergenceResult blocked = vector.divergence(Npy.read(fs), Npy.read(ft), p[2], spec, true);
                 System.clearProperty("xent.blockElements");
-                assertEquals(Double.doubleToRawLongBits(whole.value()), Double.doubleToRawLongBits(blocked.value()), spec.toString());
-                assertArrayEquals(whole.perRow().toDoubleArray(), blocked.perRow().toDoubleArray(), spec.toString());
-                assertArrayEquals(whole.gradient().toDoubleArray(), blocked.gradient().toDoubleArray(), spec.toString());
+                assertEquals(
+                        Double.doubleToRawLongBits(whole.value()),
+                        Double.doubleToRawLongBits(blocked.value()),
+                        spec.toString());
+                assertArrayEquals(
+                        whole.perRow().toDoubleArray(), blocked.perRow().toDoubleArray(), spec.toString());
+                assertArrayEquals(
+                        whole.gradient().toDoubleArray(), blocked.gradient().toDoubleArray(), spec.toString());
             }
         } finally {
             if (old == null) System.clearProperty("xent.blockElements");
@@ -235,18 +327,42 @@ class DivergenceTest {
 
     // ------------------------------------------------------------------------------------------- refusals
 
-    @Test void badRequestsAreRefusedWithTheirReason() {
+    @Test
+    void badRequestsAreRefusedWithTheirReason() {
         Tensor s = Tensor.of(new float[6], 2, 3), t3 = Tensor.of(new float[9], 3, 3);
         DivergenceSpec kd = DivergenceSpec.builder(DivergenceSpec.Kind.KD).build();
         assertMessage("teacher logits must have the student's shape", () -> vector.divergence(s, t3, null, kd, false));
-        assertMessage("give the targets", () -> vector.divergence(s, s, null, DivergenceSpec.builder(DivergenceSpec.Kind.KD).alpha(0.5).build(), false));
-        assertMessage("target 3 at row 1 is out of range", () -> vector.divergence(s, s, Tensor.of(new long[] {0, 3}, 2), kd, false));
-        assertMessage("(N, C) logits", () -> vector.divergence(Tensor.of(new float[3], 3), Tensor.of(new float[3], 3), null, kd, false));
-        assertMessage("jsd has no alpha", () -> DivergenceSpec.builder(DivergenceSpec.Kind.JSD).alpha(0.5));
-        assertMessage("beta must be in [0, 1]", () -> DivergenceSpec.builder(DivergenceSpec.Kind.JSD).beta(1.5));
-        assertMessage("temperature must be a finite number > 0", () -> DivergenceSpec.builder(DivergenceSpec.Kind.KD).temperature(0));
-        assertMessage("'mean' (over rows · C) has no meaning for the mix",
-                () -> DivergenceSpec.builder(DivergenceSpec.Kind.KD).alpha(0.5).reduction(Reduction.MEAN).build());
+        assertMessage(
+                "give the targets",
+                () -> vector.divergence(
+                        s,
+                        s,
+                        null,
+                        DivergenceSpec.builder(DivergenceSpec.Kind.KD)
+                                .alpha(0.5)
+                                .build(),
+                        false));
+        assertMessage(
+                "target 3 at row 1 is out of range",
+                () -> vector.divergence(s, s, Tensor.of(new long[] {0, 3}, 2), kd, false));
+        assertMessage(
+                "(N, C) logits",
+                () -> vector.divergence(Tensor.of(new float[3], 3), Tensor.of(new float[3], 3), null, kd, false));
+        assertMessage(
+                "jsd has no alpha",
+                () -> DivergenceSpec.builder(DivergenceSpec.Kind.JSD).alpha(0.5));
+        assertMessage(
+                "beta must be in [0, 1]",
+                () -> DivergenceSpec.builder(DivergenceSpec.Kind.JSD).beta(1.5));
+        assertMessage(
+                "temperature must be a finite number > 0",
+                () -> DivergenceSpec.builder(DivergenceSpec.Kind.KD).temperature(0));
+        assertMessage(
+                "'mean' (over rows · C) has no meaning for the mix",
+                () -> DivergenceSpec.builder(DivergenceSpec.Kind.KD)
+                        .alpha(0.5)
+                        .reduction(Reduction.MEAN)
+                        .build());
         assertMessage("batchmean belongs to kl_div", () -> LossSpec.builder().reduction(Reduction.BATCHMEAN));
         assertMessage("target must have the input's shape", () -> vector.klDiv(s, t3, Reduction.SUM, false, false));
     }

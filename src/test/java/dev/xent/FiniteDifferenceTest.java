@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
  * every option (weights, smoothing, ignore_index, probability targets, NLL, z-loss, softcap, K-dim, each reduction).
  */
 class FiniteDifferenceTest {
-    @Test void gradientMatchesCentralDifferences() {
+    @Test
+    void gradientMatchesCentralDifferences() {
         long seed = System.nanoTime();
         SplittableRandom rnd = new SplittableRandom(seed);
         try (ReferenceBackend ref = new ReferenceBackend()) {
@@ -23,7 +24,9 @@ class FiniteDifferenceTest {
                 for (int i = 0; i < x.length; i++) x[i] = rnd.nextDouble() * 6 - 3;
                 boolean prob = rnd.nextInt(4) == 0;
                 LossKind kind = !prob && rnd.nextInt(4) == 0 ? LossKind.NLL : LossKind.CROSS_ENTROPY;
-                LossSpec.Builder b = LossSpec.builder().reduction(Reduction.values()[rnd.nextInt(3)]).ignoreIndex(rnd.nextInt(3) == 0 ? 0 : -100);
+                LossSpec.Builder b = LossSpec.builder()
+                        .reduction(Reduction.values()[rnd.nextInt(3)])
+                        .ignoreIndex(rnd.nextInt(3) == 0 ? 0 : -100);
                 if (rnd.nextBoolean()) {
                     float[] w = new float[c];
                     for (int k = 0; k < c; k++) w[k] = (float) (0.2 + rnd.nextDouble());
@@ -42,13 +45,21 @@ class FiniteDifferenceTest {
                 } else {
                     long[] y = new long[(int) Tensor.numel(tShape)];
                     for (int i = 0; i < y.length; i++) y[i] = rnd.nextInt(c);
-                    if (y.length > 1) y[0] = -100 == b.build().ignoreIndex() ? -100 : y[0]; // one ignored row most of the time
+                    if (y.length > 1)
+                        y[0] = -100 == b.build().ignoreIndex() ? -100 : y[0]; // one ignored row most of the time
                     t = Tensor.of(y, tShape);
                 }
                 LossSpec spec = b.build();
-                double[] g = ref.loss(LossProblem.of(kind, Tensor.of(x, shape), t, spec, Outputs.builder().gradient(true).build()))
-                        .gradient().toDoubleArray();
-                if (Double.isNaN(total(ref, kind, x, shape, t, spec))) continue; // all ignored: no derivative (PyTorch's gradient is 0, see the golden cases)
+                double[] g = ref.loss(LossProblem.of(
+                                kind,
+                                Tensor.of(x, shape),
+                                t,
+                                spec,
+                                Outputs.builder().gradient(true).build()))
+                        .gradient()
+                        .toDoubleArray();
+                if (Double.isNaN(total(ref, kind, x, shape, t, spec)))
+                    continue; // all ignored: no derivative (PyTorch's gradient is 0, see the golden cases)
                 double h = 1e-5;
                 for (int i = 0; i < x.length; i++) {
                     double keep = x[i];
@@ -58,8 +69,10 @@ class FiniteDifferenceTest {
                     double down = total(ref, kind, x, shape, t, spec);
                     x[i] = keep;
                     double numeric = (up - down) / (2 * h);
-                    assertTrue(Math.abs(numeric - g[i]) <= 1e-6 * (1 + Math.abs(numeric)),
-                            "trial " + trial + " (seed " + seed + ") " + kind + " " + spec + " element " + i + ": analytic " + g[i] + ", numeric " + numeric);
+                    assertTrue(
+                            Math.abs(numeric - g[i]) <= 1e-6 * (1 + Math.abs(numeric)),
+                            "trial " + trial + " (seed " + seed + ") " + kind + " " + spec + " element " + i
+                                    + ": analytic " + g[i] + ", numeric " + numeric);
                 }
             }
         }

@@ -25,34 +25,51 @@ public final class Golden {
 
     private static Path dir() {
         try {
-            return Path.of(Golden.class.getResource("/golden/manifest.json").toURI()).getParent();
+            return Path.of(Golden.class.getResource("/golden/manifest.json").toURI())
+                    .getParent();
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    public static List<Golden> all() { return list("cases"); }
+    public static List<Golden> all() {
+        return list("cases");
+    }
 
     /** The binary cross-entropy cases. */
-    public static List<Golden> bce() { return list("bce_cases"); }
+    public static List<Golden> bce() {
+        return list("bce_cases");
+    }
 
     /** The F.kl_div cases. */
-    public static List<Golden> kl() { return list("kl_cases"); }
+    public static List<Golden> kl() {
+        return list("kl_cases");
+    }
 
     /** The gradient-with-respect-to-targets cases. */
-    public static List<Golden> targetGradient() { return list("target_gradient_cases"); }
+    public static List<Golden> targetGradient() {
+        return list("target_gradient_cases");
+    }
 
     /** The softmax / log_softmax backward cases. */
-    public static List<Golden> softmaxBackward() { return list("softmax_backward_cases"); }
+    public static List<Golden> softmaxBackward() {
+        return list("softmax_backward_cases");
+    }
 
     /** The gradient-times-grad_output cases. */
-    public static List<Golden> gradOutput() { return list("grad_output_cases"); }
+    public static List<Golden> gradOutput() {
+        return list("grad_output_cases");
+    }
 
     /** The kd and jsd cases. */
-    public static List<Golden> divergence() { return list("divergence_cases"); }
+    public static List<Golden> divergence() {
+        return list("divergence_cases");
+    }
 
     private static List<Golden> list(String key) {
-        ObjectMapper m = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+        ObjectMapper m = JsonMapper.builder()
+                .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+                .build();
         try {
             List<Golden> out = new ArrayList<>();
             for (JsonNode n : m.readTree(DIR.resolve("manifest.json").toFile()).get(key)) out.add(new Golden(n));
@@ -68,15 +85,20 @@ public final class Golden {
     }
 
     public LossSpec spec() {
-        LossSpec.Builder b = LossSpec.builder().reduction(Reduction.parse(node.get("reduction").asText()))
-                .ignoreIndex(node.get("ignore_index").asLong()).labelSmoothing(node.get("label_smoothing").asDouble())
-                .zLossScale(number("z_loss_scale", 0)).softcap(number("softcap", 0));
+        LossSpec.Builder b = LossSpec.builder()
+                .reduction(Reduction.parse(node.get("reduction").asText()))
+                .ignoreIndex(node.get("ignore_index").asLong())
+                .labelSmoothing(node.get("label_smoothing").asDouble())
+                .zLossScale(number("z_loss_scale", 0))
+                .softcap(number("softcap", 0));
         Tensor w = array("weights");
         if (w != null) b.weights(w);
         return b.build();
     }
 
-    public LossKind kind() { return node.get("loss").asText().equals("nll") ? LossKind.NLL : LossKind.CROSS_ENTROPY; }
+    public LossKind kind() {
+        return node.get("loss").asText().equals("nll") ? LossKind.NLL : LossKind.CROSS_ENTROPY;
+    }
 
     /** The expected reduced value (NaN, +-Infinity decoded), or NaN for reduction none. */
     public double expected() {
@@ -93,7 +115,12 @@ public final class Golden {
         return e.isTextual() ? Double.parseDouble(e.asText()) : e.asDouble();
     }
 
-    public boolean isScalar() { return !node.get("reduction").asText().equals("none"); }
+    public boolean isScalar() {
+        return !node.get("reduction").asText().equals("none");
+    }
 
-    @Override public String toString() { return name; }
+    @Override
+    public String toString() {
+        return name;
+    }
 }

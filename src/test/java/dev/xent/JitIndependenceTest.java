@@ -24,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the first call (-Xcomp) and this one after warming up, and the results compared bit for bit.
  */
 class JitIndependenceTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     /** Every loop: short rows, long rows over several blocks, float16, bfloat16, a mapped file, smoothing, softmax, the gradient, metrics. */
     static double[] compute(Path scratch) {
@@ -40,18 +41,41 @@ class JitIndependenceTest {
                 Tensor logits = Tensor.of(v, n, c), t = Tensor.of(y, n);
                 LossSpec none = LossSpec.builder().reduction(Reduction.NONE).build();
                 out.add(x.crossEntropy(logits, t, none).perElement().toDoubleArray());
-                out.add(x.crossEntropy(logits.to(DType.BF16), t, none).perElement().toDoubleArray());
-                out.add(x.crossEntropy(logits.to(DType.F16), t, none).perElement().toDoubleArray());
-                out.add(x.crossEntropy(logits, t, none.toBuilder().labelSmoothing(0.2).build()).perElement().toDoubleArray());
-                out.add(x.crossEntropy(logits, t, LossSpec.DEFAULT, Outputs.builder().gradient(true).build()).gradient().toDoubleArray());
-                LossResult m = x.crossEntropy(logits, t, none, Outputs.builder().topK(2).predictions(true).build());
+                out.add(x.crossEntropy(logits.to(DType.BF16), t, none)
+                        .perElement()
+                        .toDoubleArray());
+                out.add(x.crossEntropy(logits.to(DType.F16), t, none)
+                        .perElement()
+                        .toDoubleArray());
+                out.add(x.crossEntropy(
+                                logits, t, none.toBuilder().labelSmoothing(0.2).build())
+                        .perElement()
+                        .toDoubleArray());
+                out.add(x.crossEntropy(
+                                logits,
+                                t,
+                                LossSpec.DEFAULT,
+                                Outputs.builder().gradient(true).build())
+                        .gradient()
+                        .toDoubleArray());
+                LossResult m = x.crossEntropy(
+                        logits,
+                        t,
+                        none,
+                        Outputs.builder().topK(2).predictions(true).build());
                 out.add(m.perElement().toDoubleArray());
                 out.add(new double[] {m.accuracy(), m.topkAccuracy()});
                 out.add(x.softmax(logits, 1).toDoubleArray());
                 out.add(x.logSoftmax(logits, 1).toDoubleArray());
-                Tensor teacher = Tensor.of(java.util.Arrays.copyOf(v, v.length), n, c).to(DType.BF16);
-                for (DivergenceSpec spec : new DivergenceSpec[] {DivergenceSpec.builder(DivergenceSpec.Kind.KD).temperature(2).build(),
-                        DivergenceSpec.builder(DivergenceSpec.Kind.JSD).beta(0.3).build(), DivergenceSpec.builder(DivergenceSpec.Kind.JSD).beta(1).build()}) {
+                Tensor teacher =
+                        Tensor.of(java.util.Arrays.copyOf(v, v.length), n, c).to(DType.BF16);
+                for (DivergenceSpec spec : new DivergenceSpec[] {
+                    DivergenceSpec.builder(DivergenceSpec.Kind.KD)
+                            .temperature(2)
+                            .build(),
+                    DivergenceSpec.builder(DivergenceSpec.Kind.JSD).beta(0.3).build(),
+                    DivergenceSpec.builder(DivergenceSpec.Kind.JSD).beta(1).build()
+                }) {
                     DivergenceResult d = x.divergence(logits, teacher, null, spec, true);
                     out.add(d.perRow().toDoubleArray());
                     out.add(d.gradient().toDoubleArray());
@@ -82,10 +106,22 @@ class JitIndependenceTest {
     }
 
     private double[] child(String mode) throws Exception {
-        Path out = dir.resolve(mode.replace("-", "") + ".bin"), scratch = Files.createDirectory(dir.resolve(mode.replace("-", "") + "-files"));
-        List<String> cmd = List.of(ProcessHandle.current().info().command().orElse("java"), "--add-modules", "jdk.incubator.vector", mode,
-                "-cp", System.getProperty("java.class.path"), JitIndependenceTest.class.getName(), out.toString(), scratch.toString());
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve(mode.replace("-", "") + ".log").toFile()).start();
+        Path out = dir.resolve(mode.replace("-", "") + ".bin"),
+                scratch = Files.createDirectory(dir.resolve(mode.replace("-", "") + "-files"));
+        List<String> cmd = List.of(
+                ProcessHandle.current().info().command().orElse("java"),
+                "--add-modules",
+                "jdk.incubator.vector",
+                mode,
+                "-cp",
+                System.getProperty("java.class.path"),
+                JitIndependenceTest.class.getName(),
+                out.toString(),
+                scratch.toString());
+        Process p = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve(mode.replace("-", "") + ".log").toFile())
+                .start();
         assertTrue(p.waitFor(10, TimeUnit.MINUTES), mode + " did not finish");
         assertEquals(0, p.exitValue(), mode + ": " + Files.readString(dir.resolve(mode.replace("-", "") + ".log")));
         try (DataInputStream in = new DataInputStream(Files.newInputStream(out))) {
@@ -98,14 +134,17 @@ class JitIndependenceTest {
     private static void sameBits(String what, double[] a, double[] b) {
         assertEquals(a.length, b.length, what);
         for (int i = 0; i < a.length; i++) {
-            if (Double.doubleToRawLongBits(a[i]) != Double.doubleToRawLongBits(b[i]) && !(Double.isNaN(a[i]) && Double.isNaN(b[i]))) {
+            if (Double.doubleToRawLongBits(a[i]) != Double.doubleToRawLongBits(b[i])
+                    && !(Double.isNaN(a[i]) && Double.isNaN(b[i]))) {
                 throw new AssertionError(what + ": value " + i + " of " + a.length + ": " + a[i] + " against " + b[i]);
             }
         }
     }
 
-    @Test void theInterpreterAndCompiledCodeGiveTheSameBits() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(CpuBackend.vectorModulePresent(), "compares the vector loops (run with the vector module)");
+    @Test
+    void theInterpreterAndCompiledCodeGiveTheSameBits() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                CpuBackend.vectorModulePresent(), "compares the vector loops (run with the vector module)");
         Path scratch = Files.createDirectory(dir.resolve("warm-files"));
         double[] warm = null;
         long until = System.nanoTime() + 4_000_000_000L;

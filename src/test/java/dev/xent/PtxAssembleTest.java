@@ -25,12 +25,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class PtxAssembleTest {
     static final String[] TARGETS = {"sm_70", "sm_75", "sm_80", "sm_90"};
-    static final String[] PTXAS = {"ptxas", "/usr/local/bin/ptxas", "/usr/local/cuda/bin/ptxas", "tools/ptxas-cuda11.8/ptxas"};
+    static final String[] PTXAS = {
+        "ptxas", "/usr/local/bin/ptxas", "/usr/local/cuda/bin/ptxas", "tools/ptxas-cuda11.8/ptxas"
+    };
 
     static Stream<Arguments> filesAndTargets() throws IOException {
         List<Arguments> out = new ArrayList<>();
         try (Stream<Path> s = Files.list(Path.of("cuda"))) {
-            for (Path p : (Iterable<Path>) s.filter(f -> f.toString().endsWith(".ptx")).sorted()::iterator) {
+            for (Path p : (Iterable<Path>)
+                    s.filter(f -> f.toString().endsWith(".ptx")).sorted()::iterator) {
                 for (String t : TARGETS) out.add(Arguments.of(p.getFileName().toString(), t));
             }
         }
@@ -45,7 +48,9 @@ class PtxAssembleTest {
         List<String> found = new ArrayList<>();
         for (String c : PTXAS) {
             try {
-                Process p = new ProcessBuilder(c, "--version").redirectErrorStream(true).start();
+                Process p = new ProcessBuilder(c, "--version")
+                        .redirectErrorStream(true)
+                        .start();
                 p.getInputStream().readAllBytes();
                 if (p.waitFor() == 0) found.add(c);
             } catch (IOException | InterruptedException e) {
@@ -63,15 +68,19 @@ class PtxAssembleTest {
         Path cubin = Files.createTempFile("xent", ".cubin");
         try {
             for (String ptxas : all) {
-                Process p = new ProcessBuilder(ptxas, "-arch=" + target, "-o", cubin.toString(), "cuda/" + file).redirectErrorStream(true).start();
+                Process p = new ProcessBuilder(ptxas, "-arch=" + target, "-o", cubin.toString(), "cuda/" + file)
+                        .redirectErrorStream(true)
+                        .start();
                 String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
                 assertEquals(true, p.waitFor(60, TimeUnit.SECONDS), "ptxas timed out");
-                if (p.exitValue() != 0 && out.contains("is not defined for option 'gpu-name'")) continue; // too new or too old for it
+                if (p.exitValue() != 0 && out.contains("is not defined for option 'gpu-name'"))
+                    continue; // too new or too old for it
                 assertEquals(0, p.exitValue(), ptxas + " -arch=" + target + " cuda/" + file + ":\n" + out);
                 assertFalse(out.toLowerCase().contains("error"), out);
                 return;
             }
-            fail("no ptxas here knows " + target + " (" + String.join(", ", all) + "): run scripts/setup, which fetches CUDA 11.8's for sm_70");
+            fail("no ptxas here knows " + target + " (" + String.join(", ", all)
+                    + "): run scripts/setup, which fetches CUDA 11.8's for sm_70");
         } finally {
             Files.deleteIfExists(cubin);
         }

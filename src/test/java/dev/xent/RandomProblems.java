@@ -12,7 +12,9 @@ public final class RandomProblems {
 
     final SplittableRandom rnd;
 
-    RandomProblems(long seed) { this.rnd = new SplittableRandom(seed); }
+    RandomProblems(long seed) {
+        this.rnd = new SplittableRandom(seed);
+    }
 
     int classes() {
         return rnd.nextInt(3) == 0 ? 1 + rnd.nextInt(300) : AWKWARD_CLASSES[rnd.nextInt(AWKWARD_CLASSES.length)];
@@ -20,10 +22,14 @@ public final class RandomProblems {
 
     long[] shape(int c) {
         switch (rnd.nextInt(6)) {
-            case 0: return new long[] {c};
-            case 1: return new long[] {1 + rnd.nextInt(4), c, 1 + rnd.nextInt(5)};
-            case 2: return new long[] {1 + rnd.nextInt(3), c, 1 + rnd.nextInt(3), 1 + rnd.nextInt(3)};
-            default: return new long[] {rnd.nextInt(20) == 0 ? 0 : 1 + rnd.nextInt(Math.max(1, 20000 / c)), c};
+            case 0:
+                return new long[] {c};
+            case 1:
+                return new long[] {1 + rnd.nextInt(4), c, 1 + rnd.nextInt(5)};
+            case 2:
+                return new long[] {1 + rnd.nextInt(3), c, 1 + rnd.nextInt(3), 1 + rnd.nextInt(3)};
+            default:
+                return new long[] {rnd.nextInt(20) == 0 ? 0 : 1 + rnd.nextInt(Math.max(1, 20000 / c)), c};
         }
     }
 
@@ -61,10 +67,12 @@ public final class RandomProblems {
         boolean prob = rnd.nextInt(4) == 0;
         LossKind kind = !prob && rnd.nextInt(5) == 0 ? LossKind.NLL : LossKind.CROSS_ENTROPY;
         int style = dt == DType.F16 || dt == DType.BF16 ? (rnd.nextInt(3) == 1 ? 0 : rnd.nextInt(4)) : rnd.nextInt(4);
-        if ((dt == DType.F16 || dt == DType.BF16) && style == 1) style = 0; // 5000 + x has no fractional bits left in 16 bits
+        if ((dt == DType.F16 || dt == DType.BF16) && style == 1)
+            style = 0; // 5000 + x has no fractional bits left in 16 bits
         Tensor x = logits(shape, dt, style);
         long ignore = rnd.nextInt(3) == 0 ? rnd.nextInt(Math.max(c, 1)) : LossSpec.DEFAULT_IGNORE_INDEX;
-        LossSpec.Builder b = LossSpec.builder().reduction(Reduction.values()[rnd.nextInt(3)]).ignoreIndex(ignore);
+        LossSpec.Builder b =
+                LossSpec.builder().reduction(Reduction.values()[rnd.nextInt(3)]).ignoreIndex(ignore);
         if (rnd.nextBoolean()) {
             float[] w = new float[c];
             for (int i = 0; i < c; i++) w[i] = (float) (0.1 + 2 * rnd.nextDouble());
@@ -80,7 +88,8 @@ public final class RandomProblems {
         if (prob) {
             int n = (int) Tensor.numel(shape);
             double[] p = new double[n];
-            for (int i = 0; i < n; i++) p[i] = Math.pow(rnd.nextDouble(), 3); // not normalised: PyTorch does not require it
+            for (int i = 0; i < n; i++)
+                p[i] = Math.pow(rnd.nextDouble(), 3); // not normalised: PyTorch does not require it
             t = Tensor.of(p, shape);
             if (rnd.nextBoolean()) t = t.to(DType.F32);
         } else {
@@ -89,7 +98,8 @@ public final class RandomProblems {
             for (int i = 0; i < n; i++) y[i] = rnd.nextInt(5) == 0 ? ignore : rnd.nextInt(c);
             t = rnd.nextBoolean() ? Tensor.of(y, tShape) : Tensor.of(y, tShape).to(DType.I32);
         }
-        if (kind == LossKind.NLL) x = Tensor.of(logSoftmaxRows(x.toDoubleArray(), shape), shape).to(dt);
+        if (kind == LossKind.NLL)
+            x = Tensor.of(logSoftmaxRows(x.toDoubleArray(), shape), shape).to(dt);
         return LossProblem.of(kind, x, t, b.build());
     }
 
@@ -101,7 +111,8 @@ public final class RandomProblems {
             double m = Double.NEGATIVE_INFINITY, sum = 0;
             for (int k = 0; k < rl.classes; k++) m = Math.max(m, x[(int) (s + k * rl.inner)]);
             for (int k = 0; k < rl.classes; k++) sum += Math.exp(x[(int) (s + k * rl.inner)] - m);
-            for (int k = 0; k < rl.classes; k++) out[(int) (s + k * rl.inner)] = x[(int) (s + k * rl.inner)] - m - Math.log(sum);
+            for (int k = 0; k < rl.classes; k++)
+                out[(int) (s + k * rl.inner)] = x[(int) (s + k * rl.inner)] - m - Math.log(sum);
         }
         return out;
     }

@@ -33,7 +33,8 @@ class ReadmeExampleTest {
         // The child runs with the vector module, as README says; the expected value must come from the same loops,
         // and the scalar fallback may differ from them in the last bits. So only in a JVM that has the module (not in
         // the surefire execution without it, which -Dtest=ReadmeExampleTest also reaches).
-        assumeTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(),
+        assumeTrue(
+                ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(),
                 "this JVM lacks jdk.incubator.vector, so its loss would not be computed by the child's loops");
         String snippet = firstJavaBlock(Files.readString(README, StandardCharsets.UTF_8));
         Path source = dir.resolve("ReadmeExample.java");
@@ -43,14 +44,33 @@ class ReadmeExampleTest {
         assertTrue(javac != null, "no system Java compiler (a JRE rather than a JDK?)");
         String classPath = System.getProperty("java.class.path");
         java.io.ByteArrayOutputStream diagnostics = new java.io.ByteArrayOutputStream();
-        int rc = javac.run(null, null, diagnostics, "--add-modules", "jdk.incubator.vector", "-proc:none",
-                "-cp", classPath, "-d", dir.toString(), source.toString());
-        assertEquals(0, rc, "README's Java example does not compile:\n" + diagnostics.toString(StandardCharsets.UTF_8)
-                + "\n--- as compiled ---\n" + Files.readString(source));
+        int rc = javac.run(
+                null,
+                null,
+                diagnostics,
+                "--add-modules",
+                "jdk.incubator.vector",
+                "-proc:none",
+                "-cp",
+                classPath,
+                "-d",
+                dir.toString(),
+                source.toString());
+        assertEquals(
+                0,
+                rc,
+                "README's Java example does not compile:\n" + diagnostics.toString(StandardCharsets.UTF_8)
+                        + "\n--- as compiled ---\n" + Files.readString(source));
 
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process child = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "-Xmx512m",
-                "-cp", dir + File.pathSeparator + classPath, "ReadmeExample")
+        Process child = new ProcessBuilder(
+                        java,
+                        "--add-modules",
+                        "jdk.incubator.vector",
+                        "-Xmx512m",
+                        "-cp",
+                        dir + File.pathSeparator + classPath,
+                        "ReadmeExample")
                 .redirectError(ProcessBuilder.Redirect.DISCARD) // the JVM's incubator notice; failures show in rc
                 .start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -64,13 +84,20 @@ class ReadmeExampleTest {
             Tensor logits = Tensor.of(new float[] {3.2f, 1.3f, 0.2f, 0.8f, 1.2f, 4.1f, 3.8f, 0.1f}, 2, 4);
             Tensor target = Tensor.of(new long[] {0, 2}, 2);
             LossSpec spec = LossSpec.builder()
-                    .reduction(Reduction.MEAN).ignoreIndex(-100).labelSmoothing(0.1).weights(1f, 2f, 1f, 1f).build();
+                    .reduction(Reduction.MEAN)
+                    .ignoreIndex(-100)
+                    .labelSmoothing(0.1)
+                    .weights(1f, 2f, 1f, 1f)
+                    .build();
             expected = xent.crossEntropy(logits, target, spec).value();
         }
-        String line = out.lines().filter(l -> l.startsWith("loss = ")).findFirst()
+        String line = out.lines()
+                .filter(l -> l.startsWith("loss = "))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("README's example printed no 'loss = ' line:\n" + out));
         // exact: the same inputs on the same device give the same bits (the reduction is an exact sum rounded once)
-        assertEquals(expected, Double.parseDouble(line.substring("loss = ".length()).strip()), 0.0, out);
+        assertEquals(
+                expected, Double.parseDouble(line.substring("loss = ".length()).strip()), 0.0, out);
     }
 
     static String firstJavaBlock(String markdown) {

@@ -3,7 +3,13 @@ package dev.xent;
 import dev.xent.reference.ReferenceBackend;
 
 class ReferenceContractTest extends BackendContractTest {
-    @Override protected Backend create() { return new ReferenceBackend(); }
+    @Override
+    protected Backend create() {
+        return new ReferenceBackend();
+    }
 
-    @Override protected DType computeType(DType input) { return DType.F64; }
+    @Override
+    protected DType computeType(DType input) {
+        return DType.F64;
+    }
 }

@@ -18,25 +18,38 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** softmax / log_softmax backward against torch 1.13 autograd (scripts/golden.py), in blocks, and as xent softmax --grad-out. */
 class SoftmaxBackwardTest {
-    static Stream<Golden> cases() { return Golden.softmaxBackward().stream(); }
+    static Stream<Golden> cases() {
+        return Golden.softmaxBackward().stream();
+    }
 
-    @ParameterizedTest(name = "{0}") @MethodSource("cases")
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
     void matchesAutograd(Golden g) {
         Tensor x = g.array("input"), go = g.array("grad_output");
         try (Xent xe = Xent.on(new CpuBackend(1, true))) {
-            Tensor gx = xe.softmaxBackward(x, go, g.node.get("dim").asInt(), g.node.get("log").asBoolean());
+            Tensor gx = xe.softmaxBackward(
+                    x, go, g.node.get("dim").asInt(), g.node.get("log").asBoolean());
             assertEquals(x.dtype(), gx.dtype());
             assertArrayEquals(x.shape(), gx.shape());
-            Tolerance.assertAllClose(g.name, g.array("grad").toDoubleArray(), gx.toDoubleArray(), x.dtype() == DType.F64 ? DType.F64 : DType.F32);
+            Tolerance.assertAllClose(
+                    g.name,
+                    g.array("grad").toDoubleArray(),
+                    gx.toDoubleArray(),
+                    x.dtype() == DType.F64 ? DType.F64 : DType.F32);
         }
     }
 
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
-    @Test void blocksAndTheCommandGiveTheSameBits() throws Exception {
+    @Test
+    void blocksAndTheCommandGiveTheSameBits() throws Exception {
         Random r = new Random(8);
         float[] v = new float[40 * 7 * 3], w = new float[v.length];
-        for (int i = 0; i < v.length; i++) { v[i] = (float) (r.nextGaussian() * 2); w[i] = (float) r.nextGaussian(); }
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (r.nextGaussian() * 2);
+            w[i] = (float) r.nextGaussian();
+        }
         Tensor x = Tensor.of(v, 40, 7, 3), go = Tensor.of(w, 40, 7, 3);
         Path fx = dir.resolve("x.npy"), fg = dir.resolve("go.npy"), out = dir.resolve("gx.npy");
         Npy.write(fx, x);
@@ -48,8 +61,23 @@ class SoftmaxBackwardTest {
             System.setProperty("xent.blockElements", "100"); // blocks of 4 indices of axis 0, from mapped files
             int code;
             try {
-                code = Main.run(new String[] {"softmax", "--input", fx.toString(), "--dim", "1", "--log", "--grad-output", fg.toString(),
-                        "--grad-out", out.toString(), "--device", "cpu"}, new PrintWriter(new StringWriter()), new PrintWriter(e));
+                code = Main.run(
+                        new String[] {
+                            "softmax",
+                            "--input",
+                            fx.toString(),
+                            "--dim",
+                            "1",
+                            "--log",
+                            "--grad-output",
+                            fg.toString(),
+                            "--grad-out",
+                            out.toString(),
+                            "--device",
+                            "cpu"
+                        },
+                        new PrintWriter(new StringWriter()),
+                        new PrintWriter(e));
             } finally {
                 if (old == null) System.clearProperty("xent.blockElements");
                 else System.setProperty("xent.blockElements", old);

@@ -12,10 +12,14 @@ public final class Tolerance {
     /** (rtol, atol) for results computed or stored in {@code t}. */
     static double[] of(DType t) {
         switch (t) {
-            case F64: return new double[] {1e-10, 1e-12};
-            case F16: return new double[] {1e-3, 1e-6};   // float16 outputs: 2^-11 relative rounding, plus float32 arithmetic
-            case BF16: return new double[] {8e-3, 1e-6};  // bfloat16 outputs: 2^-8 relative rounding
-            default: return new double[] {2e-5, 2e-5};   // float32 arithmetic (float32, float16 and bfloat16 inputs)
+            case F64:
+                return new double[] {1e-10, 1e-12};
+            case F16:
+                return new double[] {1e-3, 1e-6}; // float16 outputs: 2^-11 relative rounding, plus float32 arithmetic
+            case BF16:
+                return new double[] {8e-3, 1e-6}; // bfloat16 outputs: 2^-8 relative rounding
+            default:
+                return new double[] {2e-5, 2e-5}; // float32 arithmetic (float32, float16 and bfloat16 inputs)
         }
     }
 
@@ -27,15 +31,17 @@ public final class Tolerance {
     }
 
     public static void assertClose(String what, double expected, double actual, DType t) {
-        if (!close(expected, actual, t)) fail(what + ": expected " + expected + ", got " + actual + " (" + t.label() + " tolerance)");
+        if (!close(expected, actual, t))
+            fail(what + ": expected " + expected + ", got " + actual + " (" + t.label() + " tolerance)");
     }
 
     public static void assertAllClose(String what, double[] expected, double[] actual, DType t) {
-        if (expected.length != actual.length) fail(what + ": expected " + expected.length + " values, got " + actual.length);
+        if (expected.length != actual.length)
+            fail(what + ": expected " + expected.length + " values, got " + actual.length);
         for (int i = 0; i < expected.length; i++) {
             if (!close(expected[i], actual[i], t)) {
-                fail(what + "[" + i + "]: expected " + expected[i] + ", got " + actual[i] + " (" + t.label() + " tolerance; "
-                        + expected.length + " values)");
+                fail(what + "[" + i + "]: expected " + expected[i] + ", got " + actual[i] + " (" + t.label()
+                        + " tolerance; " + expected.length + " values)");
             }
         }
     }

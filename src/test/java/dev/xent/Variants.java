@@ -20,7 +20,10 @@ final class Variants {
             this.make = make;
         }
 
-        @Override public String toString() { return name; }
+        @Override
+        public String toString() {
+            return name;
+        }
     }
 
     static List<Variant> all() {

@@ -22,6 +22,7 @@ import java.util.concurrent.Future;
 public final class ComputeProbe implements AutoCloseable {
     /** Rows and classes of each thread's logits, and loss calls per pass. */
     public static final int ROWS = 2, CLASSES = 32000, CALLS = 50;
+
     private final int threads;
     private final ExecutorService pool;
     private final List<Xent> perThread = new ArrayList<>();
@@ -64,7 +65,8 @@ public final class ComputeProbe implements AutoCloseable {
                 double sink = 0;
                 x.crossEntropy(in, target, LossSpec.DEFAULT); // its data back in this core's caches
                 long t0 = System.nanoTime();
-                for (int k = 0; k < CALLS; k++) sink += x.crossEntropy(in, target, LossSpec.DEFAULT).value();
+                for (int k = 0; k < CALLS; k++)
+                    sink += x.crossEntropy(in, target, LossSpec.DEFAULT).value();
                 long ns = System.nanoTime() - t0;
                 if (Double.isNaN(sink)) throw new IllegalStateException("impossible loss");
                 return ns;
@@ -75,7 +77,8 @@ public final class ComputeProbe implements AutoCloseable {
         return (double) slowest / CALLS / ((long) ROWS * CLASSES);
     }
 
-    @Override public void close() {
+    @Override
+    public void close() {
         pool.shutdownNow();
         for (Xent x : perThread) x.close();
     }

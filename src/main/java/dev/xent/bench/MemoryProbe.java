@@ -26,12 +26,16 @@ public final class MemoryProbe implements AutoCloseable {
      */
     public MemoryProbe(int threads) {
         this.threads = threads;
-        java.util.stream.IntStream.range(0, N).parallel().forEach(i -> a[i] = (i % 977) * 1e-3f); // non-constant: nothing to shortcut
+        java.util.stream.IntStream.range(0, N)
+                .parallel()
+                .forEach(i -> a[i] = (i % 977) * 1e-3f); // non-constant: nothing to shortcut
         this.pool = Futures.daemonPool(threads, "xent-probe");
     }
 
     /** {@return the bytes one pass reads (or writes)} */
-    public long bytesPerPass() { return 4L * N; }
+    public long bytesPerPass() {
+        return 4L * N;
+    }
 
     /**
      * Seconds for one pass over the array, all threads together.
@@ -72,5 +76,8 @@ public final class MemoryProbe implements AutoCloseable {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    @Override public void close() { pool.shutdownNow(); }
+    @Override
+    public void close() {
+        pool.shutdownNow();
+    }
 }

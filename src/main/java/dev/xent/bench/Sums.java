@@ -13,7 +13,12 @@ final class Sums {
     private static float scalar(float[] a, int lo, int hi) {
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         int i = lo;
-        for (; i + 4 <= hi; i += 4) { s0 += a[i]; s1 += a[i + 1]; s2 += a[i + 2]; s3 += a[i + 3]; }
+        for (; i + 4 <= hi; i += 4) {
+            s0 += a[i];
+            s1 += a[i + 1];
+            s2 += a[i + 2];
+            s3 += a[i + 3];
+        }
         for (; i < hi; i++) s0 += a[i];
         return s0 + s1 + s2 + s3;
     }

@@ -20,9 +20,9 @@ import dev.xent.RowLayout;
 import dev.xent.Tensor;
 import dev.xent.Xent;
 import dev.xent.io.ArraySource;
-import dev.xent.stream.BlockStream;
 import dev.xent.io.NpyWriter;
 import dev.xent.io.OutputSet;
+import dev.xent.stream.BlockStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,115 +30,197 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code xent eval}: the loss of logits in files, as F.cross_entropy / F.nll_loss / F.binary_cross_entropy_with_logits
  * would compute it. Inputs are memory-mapped and evaluated in row blocks; outputs are written block by block to
  * temporaries and renamed over their targets only when the whole run has succeeded.
  */
-@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Cross-entropy, NLL or binary cross-entropy of logits against targets, from .npy, .npz or safetensors files "
-                + "of any size (memory-mapped, evaluated in row blocks). Targets with the logits' shape and a float dtype are "
-                + "class probabilities; integer targets are class indices.",
-                "Arrays: FILE.npy, FILE.npz or FILE.npz:NAME, FILE.safetensors or FILE.safetensors:NAME. Several files, or a quoted "
-                + "glob ('shards/*.npy', in lexicographic order), are the shards of one array: their row-wise concatenation."})
+@Command(
+        name = "eval",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Cross-entropy, NLL or binary cross-entropy of logits against targets, from .npy, .npz or safetensors files "
+                    + "of any size (memory-mapped, evaluated in row blocks). Targets with the logits' shape and a float dtype are "
+                    + "class probabilities; integer targets are class indices.",
+            "Arrays: FILE.npy, FILE.npz or FILE.npz:NAME, FILE.safetensors or FILE.safetensors:NAME. Several files, or a quoted "
+                    + "glob ('shards/*.npy', in lexicographic order), are the shards of one array: their row-wise concatenation."
+        })
 final class EvalCommand implements Callable<Integer> {
-    @Spec CommandSpec spec;
-    @picocli.CommandLine.Mixin Verbosity verbosity;
+    @Spec
+    CommandSpec spec;
 
-    @Option(names = "--logits", required = true, arity = "1..*", paramLabel = "L",
-            description = "Logits (C), (N, C) or (N, C, d1..dk); float16/32/64 or bfloat16 (safetensors). Several files or a glob: shards.")
+    @picocli.CommandLine.Mixin
+    Verbosity verbosity;
+
+    @Option(
+            names = "--logits",
+            required = true,
+            arity = "1..*",
+            paramLabel = "L",
+            description =
+                    "Logits (C), (N, C) or (N, C, d1..dk); float16/32/64 or bfloat16 (safetensors). Several files or a glob: shards.")
     List<String> logits;
 
-    @Option(names = "--targets", arity = "1..*", paramLabel = "T",
-            description = "Class indices (integers) or probabilities (floats, the logits' shape). Shards are matched to the logits' in order. "
-                    + "Required except for kd and jsd, where class targets are optional: their ignore_index rows drop out (and --alpha mixes in cross-entropy with them); "
-                    + "for kl, the target distribution (the logits' shape).")
+    @Option(
+            names = "--targets",
+            arity = "1..*",
+            paramLabel = "T",
+            description =
+                    "Class indices (integers) or probabilities (floats, the logits' shape). Shards are matched to the logits' in order. "
+                            + "Required except for kd and jsd, where class targets are optional: their ignore_index rows drop out (and --alpha mixes in cross-entropy with them); "
+                            + "for kl, the target distribution (the logits' shape).")
     List<String> targets;
 
-    @Option(names = "--teacher", arity = "1..*", paramLabel = "TL",
-            description = "kd and jsd: the teacher's logits, the student's (--logits) shape (N, C). Several files or a glob: shards.")
+    @Option(
+            names = "--teacher",
+            arity = "1..*",
+            paramLabel = "TL",
+            description =
+                    "kd and jsd: the teacher's logits, the student's (--logits) shape (N, C). Several files or a glob: shards.")
     List<String> teacher;
 
-    @Option(names = "--temperature", paramLabel = "T", defaultValue = "1",
-            description = "kd and jsd: both logits are divided by T before their softmax (T > 0; kd multiplies its KL by T^2; default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--temperature",
+            paramLabel = "T",
+            defaultValue = "1",
+            description =
+                    "kd and jsd: both logits are divided by T before their softmax (T > 0; kd multiplies its KL by T^2; default: ${DEFAULT-VALUE}).")
     double temperature;
 
-    @Option(names = "--alpha", paramLabel = "A",
+    @Option(
+            names = "--alpha",
+            paramLabel = "A",
             description = "kd with --targets: loss = A * kd + (1 - A) * cross-entropy(student, targets) (A in [0, 1]).")
     Double alpha;
 
-    @Option(names = "--beta", paramLabel = "B", defaultValue = "0.5",
-            description = "jsd: beta * KL(P||M) + (1 - beta) * KL(Q||M), M = beta*P + (1-beta)*Q, P the teacher's, Q the student's; 0: forward KL(P||Q), 1: reverse KL(Q||P) (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--beta",
+            paramLabel = "B",
+            defaultValue = "0.5",
+            description =
+                    "jsd: beta * KL(P||M) + (1 - beta) * KL(Q||M), M = beta*P + (1-beta)*Q, P the teacher's, Q the student's; 0: forward KL(P||Q), 1: reverse KL(Q||P) (default: ${DEFAULT-VALUE}).")
     double beta;
 
     @Option(names = "--log-target", description = "kl: the targets hold log-probabilities (F.kl_div's log_target).")
     boolean logTarget;
 
-    @Option(names = "--weights", paramLabel = "W", description = "Class weights, shape (C); for bce, weights broadcast to the logits.")
+    @Option(
+            names = "--weights",
+            paramLabel = "W",
+            description = "Class weights, shape (C); for bce, weights broadcast to the logits.")
     String weights;
 
-    @Option(names = "--reduction", paramLabel = "R",
-            description = "none, sum or mean (default: mean); kl, kd and jsd also batchmean, the sum over the rows (kl: over axis 0), which is their default.")
+    @Option(
+            names = "--reduction",
+            paramLabel = "R",
+            description =
+                    "none, sum or mean (default: mean); kl, kd and jsd also batchmean, the sum over the rows (kl: over axis 0), which is their default.")
     String reduction;
 
-    @Option(names = "--ignore-index", defaultValue = "-100", description = "Target value to ignore (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--ignore-index",
+            defaultValue = "-100",
+            description = "Target value to ignore (default: ${DEFAULT-VALUE}).")
     long ignoreIndex;
 
-    @Option(names = "--label-smoothing", defaultValue = "0", description = "Label smoothing in [0, 1] (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--label-smoothing",
+            defaultValue = "0",
+            description = "Label smoothing in [0, 1] (default: ${DEFAULT-VALUE}).")
     double labelSmoothing;
 
-    @Option(names = "--loss", defaultValue = "ce",
-            description = "ce (logits in), nll (log-probabilities in), bce (binary cross-entropy with logits: targets of the logits' shape, --weights broadcast, --pos-weight), "
-                    + "kl (F.kl_div: --logits of log-probabilities, --targets of probabilities), kd (T^2 * KL(softmax(teacher/T) || softmax(student/T)), "
-                    + "the student in --logits, --teacher; with --targets and --alpha mixed with cross-entropy) or jsd (Liger-Kernel's generalized Jensen-Shannon divergence, --beta); default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--loss",
+            defaultValue = "ce",
+            description =
+                    "ce (logits in), nll (log-probabilities in), bce (binary cross-entropy with logits: targets of the logits' shape, --weights broadcast, --pos-weight), "
+                            + "kl (F.kl_div: --logits of log-probabilities, --targets of probabilities), kd (T^2 * KL(softmax(teacher/T) || softmax(student/T)), "
+                            + "the student in --logits, --teacher; with --targets and --alpha mixed with cross-entropy) or jsd (Liger-Kernel's generalized Jensen-Shannon divergence, --beta); default: ${DEFAULT-VALUE}.")
     String loss;
 
-    @Option(names = "--pos-weight", paramLabel = "PW", description = "bce only: weight of positive examples, broadcast from the last axis (e.g. shape (C)).")
+    @Option(
+            names = "--pos-weight",
+            paramLabel = "PW",
+            description = "bce only: weight of positive examples, broadcast from the last axis (e.g. shape (C)).")
     String posWeight;
 
-    @Option(names = "--device", defaultValue = "auto",
+    @Option(
+            names = "--device",
+            defaultValue = "auto",
             description = "auto, cpu, cuda or reference (default: ${DEFAULT-VALUE}: CUDA if usable, else the CPU).")
     String device;
 
-    @Option(names = "--out", paramLabel = "FILE.npy", converter = OutputPath.class,
-            description = "Write per-element losses (float32, float64 for float64 logits): the class-index target's shape, or the logits' shape less the class axis.")
+    @Option(
+            names = "--out",
+            paramLabel = "FILE.npy",
+            converter = OutputPath.class,
+            description =
+                    "Write per-element losses (float32, float64 for float64 logits): the class-index target's shape, or the logits' shape less the class axis.")
     Path out;
 
-    @Option(names = "--grad-out", paramLabel = "FILE.npy", converter = OutputPath.class,
-            description = "Write the gradient of the reduced loss (of the sum for 'none') with respect to the logits: their shape; float16/32/64 as the logits (bfloat16 as float32, holding bfloat16 values).")
+    @Option(
+            names = "--grad-out",
+            paramLabel = "FILE.npy",
+            converter = OutputPath.class,
+            description =
+                    "Write the gradient of the reduced loss (of the sum for 'none') with respect to the logits: their shape; float16/32/64 as the logits (bfloat16 as float32, holding bfloat16 values).")
     Path gradOut;
 
-    @Option(names = "--grad-output", paramLabel = "GO",
-            description = "With --grad-out: the upstream gradient the gradient is multiplied by, as autograd's grad_output: for 'none' the per-element losses' shape (weights per token; kd and jsd: one per row), else one value.")
+    @Option(
+            names = "--grad-output",
+            paramLabel = "GO",
+            description =
+                    "With --grad-out: the upstream gradient the gradient is multiplied by, as autograd's grad_output: for 'none' the per-element losses' shape (weights per token; kd and jsd: one per row), else one value.")
     String gradOutput;
 
-    @Option(names = "--lse-out", paramLabel = "FILE.npy", converter = OutputPath.class,
-            description = "ce: write each row's log-sum-exp of the logits (as Cut Cross-Entropy returns it), the losses' shape (float32, float64 for float64 logits).")
+    @Option(
+            names = "--lse-out",
+            paramLabel = "FILE.npy",
+            converter = OutputPath.class,
+            description =
+                    "ce: write each row's log-sum-exp of the logits (as Cut Cross-Entropy returns it), the losses' shape (float32, float64 for float64 logits).")
     Path lseOut;
 
-    @Option(names = "--entropy", description = "ce: report the mean predictive entropy -sum p log p over rows whose target is not ignored.")
+    @Option(
+            names = "--entropy",
+            description = "ce: report the mean predictive entropy -sum p log p over rows whose target is not ignored.")
     boolean entropy;
 
-    @Option(names = "--entropy-out", paramLabel = "FILE.npy", converter = OutputPath.class,
+    @Option(
+            names = "--entropy-out",
+            paramLabel = "FILE.npy",
+            converter = OutputPath.class,
             description = "ce: write each row's predictive entropy, the losses' shape (implies --entropy).")
     Path entropyOut;
 
-    @Option(names = "--target-grad-out", paramLabel = "FILE.npy", converter = OutputPath.class,
-            description = "ce with probability targets, and bce: write d loss / d targets, the targets' shape (float32, float64 for float64 logits), as autograd gives the targets.")
+    @Option(
+            names = "--target-grad-out",
+            paramLabel = "FILE.npy",
+            converter = OutputPath.class,
+            description =
+                    "ce with probability targets, and bce: write d loss / d targets, the targets' shape (float32, float64 for float64 logits), as autograd gives the targets.")
     Path targetGradOut;
 
-    @Option(names = "--pred-out", paramLabel = "FILE.npy", converter = OutputPath.class,
-            description = "Write the predicted classes (argmax, first maximum on ties), int64: the logits' shape less the class axis.")
+    @Option(
+            names = "--pred-out",
+            paramLabel = "FILE.npy",
+            converter = OutputPath.class,
+            description =
+                    "Write the predicted classes (argmax, first maximum on ties), int64: the logits' shape less the class axis.")
     Path predOut;
 
     /** An output names a file: not empty, and not ending in '/' (which Path would drop). */
     static final class OutputPath implements picocli.CommandLine.ITypeConverter<Path> {
-        @Override public Path convert(String s) {
-            if (s.isEmpty() || s.endsWith("/")) throw new picocli.CommandLine.TypeConversionException("'" + s + "' does not name a file: an output is a file");
+        @Override
+        public Path convert(String s) {
+            if (s.isEmpty() || s.endsWith("/"))
+                throw new picocli.CommandLine.TypeConversionException(
+                        "'" + s + "' does not name a file: an output is a file");
             return Path.of(s);
         }
     }
@@ -146,64 +228,103 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--accuracy", description = "Report top-1 accuracy over non-ignored targets.")
     boolean accuracy;
 
-    @Option(names = "--topk", paramLabel = "K", description = "Report top-K accuracy too (K >= 1; ties: lower class index first).")
+    @Option(
+            names = "--topk",
+            paramLabel = "K",
+            description = "Report top-K accuracy too (K >= 1; ties: lower class index first).")
     Integer topK;
 
-    @Option(names = "--z-loss", paramLabel = "S", defaultValue = "0", description = "Add S * lse^2 per non-ignored row (Liger-Kernel's lse_square_scale; S >= 0).")
+    @Option(
+            names = "--z-loss",
+            paramLabel = "S",
+            defaultValue = "0",
+            description = "Add S * lse^2 per non-ignored row (Liger-Kernel's lse_square_scale; S >= 0).")
     double zLoss;
 
-    @Option(names = "--softcap", paramLabel = "C", defaultValue = "0", description = "Cap logits as C * tanh(x / C) before the softmax (C > 0; 0: off).")
+    @Option(
+            names = "--softcap",
+            paramLabel = "C",
+            defaultValue = "0",
+            description = "Cap logits as C * tanh(x / C) before the softmax (C > 0; 0: off).")
     double softcap;
 
     @Option(names = "--json", description = "Print one JSON object as the last line of stdout.")
     boolean json;
 
-    @Option(names = {"-q", "--quiet"}, description = "No progress bar and no warnings on stderr.")
+    @Option(
+            names = {"-q", "--quiet"},
+            description = "No progress bar and no warnings on stderr.")
     boolean quiet;
 
-    @Override public Integer call() {
+    @Override
+    public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Device dev = Device.parse(device);
         String kind = loss.toLowerCase(Locale.ROOT);
-        if (!List.of("ce", "nll", "bce", "kl", "kd", "jsd").contains(kind)) throw new InvalidInputException("--loss must be ce, nll, bce, kl, kd or jsd, not '" + loss + "'");
+        if (!List.of("ce", "nll", "bce", "kl", "kd", "jsd").contains(kind))
+            throw new InvalidInputException("--loss must be ce, nll, bce, kl, kd or jsd, not '" + loss + "'");
         boolean divergence = kind.equals("kd") || kind.equals("jsd");
-        Reduction red = reduction == null ? (divergence || kind.equals("kl") ? Reduction.BATCHMEAN : Reduction.MEAN) : Reduction.parse(reduction);
+        Reduction red = reduction == null
+                ? (divergence || kind.equals("kl") ? Reduction.BATCHMEAN : Reduction.MEAN)
+                : Reduction.parse(reduction);
         if (targets == null && !divergence) throw new InvalidInputException("--targets is required for --loss " + kind);
         if (teacher != null && !divergence) throw new InvalidInputException("--teacher belongs to --loss kd and jsd");
-        if (divergence && teacher == null) throw new InvalidInputException("--loss " + kind + " needs the teacher's logits: --teacher");
-        if ((divergence || kind.equals("kl")) && (labelSmoothing != 0 || zLoss != 0 || softcap != 0 || topK != null || accuracy || predOut != null
-                || weights != null || posWeight != null)) {
+        if (divergence && teacher == null)
+            throw new InvalidInputException("--loss " + kind + " needs the teacher's logits: --teacher");
+        if ((divergence || kind.equals("kl"))
+                && (labelSmoothing != 0
+                        || zLoss != 0
+                        || softcap != 0
+                        || topK != null
+                        || accuracy
+                        || predOut != null
+                        || weights != null
+                        || posWeight != null)) {
             throw new InvalidInputException("--loss " + kind + " takes --reduction, --out, --grad-out, --grad-output"
-                    + (kind.equals("kl") ? " and --log-target" : ", --temperature, --targets, --ignore-index" + (kind.equals("kd") ? " and --alpha" : " and --beta")));
+                    + (kind.equals("kl")
+                            ? " and --log-target"
+                            : ", --temperature, --targets, --ignore-index"
+                                    + (kind.equals("kd") ? " and --alpha" : " and --beta")));
         }
         if (logTarget && !kind.equals("kl")) throw new InvalidInputException("--log-target belongs to --loss kl");
         if (entropyOut != null) entropy = true;
-        if ((lseOut != null || entropy) && !kind.equals("ce")) throw new InvalidInputException("--lse-out, --entropy and --entropy-out are for ce (logits in)");
-        if (targetGradOut != null && !kind.equals("ce") && !kind.equals("bce")) throw new InvalidInputException("--target-grad-out is for ce (with probability targets) and bce");
-        if (gradOutput != null && gradOut == null) throw new InvalidInputException("--grad-output multiplies the gradient: give --grad-out too");
+        if ((lseOut != null || entropy) && !kind.equals("ce"))
+            throw new InvalidInputException("--lse-out, --entropy and --entropy-out are for ce (logits in)");
+        if (targetGradOut != null && !kind.equals("ce") && !kind.equals("bce"))
+            throw new InvalidInputException("--target-grad-out is for ce (with probability targets) and bce");
+        if (gradOutput != null && gradOut == null)
+            throw new InvalidInputException("--grad-output multiplies the gradient: give --grad-out too");
         if (alpha != null && !kind.equals("kd")) throw new InvalidInputException("--alpha belongs to --loss kd");
-        if (!kind.equals("jsd") && spec.commandLine().getParseResult().hasMatchedOption("--beta")) throw new InvalidInputException("--beta belongs to --loss jsd");
-        if (!divergence && spec.commandLine().getParseResult().hasMatchedOption("--temperature")) throw new InvalidInputException("--temperature belongs to --loss kd and jsd");
+        if (!kind.equals("jsd") && spec.commandLine().getParseResult().hasMatchedOption("--beta"))
+            throw new InvalidInputException("--beta belongs to --loss jsd");
+        if (!divergence && spec.commandLine().getParseResult().hasMatchedOption("--temperature"))
+            throw new InvalidInputException("--temperature belongs to --loss kd and jsd");
         if (topK != null && topK < 1) throw new InvalidInputException("--topk must be at least 1, got " + topK);
-        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new InvalidInputException("--label-smoothing must be in [0, 1], got " + labelSmoothing);
-        if (!(zLoss >= 0) || Double.isInfinite(zLoss)) throw new InvalidInputException("--z-loss must be a finite number >= 0, got " + zLoss);
-        if (!(softcap >= 0) || Double.isInfinite(softcap)) throw new InvalidInputException("--softcap must be a finite number > 0 (or 0: off), got " + softcap);
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
+            throw new InvalidInputException("--label-smoothing must be in [0, 1], got " + labelSmoothing);
+        if (!(zLoss >= 0) || Double.isInfinite(zLoss))
+            throw new InvalidInputException("--z-loss must be a finite number >= 0, got " + zLoss);
+        if (!(softcap >= 0) || Double.isInfinite(softcap))
+            throw new InvalidInputException("--softcap must be a finite number > 0 (or 0: off), got " + softcap);
         if (kind.equals("bce")) {
             if (labelSmoothing != 0 || zLoss != 0 || softcap != 0 || topK != null || accuracy || predOut != null) {
-                throw new InvalidInputException("--loss bce takes --weights, --pos-weight, --reduction, --grad-out, --grad-output, --target-grad-out and --out only");
+                throw new InvalidInputException(
+                        "--loss bce takes --weights, --pos-weight, --reduction, --grad-out, --grad-output, --target-grad-out and --out only");
             }
         } else if (posWeight != null) {
             throw new InvalidInputException("--pos-weight belongs to --loss bce");
         }
 
         // every input named, every output checked against them, before anything is read
-        List<ArraySource> xs = ArraySource.resolveAll(logits), ts = targets == null ? List.of() : ArraySource.resolveAll(targets);
+        List<ArraySource> xs = ArraySource.resolveAll(logits),
+                ts = targets == null ? List.of() : ArraySource.resolveAll(targets);
         List<ArraySource> tls = teacher == null ? List.of() : ArraySource.resolveAll(teacher);
         List<ArraySource> ws = weights == null ? List.of() : ArraySource.resolve(weights);
         List<ArraySource> ps = posWeight == null ? List.of() : ArraySource.resolve(posWeight);
         List<ArraySource> gos = gradOutput == null ? List.of() : ArraySource.resolve(gradOutput);
-        if (ws.size() > 1 || ps.size() > 1) throw new InvalidInputException("--weights and --pos-weight name one array, not shards");
+        if (ws.size() > 1 || ps.size() > 1)
+            throw new InvalidInputException("--weights and --pos-weight name one array, not shards");
         List<OutputSet.Named> ins = new ArrayList<>(), outs = new ArrayList<>();
         for (ArraySource s : xs) ins.add(new OutputSet.Named("--logits", s.file));
         for (ArraySource s : ts) ins.add(new OutputSet.Named("--targets", s.file));
@@ -226,32 +347,57 @@ final class EvalCommand implements Callable<Integer> {
         if (divergence) {
             List<Tensor> tlParts = ArraySource.openEach(tls);
             checkShardPairs(xs, xParts, tls, tlParts);
-            return divergence(o, kind, red, dev, x, ArraySource.concat(tls, tlParts), t, gos.isEmpty() ? null : ArraySource.openAll(gos));
+            return divergence(
+                    o,
+                    kind,
+                    red,
+                    dev,
+                    x,
+                    ArraySource.concat(tls, tlParts),
+                    t,
+                    gos.isEmpty() ? null : ArraySource.openAll(gos));
         }
         if (kind.equals("kl")) return klDiv(o, red, dev, x, t, gos.isEmpty() ? null : ArraySource.openAll(gos));
         Tensor w = ws.isEmpty() ? null : ws.get(0).open();
         Tensor go = gos.isEmpty() ? null : ArraySource.openAll(gos);
-        if (kind.equals("bce")) return binaryCrossEntropy(o, red, dev, x, t, w, ps.isEmpty() ? null : ps.get(0).open(), go);
+        if (kind.equals("bce"))
+            return binaryCrossEntropy(
+                    o, red, dev, x, t, w, ps.isEmpty() ? null : ps.get(0).open(), go);
 
         boolean nll = kind.equals("nll");
-        LossSpec.Builder b = LossSpec.builder().reduction(red).ignoreIndex(ignoreIndex).labelSmoothing(labelSmoothing)
-                .zLossScale(zLoss).softcap(softcap);
+        LossSpec.Builder b = LossSpec.builder()
+                .reduction(red)
+                .ignoreIndex(ignoreIndex)
+                .labelSmoothing(labelSmoothing)
+                .zLossScale(zLoss)
+                .softcap(softcap);
         if (w != null) b.weights(w);
-        Outputs want = Outputs.builder().gradient(gradOut != null).accuracy(accuracy).topK(topK == null ? 0 : topK)
-                .predictions(predOut != null).gradOutput(go).build();
+        Outputs want = Outputs.builder()
+                .gradient(gradOut != null)
+                .accuracy(accuracy)
+                .topK(topK == null ? 0 : topK)
+                .predictions(predOut != null)
+                .gradOutput(go)
+                .build();
         LossProblem p = LossProblem.of(nll ? LossKind.NLL : LossKind.CROSS_ENTROPY, x, t, b.build(), want);
         if (!nll && !quiet && looksLikeProbabilities(x)) {
-            err.println("xent: warning: every row of the logits lies in [0, 1] and sums to 1: these look like probabilities. "
-                    + "cross_entropy applies log_softmax itself; pass the raw logits (or use --loss nll with log-probabilities).");
+            err.println(
+                    "xent: warning: every row of the logits lies in [0, 1] and sums to 1: these look like probabilities. "
+                            + "cross_entropy applies log_softmax itself; pass the raw logits (or use --loss nll with log-probabilities).");
         }
         long t0 = System.nanoTime();
         LossResult r;
         double meanEntropy = Double.NaN;
-        try (OutputSet files = new OutputSet(); Xent xent = Xent.open(dev);
-             Progress progress = Progress.of(quiet, x.byteSize(), x.numel(), p.rows())) {
+        try (OutputSet files = new OutputSet();
+                Xent xent = Xent.open(dev);
+                Progress progress = Progress.of(quiet, x.byteSize(), x.numel(), p.rows())) {
             p.totals(); // a bad target is reported before any output file is created
-            NpyWriter lossW = out == null ? null : files.npy(out, x.dtype() == DType.F64 ? DType.F64 : DType.F32, p.outputShape());
-            NpyWriter gradW = gradOut == null ? null : files.npy(gradOut, x.dtype() == DType.BF16 ? DType.F32 : x.dtype(), x.shape());
+            NpyWriter lossW = out == null
+                    ? null
+                    : files.npy(out, x.dtype() == DType.F64 ? DType.F64 : DType.F32, p.outputShape());
+            NpyWriter gradW = gradOut == null
+                    ? null
+                    : files.npy(gradOut, x.dtype() == DType.BF16 ? DType.F32 : x.dtype(), x.shape());
             NpyWriter predW = predOut == null ? null : files.npy(predOut, DType.I64, p.outputShape());
             r = xent.loss(p, sink(lossW, gradW, predW, progress));
             if (lseOut != null || entropy) { // a second pass over the logits
@@ -264,7 +410,9 @@ final class EvalCommand implements Callable<Integer> {
                 });
             }
             if (targetGradOut != null) {
-                if (!p.probabilityTarget()) throw new InvalidInputException("--target-grad-out needs probability targets (class indices have no gradient)");
+                if (!p.probabilityTarget())
+                    throw new InvalidInputException(
+                            "--target-grad-out needs probability targets (class indices have no gradient)");
                 NpyWriter tw = files.npy(targetGradOut, x.dtype() == DType.F64 ? DType.F64 : DType.F32, t.shape());
                 BlockStream.targetGradient(p, sink(null, tw, null, progress));
             }
@@ -276,11 +424,22 @@ final class EvalCommand implements Callable<Integer> {
         long rows = p.rows();
         long classes = p.classes();
         if (r.isScalar()) o.printf(Locale.ROOT, "loss (%s): %s%n", red.label(), fmt(r.value()));
-        else o.printf(Locale.ROOT, "loss (none): %d per-element values%s%n", rows, out == null ? " (write them with --out)" : " written to " + out);
+        else
+            o.printf(
+                    Locale.ROOT,
+                    "loss (none): %d per-element values%s%n",
+                    rows,
+                    out == null ? " (write them with --out)" : " written to " + out);
         if (red == Reduction.MEAN) o.printf(Locale.ROOT, "perplexity: %s%n", fmt(perplexity));
         if (zLoss > 0 && r.isScalar()) o.printf(Locale.ROOT, "z-loss part (%s): %s%n", red.label(), fmt(r.zLoss()));
-        if (want.accuracy()) o.printf(Locale.ROOT, "accuracy: %s%s%n", fmt(r.accuracy()),
-                topK != null ? String.format(Locale.ROOT, ", top-%d accuracy: %s", topK, fmt(r.topkAccuracy())) : "");
+        if (want.accuracy())
+            o.printf(
+                    Locale.ROOT,
+                    "accuracy: %s%s%n",
+                    fmt(r.accuracy()),
+                    topK != null
+                            ? String.format(Locale.ROOT, ", top-%d accuracy: %s", topK, fmt(r.topkAccuracy()))
+                            : "");
         if (entropy) o.printf(Locale.ROOT, "entropy (mean over non-ignored rows): %s%n", fmt(meanEntropy));
         if (gradOut != null) o.println("gradient written to " + gradOut);
         if (predOut != null) o.println("predictions written to " + predOut);
@@ -288,16 +447,26 @@ final class EvalCommand implements Callable<Integer> {
         if (targetGradOut != null) o.println("target gradient written to " + targetGradOut);
         o.printf(Locale.ROOT, "device: %s, rows: %d, classes: %d, seconds: %.6f%n", r.device(), rows, classes, seconds);
         if (json) {
-            o.println(new Json().put("loss", r.isScalar() ? (Object) r.value() : null).put("reduction", red.label())
-                    .put("device", r.device()).put("rows", rows).put("classes", classes).put("seconds", seconds)
-                    .put("weight_sum", r.weightSum()).put("loss_kind", nll ? "nll" : "ce")
-                    .put("logits_dtype", x.dtype().label()).put("out", out == null ? null : out.toString())
+            o.println(new Json()
+                    .put("loss", r.isScalar() ? (Object) r.value() : null)
+                    .put("reduction", red.label())
+                    .put("device", r.device())
+                    .put("rows", rows)
+                    .put("classes", classes)
+                    .put("seconds", seconds)
+                    .put("weight_sum", r.weightSum())
+                    .put("loss_kind", nll ? "nll" : "ce")
+                    .put("logits_dtype", x.dtype().label())
+                    .put("out", out == null ? null : out.toString())
                     .put("perplexity", red == Reduction.MEAN ? (Object) perplexity : null)
                     .put("accuracy", want.accuracy() ? (Object) r.accuracy() : null)
-                    .put("topk", topK != null ? (Object) topK : null).put("topk_accuracy", topK != null ? (Object) r.topkAccuracy() : null)
+                    .put("topk", topK != null ? (Object) topK : null)
+                    .put("topk_accuracy", topK != null ? (Object) r.topkAccuracy() : null)
                     .put("z_loss", zLoss > 0 && r.isScalar() ? (Object) r.zLoss() : null)
-                    .put("grad_out", gradOut == null ? null : gradOut.toString()).put("pred_out", predOut == null ? null : predOut.toString())
-                    .put("entropy", entropy ? (Object) meanEntropy : null).put("lse_out", lseOut == null ? null : lseOut.toString())
+                    .put("grad_out", gradOut == null ? null : gradOut.toString())
+                    .put("pred_out", predOut == null ? null : predOut.toString())
+                    .put("entropy", entropy ? (Object) meanEntropy : null)
+                    .put("lse_out", lseOut == null ? null : lseOut.toString())
                     .put("entropy_out", entropyOut == null ? null : entropyOut.toString())
                     .put("target_grad_out", targetGradOut == null ? null : targetGradOut.toString()));
         }
@@ -307,36 +476,60 @@ final class EvalCommand implements Callable<Integer> {
     /** Where each block's outputs go: the writers that were asked for, and the progress bar. */
     private static ResultSink sink(NpyWriter lossW, NpyWriter gradW, NpyWriter predW, Progress progress) {
         return new ResultSink() {
-            @Override public void losses(long firstRow, Tensor values) { if (lossW != null) lossW.write(firstRow, values); }
+            @Override
+            public void losses(long firstRow, Tensor values) {
+                if (lossW != null) lossW.write(firstRow, values);
+            }
 
-            @Override public void gradient(long firstElement, Tensor values) { if (gradW != null) gradW.write(firstElement, values); }
+            @Override
+            public void gradient(long firstElement, Tensor values) {
+                if (gradW != null) gradW.write(firstElement, values);
+            }
 
-            @Override public void predictions(long firstRow, Tensor values) { if (predW != null) predW.write(firstRow, values); }
+            @Override
+            public void predictions(long firstRow, Tensor values) {
+                if (predW != null) predW.write(firstRow, values);
+            }
 
-            @Override public void progress(long done, long total) { progress.update(done, total); }
+            @Override
+            public void progress(long done, long total) {
+                progress.update(done, total);
+            }
         };
     }
 
     /** With as many target shards as logit shards, each pair must agree on axis 0, so a misordered glob is caught. */
-    private static void checkShardPairs(List<ArraySource> xs, List<Tensor> xParts, List<ArraySource> ts, List<Tensor> tParts) {
+    private static void checkShardPairs(
+            List<ArraySource> xs, List<Tensor> xParts, List<ArraySource> ts, List<Tensor> tParts) {
         if (xs.size() != ts.size() || xs.size() < 2) return;
         for (int i = 0; i < xs.size(); i++) {
             Tensor a = xParts.get(i), b = tParts.get(i);
             if (a.rank() > 0 && b.rank() > 0 && a.dim(0) != b.dim(0)) {
-                throw new InvalidInputException("shard " + i + ": " + xs.get(i) + " has " + a.dim(0) + " rows along axis 0 but " + ts.get(i)
-                        + " has " + b.dim(0) + " (shards are matched in order)");
+                throw new InvalidInputException(
+                        "shard " + i + ": " + xs.get(i) + " has " + a.dim(0) + " rows along axis 0 but " + ts.get(i)
+                                + " has " + b.dim(0) + " (shards are matched in order)");
             }
         }
     }
 
-    private int binaryCrossEntropy(PrintWriter o, Reduction red, Device dev, Tensor x, Tensor t, Tensor w, Tensor pw, Tensor go) {
+    private int binaryCrossEntropy(
+            PrintWriter o, Reduction red, Device dev, Tensor x, Tensor t, Tensor w, Tensor pw, Tensor go) {
         BceSpec bs = BceSpec.builder().reduction(red).weight(w).posWeight(pw).build();
-        BinaryCrossEntropy p = BinaryCrossEntropy.of(x, t, bs, Outputs.builder().gradient(gradOut != null).gradOutput(go).build());
+        BinaryCrossEntropy p = BinaryCrossEntropy.of(
+                x,
+                t,
+                bs,
+                Outputs.builder().gradient(gradOut != null).gradOutput(go).build());
         long t0 = System.nanoTime();
         LossResult r;
-        try (OutputSet files = new OutputSet(); Xent xent = Xent.open(dev); Progress progress = Progress.of(quiet, x.byteSize(), x.numel(), x.numel())) {
-            NpyWriter lossW = out == null ? null : files.npy(out, x.dtype() == DType.F64 ? DType.F64 : DType.F32, x.shape());
-            NpyWriter gradW = gradOut == null ? null : files.npy(gradOut, x.dtype() == DType.BF16 ? DType.F32 : x.dtype(), x.shape());
+        try (OutputSet files = new OutputSet();
+                Xent xent = Xent.open(dev);
+                Progress progress = Progress.of(quiet, x.byteSize(), x.numel(), x.numel())) {
+            NpyWriter lossW =
+                    out == null ? null : files.npy(out, x.dtype() == DType.F64 ? DType.F64 : DType.F32, x.shape());
+            NpyWriter gradW = gradOut == null
+                    ? null
+                    : files.npy(gradOut, x.dtype() == DType.BF16 ? DType.F32 : x.dtype(), x.shape());
             r = xent.bce(p, sink(lossW, gradW, null, progress));
             if (targetGradOut != null) {
                 NpyWriter tw = files.npy(targetGradOut, x.dtype() == DType.F64 ? DType.F64 : DType.F32, t.shape());
@@ -345,39 +538,71 @@ final class EvalCommand implements Callable<Integer> {
             progress.close();
             files.commit();
         }
-        reportElementwise(o, "bce", red, r, x, (System.nanoTime() - t0) / 1e9, j -> { });
+        reportElementwise(o, "bce", red, r, x, (System.nanoTime() - t0) / 1e9, j -> {});
         return 0;
     }
 
     /** What an elementwise loss (bce, kl) prints: its lines and, with --json, its JSON, {@code fields} adding the loss's own. */
-    private void reportElementwise(PrintWriter o, String kind, Reduction red, LossResult r, Tensor x, double seconds, java.util.function.Consumer<Json> fields) {
+    private void reportElementwise(
+            PrintWriter o,
+            String kind,
+            Reduction red,
+            LossResult r,
+            Tensor x,
+            double seconds,
+            java.util.function.Consumer<Json> fields) {
         if (r.isScalar()) o.printf(Locale.ROOT, "loss (%s, %s): %s%n", kind, red.label(), fmt(r.value()));
-        else o.printf(Locale.ROOT, "loss (%s, none): %d per-element values%s%n", kind, x.numel(), out == null ? " (write them with --out)" : " written to " + out);
+        else
+            o.printf(
+                    Locale.ROOT,
+                    "loss (%s, none): %d per-element values%s%n",
+                    kind,
+                    x.numel(),
+                    out == null ? " (write them with --out)" : " written to " + out);
         if (gradOut != null) o.println("gradient written to " + gradOut);
         o.printf(Locale.ROOT, "device: %s, elements: %d, seconds: %.6f%n", r.device(), x.numel(), seconds);
         if (json) {
-            Json j = new Json().put("loss", r.isScalar() ? (Object) r.value() : null).put("reduction", red.label()).put("device", r.device())
+            Json j = new Json()
+                    .put("loss", r.isScalar() ? (Object) r.value() : null)
+                    .put("reduction", red.label())
+                    .put("device", r.device())
                     .put("loss_kind", kind);
             fields.accept(j);
-            o.println(j.put("elements", x.numel()).put("seconds", seconds).put("logits_dtype", x.dtype().label())
-                    .put("out", out == null ? null : out.toString()).put("grad_out", gradOut == null ? null : gradOut.toString()));
+            o.println(j.put("elements", x.numel())
+                    .put("seconds", seconds)
+                    .put("logits_dtype", x.dtype().label())
+                    .put("out", out == null ? null : out.toString())
+                    .put("grad_out", gradOut == null ? null : gradOut.toString()));
         }
     }
 
-    private int divergence(PrintWriter o, String kind, Reduction red, Device dev, Tensor x, Tensor teacherLogits, Tensor t, Tensor go) {
-        DivergenceSpec.Builder b = DivergenceSpec.builder(kind.equals("kd") ? DivergenceSpec.Kind.KD : DivergenceSpec.Kind.JSD)
-                .reduction(red).temperature(temperature).ignoreIndex(ignoreIndex);
+    private int divergence(
+            PrintWriter o,
+            String kind,
+            Reduction red,
+            Device dev,
+            Tensor x,
+            Tensor teacherLogits,
+            Tensor t,
+            Tensor go) {
+        DivergenceSpec.Builder b = DivergenceSpec.builder(
+                        kind.equals("kd") ? DivergenceSpec.Kind.KD : DivergenceSpec.Kind.JSD)
+                .reduction(red)
+                .temperature(temperature)
+                .ignoreIndex(ignoreIndex);
         if (kind.equals("jsd")) b.beta(beta);
         if (alpha != null) {
-            if (t == null) throw new InvalidInputException("--alpha mixes in cross-entropy with class targets: give --targets");
+            if (t == null)
+                throw new InvalidInputException("--alpha mixes in cross-entropy with class targets: give --targets");
             b.alpha(alpha);
         }
         DivergenceSpec ds = b.build();
         Divergence p = Divergence.of(x, teacherLogits, t, ds, gradOut != null).withGradOutput(go);
         long t0 = System.nanoTime();
         DivergenceResult r;
-        try (OutputSet files = new OutputSet(); Xent xent = Xent.open(dev);
-             Progress progress = Progress.of(quiet, x.byteSize() + teacherLogits.byteSize(), x.numel(), p.rows())) {
+        try (OutputSet files = new OutputSet();
+                Xent xent = Xent.open(dev);
+                Progress progress = Progress.of(quiet, x.byteSize() + teacherLogits.byteSize(), x.numel(), p.rows())) {
             p.validRows(); // a bad target is reported before any output file is created
             DType outType = x.dtype() == DType.F64 || teacherLogits.dtype() == DType.F64 ? DType.F64 : DType.F32;
             NpyWriter lossW = out == null ? null : files.npy(out, outType, new long[] {p.rows()});
@@ -389,20 +614,50 @@ final class EvalCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - t0) / 1e9;
         String what = kind + ", " + red.label();
         if (r.isScalar()) o.printf(Locale.ROOT, "loss (%s): %s%n", what, fmt(r.value()));
-        else o.printf(Locale.ROOT, "loss (%s): %d per-row values%s%n", what, p.rows(), out == null ? " (write them with --out)" : " written to " + out);
+        else
+            o.printf(
+                    Locale.ROOT,
+                    "loss (%s): %d per-row values%s%n",
+                    what,
+                    p.rows(),
+                    out == null ? " (write them with --out)" : " written to " + out);
         if (ds.mixesCrossEntropy() && r.isScalar()) {
-            o.printf(Locale.ROOT, "parts: %s %s, cross-entropy %s (alpha %s)%n", kind, fmt(r.divergence()), fmt(r.crossEntropy()), fmt(ds.alpha()));
+            o.printf(
+                    Locale.ROOT,
+                    "parts: %s %s, cross-entropy %s (alpha %s)%n",
+                    kind,
+                    fmt(r.divergence()),
+                    fmt(r.crossEntropy()),
+                    fmt(ds.alpha()));
         }
         if (gradOut != null) o.println("gradient (with respect to the student's logits) written to " + gradOut);
-        o.printf(Locale.ROOT, "device: %s, rows: %d, valid rows: %d, classes: %d, seconds: %.6f%n", r.device(), p.rows(), r.validRows(), p.classes(), seconds);
+        o.printf(
+                Locale.ROOT,
+                "device: %s, rows: %d, valid rows: %d, classes: %d, seconds: %.6f%n",
+                r.device(),
+                p.rows(),
+                r.validRows(),
+                p.classes(),
+                seconds);
         if (json) {
-            o.println(new Json().put("loss", r.isScalar() ? (Object) r.value() : null).put("reduction", red.label()).put("loss_kind", kind)
+            o.println(new Json()
+                    .put("loss", r.isScalar() ? (Object) r.value() : null)
+                    .put("reduction", red.label())
+                    .put("loss_kind", kind)
                     .put(kind, r.isScalar() ? (Object) r.divergence() : null)
                     .put("cross_entropy", ds.mixesCrossEntropy() && r.isScalar() ? (Object) r.crossEntropy() : null)
-                    .put("temperature", temperature).put("alpha", alpha).put("beta", kind.equals("jsd") ? (Object) beta : null)
-                    .put("device", r.device()).put("rows", p.rows()).put("valid_rows", r.validRows()).put("classes", p.classes())
-                    .put("divisor", r.divisor()).put("seconds", seconds).put("logits_dtype", x.dtype().label())
-                    .put("teacher_dtype", teacherLogits.dtype().label()).put("out", out == null ? null : out.toString())
+                    .put("temperature", temperature)
+                    .put("alpha", alpha)
+                    .put("beta", kind.equals("jsd") ? (Object) beta : null)
+                    .put("device", r.device())
+                    .put("rows", p.rows())
+                    .put("valid_rows", r.validRows())
+                    .put("classes", p.classes())
+                    .put("divisor", r.divisor())
+                    .put("seconds", seconds)
+                    .put("logits_dtype", x.dtype().label())
+                    .put("teacher_dtype", teacherLogits.dtype().label())
+                    .put("out", out == null ? null : out.toString())
                     .put("grad_out", gradOut == null ? null : gradOut.toString()));
         }
         return 0;
@@ -412,18 +667,32 @@ final class EvalCommand implements Callable<Integer> {
         KlDivergence p = KlDivergence.of(x, t, red, logTarget, gradOut != null).withGradOutput(go);
         long t0 = System.nanoTime();
         LossResult r;
-        try (OutputSet files = new OutputSet(); Xent xent = Xent.open(dev); Progress progress = Progress.of(quiet, x.byteSize(), x.numel(), x.numel())) {
-            NpyWriter lossW = out == null ? null : files.npy(out, x.dtype() == DType.F64 ? DType.F64 : DType.F32, x.shape());
-            NpyWriter gradW = gradOut == null ? null : files.npy(gradOut, x.dtype() == DType.F64 ? DType.F64 : DType.F32, x.shape());
+        try (OutputSet files = new OutputSet();
+                Xent xent = Xent.open(dev);
+                Progress progress = Progress.of(quiet, x.byteSize(), x.numel(), x.numel())) {
+            NpyWriter lossW =
+                    out == null ? null : files.npy(out, x.dtype() == DType.F64 ? DType.F64 : DType.F32, x.shape());
+            NpyWriter gradW = gradOut == null
+                    ? null
+                    : files.npy(gradOut, x.dtype() == DType.F64 ? DType.F64 : DType.F32, x.shape());
             r = xent.klDiv(p, sink(lossW, gradW, null, progress));
             progress.close();
             files.commit();
         }
-        reportElementwise(o, "kl", red, r, x, (System.nanoTime() - t0) / 1e9, j -> j.put("log_target", logTarget).put("divisor", p.divisor()));
+        reportElementwise(
+                o,
+                "kl",
+                red,
+                r,
+                x,
+                (System.nanoTime() - t0) / 1e9,
+                j -> j.put("log_target", logTarget).put("divisor", p.divisor()));
         return 0;
     }
 
-    private static String fmt(double v) { return Double.isNaN(v) ? "NaN" : Double.toString(v); }
+    private static String fmt(double v) {
+        return Double.isNaN(v) ? "NaN" : Double.toString(v);
+    }
 
     /**
      * True when each of the first rows lies in [0, 1] and sums to 1 within 1e-3 (the softmax-twice mistake): at most

@@ -4,19 +4,24 @@ import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code xent info}: everything a bug report needs. */
-@Command(name = "info", mixinStandardHelpOptions = true, description = "Versions, JVM, cores, vector module and what the GPU probe found.")
+@Command(
+        name = "info",
+        mixinStandardHelpOptions = true,
+        description = "Versions, JVM, cores, vector module and what the GPU probe found.")
 final class InfoCommand implements Callable<Integer> {
-    @Spec CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
     @Option(names = "--json", description = "Print one JSON object.")
     boolean json;
 
-    @Override public Integer call() {
+    @Override
+    public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
         Map<String, Object> f = Info.facts();
         if (json) {

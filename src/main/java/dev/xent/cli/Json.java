@@ -24,7 +24,10 @@ public final class Json {
         return this;
     }
 
-    @Override public String toString() { return write(fields); }
+    @Override
+    public String toString() {
+        return write(fields);
+    }
 
     static String write(Object v) {
         if (v == null) return "null";
@@ -60,11 +63,21 @@ public final class Json {
         StringBuilder b = new StringBuilder("\"");
         for (char c : s.toCharArray()) {
             switch (c) {
-                case '"': b.append("\\\""); break;
-                case '\\': b.append("\\\\"); break;
-                case '\n': b.append("\\n"); break;
-                case '\r': b.append("\\r"); break;
-                case '\t': b.append("\\t"); break;
+                case '"':
+                    b.append("\\\"");
+                    break;
+                case '\\':
+                    b.append("\\\\");
+                    break;
+                case '\n':
+                    b.append("\\n");
+                    break;
+                case '\r':
+                    b.append("\\r");
+                    break;
+                case '\t':
+                    b.append("\\t");
+                    break;
                 default:
                     if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
                     else b.append(c);

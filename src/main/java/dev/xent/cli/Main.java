@@ -6,17 +6,30 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code xent}: evaluate, demonstrate, benchmark and describe. Exit 0 on success, 2 for bad input or usage, 1 for internal failure. */
-@Command(name = "xent", mixinStandardHelpOptions = true, versionProvider = Info.Version.class,
+@Command(
+        name = "xent",
+        mixinStandardHelpOptions = true,
+        versionProvider = Info.Version.class,
         description = "PyTorch-exact softmax, log-softmax, NLL and cross-entropy on the CPU and on NVIDIA GPUs.",
-        subcommands = {EvalCommand.class, SoftmaxCommand.class, DemoCommand.class, BenchCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            EvalCommand.class,
+            SoftmaxCommand.class,
+            DemoCommand.class,
+            BenchCommand.class,
+            InfoCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class Main implements Runnable {
     /** The exit statuses: EXIT_OK (0) success, EXIT_INTERNAL (1) an internal failure, EXIT_USAGE (2) bad input or usage. */
     public static final int EXIT_OK = 0, EXIT_INTERNAL = 1, EXIT_USAGE = 2;
 
-    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
-    @Override public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a command: eval, softmax, demo, bench or info");
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(
+                spec.commandLine(), "name a command: eval, softmax, demo, bench or info");
     }
 
     /**
@@ -44,7 +57,8 @@ public final class Main implements Runnable {
         cl.setErr(err);
         cl.setParameterExceptionHandler((ex, a) -> {
             // the qualified name ("xent eval"): the command's own name alone would make the root "xent xent"
-            err.println("xent: " + oneLine(ex.getMessage()) + " (see: " + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
+            err.println("xent: " + oneLine(ex.getMessage()) + " (see: "
+                    + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help)");
             return EXIT_USAGE;
         });
         cl.setExecutionExceptionHandler((ex, c, parse) -> report(ex, err));
@@ -68,12 +82,15 @@ public final class Main implements Runnable {
             }
             if (e instanceof InternalError && String.valueOf(e.getMessage()).contains("unsafe memory access")) {
                 // the JVM's report of a SIGBUS on a mapped page: the file was truncated under us
-                err.println("xent: error: an input file shrank while it was being read (a mapped page vanished); no output was changed");
+                err.println(
+                        "xent: error: an input file shrank while it was being read (a mapped page vanished); no output was changed");
                 return EXIT_USAGE;
             }
             if (e instanceof OutOfMemoryError) {
-                err.println("xent: error: out of memory with a " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB heap (" + oneLine(e.getMessage())
-                        + "); give the JVM more with XENT_JVM_OPTS=-Xmx..., or smaller row blocks with -Dxent.blockElements; no output was changed");
+                err.println(
+                        "xent: error: out of memory with a "
+                                + (Runtime.getRuntime().maxMemory() >> 20) + " MiB heap (" + oneLine(e.getMessage())
+                                + "); give the JVM more with XENT_JVM_OPTS=-Xmx..., or smaller row blocks with -Dxent.blockElements; no output was changed");
                 return EXIT_INTERNAL;
             }
         }

@@ -25,7 +25,8 @@ final class Progress implements AutoCloseable {
     private final long start = System.nanoTime();
     private Bar bar; // the progressbar library is loaded only when a bar is shown (library users may not have it)
 
-    Progress(boolean enabled, PrintStream err, Duration delay, long totalBytes, long totalRows, double bytesPerElement) {
+    Progress(
+            boolean enabled, PrintStream err, Duration delay, long totalBytes, long totalRows, double bytesPerElement) {
         this.enabled = enabled;
         this.err = err;
         this.delay = delay;
@@ -37,7 +38,13 @@ final class Progress implements AutoCloseable {
     /** A reporter for work over {@code inputBytes} of input holding {@code rows} rows; quiet unless stderr is a terminal. */
     static Progress of(boolean quiet, long inputBytes, long inputElements, long rows) {
         boolean tty = "1".equals(System.getenv("XENT_STDERR_TTY")) && !"dumb".equals(System.getenv("TERM"));
-        return new Progress(!quiet && tty, System.err, DELAY, inputBytes, rows, inputElements == 0 ? 0 : (double) inputBytes / inputElements);
+        return new Progress(
+                !quiet && tty,
+                System.err,
+                DELAY,
+                inputBytes,
+                rows,
+                inputElements == 0 ? 0 : (double) inputBytes / inputElements);
     }
 
     /** Input elements done, out of all of them (from the block stream's sink thread). */
@@ -49,7 +56,8 @@ final class Progress implements AutoCloseable {
             if (elapsed < delay.toNanos() || doneElements >= totalElements) return;
             int width = 100;
             try {
-                width = Math.max(40, Math.min(200, Integer.parseInt(System.getenv().getOrDefault("COLUMNS", "100"))));
+                width = Math.max(
+                        40, Math.min(200, Integer.parseInt(System.getenv().getOrDefault("COLUMNS", "100"))));
             } catch (NumberFormatException ignored) {
                 // keep the default width
             }
@@ -64,10 +72,17 @@ final class Progress implements AutoCloseable {
         private final ProgressBar bar;
 
         Bar(PrintStream err, int width, long totalBytes, long bytes, long elapsedNanos) {
-            bar = new ProgressBarBuilder().setTaskName("xent").setInitialMax(totalBytes / 1_000_000).setUnit(" MB", 1)
-                    .showSpeed(new DecimalFormat("0")).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(250)
+            bar = new ProgressBarBuilder()
+                    .setTaskName("xent")
+                    .setInitialMax(totalBytes / 1_000_000)
+                    .setUnit(" MB", 1)
+                    .showSpeed(new DecimalFormat("0"))
+                    .setStyle(ProgressBarStyle.ASCII)
+                    .setUpdateIntervalMillis(250)
                     .setConsumer(new ConsoleProgressBarConsumer(err, width))
-                    .clearDisplayOnFinish().startsFrom(bytes / 1_000_000, Duration.ofNanos(elapsedNanos)).build();
+                    .clearDisplayOnFinish()
+                    .startsFrom(bytes / 1_000_000, Duration.ofNanos(elapsedNanos))
+                    .build();
         }
 
         void step(long bytes, String message) {
@@ -75,10 +90,13 @@ final class Progress implements AutoCloseable {
             bar.setExtraMessage(message);
         }
 
-        void close() { bar.close(); }
+        void close() {
+            bar.close();
+        }
     }
 
-    @Override public synchronized void close() {
+    @Override
+    public synchronized void close() {
         if (bar != null) bar.close();
         bar = null;
     }

@@ -9,8 +9,10 @@ final class Verbosity {
 
     // slf4j-simple reads a logger's level when the logger is created, and xent's loggers are created when their
     // classes first run, after the command line is parsed: setting the property here is early enough
-    @Option(names = "--verbose",
-            description = "Notes on stderr: which device --device auto chose and why, work moved from the GPU to the CPU.")
+    @Option(
+            names = "--verbose",
+            description =
+                    "Notes on stderr: which device --device auto chose and why, work moved from the GPU to the CPU.")
     void verbose(boolean on) {
         if (on) System.setProperty(LEVEL_PROPERTY, "info");
     }

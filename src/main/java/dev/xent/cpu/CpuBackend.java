@@ -16,8 +16,8 @@ import dev.xent.stream.ExactSum;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class CpuBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
-    private static final java.util.concurrent.atomic.AtomicBoolean TOLD_NO_VECTOR = new java.util.concurrent.atomic.AtomicBoolean();
+    private static final java.util.concurrent.atomic.AtomicBoolean TOLD_NO_VECTOR =
+            new java.util.concurrent.atomic.AtomicBoolean();
     /**
      * Below this many elements the work runs on the calling thread: handing it to the pool costs more. Measured here
      * (loss, 1000 classes, hot): 256 rows 53 us on one thread against 80 on two; 1024 rows 295 against 249.
@@ -77,11 +78,17 @@ public final class CpuBackend implements Backend {
     public static void warmUp(long nanos) {
         long end = System.nanoTime() + nanos;
         // many rows of 200 (the compile thresholds count calls) and a few of two blocks (every branch of the loop)
-        Tensor[][] problems = {rows(256, 200, true), rows(4, VectorRowMath.BLOCK + 45, true), rows(256, 200, false),
-                               rows(4, VectorRowMath.BLOCK + 45, false), rows(2048, 40, false)};
+        Tensor[][] problems = {
+            rows(256, 200, true),
+            rows(4, VectorRowMath.BLOCK + 45, true),
+            rows(256, 200, false),
+            rows(4, VectorRowMath.BLOCK + 45, false),
+            rows(2048, 40, false)
+        };
         try (CpuBackend cpu = new CpuBackend(1, dev.xent.Settings.cpuVector())) {
             while (System.nanoTime() < end) {
-                for (Tensor[] p : problems) cpu.loss(LossProblem.of(LossKind.CROSS_ENTROPY, p[0], p[1], dev.xent.LossSpec.DEFAULT));
+                for (Tensor[] p : problems)
+                    cpu.loss(LossProblem.of(LossKind.CROSS_ENTROPY, p[0], p[1], dev.xent.LossSpec.DEFAULT));
             }
         }
     }
@@ -95,7 +102,8 @@ public final class CpuBackend implements Backend {
         for (int i = 0; i < n; i++) y[i] = r.nextInt(c);
         Tensor x = Tensor.of(v, n, c);
         if (buffer) {
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            java.nio.ByteBuffer b =
+                    java.nio.ByteBuffer.allocateDirect(4 * v.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
             b.asFloatBuffer().put(v);
             x = Tensor.ofSegments(DType.F32, 4, false, new java.nio.ByteBuffer[] {b.asReadOnlyBuffer()}, n, c);
         }
@@ -108,12 +116,19 @@ public final class CpuBackend implements Backend {
     }
 
     /** {@return "vector(512-bit)" or "scalar": what the float32 loops run on} */
-    public String mathName() { return math.name(); }
+    public String mathName() {
+        return math.name();
+    }
 
     /** {@return the threads the rows are spread over} */
-    public int threads() { return threads; }
+    public int threads() {
+        return threads;
+    }
 
-    @Override public String name() { return "cpu"; }
+    @Override
+    public String name() {
+        return "cpu";
+    }
 
     // ------------------------------------------------------------------------------------------------ losses
 
@@ -121,13 +136,15 @@ public final class CpuBackend implements Backend {
      * The rows of {@code p} in memory: its per-row losses (and gradient, predictions) must fit Java arrays, which the
      * row blocks of {@link dev.xent.Xent} guarantee whatever the request's size.
      */
-    @Override public LossResult loss(LossProblem p) {
+    @Override
+    public LossResult loss(LossProblem p) {
         int rows = Backend.checkRowsFit(p);
         p.totals(); // every target checked, and W known, before any logit is read
         if (p.gradientOnly() && p.input().dtype() != DType.F64) return lossAndGradient(p);
         if (metricsOnly(p)) return lossWithMetrics(p);
         if (p.needsTrainingPath()) {
-            // the gradient with metrics, z-loss, softcap: the reference's double-precision row math, spread over the threads
+            // the gradient with metrics, z-loss, softcap: the reference's double-precision row math, spread over the
+            // threads
             TrainingRows t = new TrainingRows(p, p.input().dtype());
             forEachRowRange(rows, (long) rows * p.classes() * 4, t::run);
             return t.result(name(), p.input().dtype() == DType.F64);
@@ -158,7 +175,9 @@ public final class CpuBackend implements Backend {
      * here: the reduction then needs no serial pass over the rows (order does not matter to an exact sum).
      */
     private static void merge(ExactSum total, ExactSum part) {
-        synchronized (total) { total.add(part); }
+        synchronized (total) {
+            total.add(part);
+        }
     }
 
     private static void sumRange(ExactSum total, float[] out, int lo, int hi) {
@@ -170,7 +189,8 @@ public final class CpuBackend implements Backend {
     /** Loss and gradient in float32: the loss row loop, writing each row's gradient while the row is in cache. */
     private LossResult lossAndGradient(LossProblem p) {
         int rows = (int) p.rows();
-        double rs = p.spec().reduction() == dev.xent.Reduction.MEAN ? 1 / p.totals().divisor() : 1;
+        double rs =
+                p.spec().reduction() == dev.xent.Reduction.MEAN ? 1 / p.totals().divisor() : 1;
         DType dt = p.input().dtype();
         int n = Backend.checkElementsFit(p.input());
         float[] g32 = dt == DType.F32 ? new float[n] : null;
@@ -183,15 +203,22 @@ public final class CpuBackend implements Backend {
             sumRange(total, out, lo, hi);
         });
         if (bad.row >= 0) throw p.badTarget(bad.row, bad.value);
-        Tensor grad = g32 != null ? Tensor.of(g32, p.input().shape()) : Tensor.ofHalfBits(dt, g16, p.input().shape());
-        return p.finish(Tensor.of(out, rows), name(), new LossResult.Extras(grad, -1, -1, 0, null, null).withLossSum(total));
+        Tensor grad = g32 != null
+                ? Tensor.of(g32, p.input().shape())
+                : Tensor.ofHalfBits(dt, g16, p.input().shape());
+        return p.finish(
+                Tensor.of(out, rows), name(), new LossResult.Extras(grad, -1, -1, 0, null, null).withLossSum(total));
     }
 
     /** Accuracy, top-k or predictions beside a plain class-index loss: the float32 row loop computes them too. */
     private static boolean metricsOnly(LossProblem p) {
         Outputs o = p.outputs();
-        return !o.gradient() && (o.accuracy() || o.topK() > 0 || o.predictions()) && p.spec().zLossScale() == 0
-                && p.spec().softcap() == 0 && !p.probabilityTarget() && p.input().dtype() != DType.F64;
+        return !o.gradient()
+                && (o.accuracy() || o.topK() > 0 || o.predictions())
+                && p.spec().zLossScale() == 0
+                && p.spec().softcap() == 0
+                && !p.probabilityTarget()
+                && p.input().dtype() != DType.F64;
     }
 
     private LossResult lossWithMetrics(LossProblem p) {
@@ -210,8 +237,14 @@ public final class CpuBackend implements Backend {
             if (mt.hit1 != null) h1 += mt.hit1[r];
             if (mt.hitK != null) hk += mt.hitK[r];
         }
-        LossResult.Extras extras = new LossResult.Extras(null, mt.hit1 != null ? h1 : -1, mt.hitK != null ? hk : -1,
-                p.outputs().topK(), mt.pred != null ? Tensor.of(mt.pred, p.outputShape()) : null, null).withLossSum(total);
+        LossResult.Extras extras = new LossResult.Extras(
+                        null,
+                        mt.hit1 != null ? h1 : -1,
+                        mt.hitK != null ? hk : -1,
+                        p.outputs().topK(),
+                        mt.pred != null ? Tensor.of(mt.pred, p.outputShape()) : null,
+                        null)
+                .withLossSum(total);
         return p.finish(Tensor.of(out, rows), name(), extras);
     }
 
@@ -262,7 +295,10 @@ public final class CpuBackend implements Backend {
         long row = -1, value;
 
         synchronized void report(long r, long v) {
-            if (row < 0 || r < row) { row = r; value = v; }
+            if (row < 0 || r < row) {
+                row = r;
+                value = v;
+            }
         }
     }
 
@@ -271,29 +307,33 @@ public final class CpuBackend implements Backend {
         private final LossProblem p;
         private final RowMath math;
         private final int c;
-        private final float[] inPlace;      // the logits array when rows can be read where they lie (or a group copy)
-        private final float[] row;           // scratch for rows that must be gathered or converted
-        private final short[] halfBits;      // float16 / bfloat16 logits whose rows lie contiguous: converted by math
-        private long base;                   // row r's class 0 is at inPlace / halfBits [rowStart(r) + base]
-        private final int groupRows;         // > 0: contiguous rows outside the heap are copied this many at a time
-        private final boolean direct;        // float32 rows of a mapped file, plain loss: read in place by vector loads
+        private final float[] inPlace; // the logits array when rows can be read where they lie (or a group copy)
+        private final float[] row; // scratch for rows that must be gathered or converted
+        private final short[] halfBits; // float16 / bfloat16 logits whose rows lie contiguous: converted by math
+        private long base; // row r's class 0 is at inPlace / halfBits [rowStart(r) + base]
+        private final int groupRows; // > 0: contiguous rows outside the heap are copied this many at a time
+        private final boolean direct; // float32 rows of a mapped file, plain loss: read in place by vector loads
         private final boolean bf16;
         private final boolean statsFromBits; // halfBits rows go straight to rowStatsHalf, never converted whole
-        private final float[] widened;       // short half rows of a cross-entropy: a chunk converted to float32 first
-        private final float[] weights;       // float32 class weights or null
-        private final float[] mix;           // probability targets: t' * w per class
-        private final float weightTotal;     // sum of weights (C without weights), for label smoothing
+        private final float[] widened; // short half rows of a cross-entropy: a chunk converted to float32 first
+        private final float[] weights; // float32 class weights or null
+        private final float[] mix; // probability targets: t' * w per class
+        private final float weightTotal; // sum of weights (C without weights), for label smoothing
         private final float[] stats = new float[2];
-        private float[] shortMax, shortLogS;  // short rows: one group's maxima and log-sums
-        private final float rs;              // gradient scale: 1/W for 'mean', else 1
-        private final float[] grad32;        // gradient out (float32 input) or null
-        private final short[] grad16;        // gradient out (float16 / bfloat16 input) or null
-        private final float[] g;             // one row of gradient
-        private final Metrics metrics;       // accuracy, top-k, predictions, or null
+        private float[] shortMax, shortLogS; // short rows: one group's maxima and log-sums
+        private final float rs; // gradient scale: 1/W for 'mean', else 1
+        private final float[] grad32; // gradient out (float32 input) or null
+        private final short[] grad16; // gradient out (float16 / bfloat16 input) or null
+        private final float[] g; // one row of gradient
+        private final Metrics metrics; // accuracy, top-k, predictions, or null
 
-        FloatRows(LossProblem p, RowMath math) { this(p, math, 1, null, null, null); }
+        FloatRows(LossProblem p, RowMath math) {
+            this(p, math, 1, null, null, null);
+        }
 
-        FloatRows(LossProblem p, RowMath math, float rs, float[] grad32, short[] grad16) { this(p, math, rs, grad32, grad16, null); }
+        FloatRows(LossProblem p, RowMath math, float rs, float[] grad32, short[] grad16) {
+            this(p, math, rs, grad32, grad16, null);
+        }
 
         FloatRows(LossProblem p, RowMath math, float rs, float[] grad32, short[] grad16, Metrics metrics) {
             this.p = p;
@@ -306,15 +346,24 @@ public final class CpuBackend implements Backend {
             this.c = p.classes();
             this.bf16 = p.input().dtype() == DType.BF16;
             boolean half = p.input().dtype() == DType.F16 || bf16;
-            boolean plain = p.kind() == LossKind.CROSS_ENTROPY && !p.probabilityTarget() && p.spec().labelSmoothing() == 0
-                    && grad32 == null && grad16 == null && metrics == null;
-            this.direct = plain && p.inner() == 1 && !p.input().isArrayBacked() && p.input().dtype() == DType.F32
+            boolean plain = p.kind() == LossKind.CROSS_ENTROPY
+                    && !p.probabilityTarget()
+                    && p.spec().labelSmoothing() == 0
+                    && grad32 == null
+                    && grad16 == null
+                    && metrics == null;
+            this.direct = plain
+                    && p.inner() == 1
+                    && !p.input().isArrayBacked()
+                    && p.input().dtype() == DType.F32
                     && c > VectorRowMath.MANY_ROWS_MAX_CLASSES;
             if (direct) {
                 this.groupRows = 0;
                 this.inPlace = null;
                 this.halfBits = null;
-            } else if (p.inner() == 1 && !p.input().isArrayBacked() && (half || p.input().dtype() == DType.F32)) {
+            } else if (p.inner() == 1
+                    && !p.input().isArrayBacked()
+                    && (half || p.input().dtype() == DType.F32)) {
                 // rows in a mapped file or in shards: copied a group at a time (in cache) and read in place there, so
                 // the same loops, and the same bits, as for rows in a Java array
                 this.groupRows = Math.max(1, GROUP_ELEMENTS / Math.max(1, c));
@@ -330,16 +379,27 @@ public final class CpuBackend implements Backend {
             // bfloat16 only: with float16's longer conversion in the loop, C2 boxed its vectors (125 ms against 50 for
             // converting each row first, 8192 x 32000)
             boolean shortRows = c <= VectorRowMath.MANY_ROWS_MAX_CLASSES && p.kind() == LossKind.CROSS_ENTROPY;
-            this.statsFromBits = halfBits != null && bf16 && p.kind() == LossKind.CROSS_ENTROPY && !p.probabilityTarget()
-                    && p.spec().labelSmoothing() == 0 && grad32 == null && grad16 == null && metrics == null && !shortRows;
+            this.statsFromBits = halfBits != null
+                    && bf16
+                    && p.kind() == LossKind.CROSS_ENTROPY
+                    && !p.probabilityTarget()
+                    && p.spec().labelSmoothing() == 0
+                    && grad32 == null
+                    && grad16 == null
+                    && metrics == null
+                    && !shortRows;
             // half rows widened to float32 take float32's many-row stats, so they give the bits of their float32 twin
-            this.widened = halfBits != null && shortRows ? new float[Math.max(1, GROUP_ELEMENTS / Math.max(1, c)) * c] : null;
+            this.widened =
+                    halfBits != null && shortRows ? new float[Math.max(1, GROUP_ELEMENTS / Math.max(1, c)) * c] : null;
             this.row = inPlace == null ? new float[c] : null;
             double[] w = p.weights();
             if (w != null) {
                 weights = new float[c];
                 double t = 0;
-                for (int k = 0; k < c; k++) { weights[k] = (float) w[k]; t += weights[k]; }
+                for (int k = 0; k < c; k++) {
+                    weights[k] = (float) w[k];
+                    t += weights[k];
+                }
                 weightTotal = (float) t;
             } else {
                 weights = null;
@@ -383,8 +443,15 @@ public final class CpuBackend implements Backend {
         private void runInPlace(int lo, int hi, float[] out, BadTarget bad) {
             for (int r = lo; r < hi; r++) {
                 long y = p.targetOf(r);
-                if (p.isIgnored(y)) { out[r] = 0; continue; }
-                if (y < 0 || y >= c) { bad.report(r, y); out[r] = 0; continue; }
+                if (p.isIgnored(y)) {
+                    out[r] = 0;
+                    continue;
+                }
+                if (y < 0 || y >= c) {
+                    bad.report(r, y);
+                    out[r] = 0;
+                    continue;
+                }
                 long start = p.rowStart(r);
                 java.nio.ByteBuffer b = p.input().region(start, c);
                 float xy;
@@ -408,13 +475,20 @@ public final class CpuBackend implements Backend {
             // short contiguous rows: the stats of a group of rows in one call, many rows per vector, then the group's
             // losses while its rows are still in cache
             float[] manyMax = null, manyLogS = null;
-            if (flat != null && c <= VectorRowMath.MANY_ROWS_MAX_CLASSES && p.kind() == LossKind.CROSS_ENTROPY && hi > lo) {
+            if (flat != null
+                    && c <= VectorRowMath.MANY_ROWS_MAX_CLASSES
+                    && p.kind() == LossKind.CROSS_ENTROPY
+                    && hi > lo) {
                 int group = Math.max(1, GROUP_ELEMENTS / c);
                 if (hi - lo > group) {
-                    for (int g0 = lo; g0 < hi; g0 += group) runRows(g0, Math.min(hi, g0 + group), out, bad, flat, flatBase);
+                    for (int g0 = lo; g0 < hi; g0 += group)
+                        runRows(g0, Math.min(hi, g0 + group), out, bad, flat, flatBase);
                     return;
                 }
-                if (shortMax == null) { shortMax = new float[group]; shortLogS = new float[group]; }
+                if (shortMax == null) {
+                    shortMax = new float[group];
+                    shortLogS = new float[group];
+                }
                 manyMax = shortMax;
                 manyLogS = shortLogS;
                 math.manyRowStats(flat, (int) (p.rowStart(lo) + flatBase), hi - lo, c, manyMax, manyLogS);
@@ -427,9 +501,13 @@ public final class CpuBackend implements Backend {
                 long start = p.rowStart(r);
                 float[] a;
                 int off;
-                if (flat != null) { a = flat; off = (int) (start + flatBase); }
-                else if (statsFromBits) { a = null; off = (int) (start + base); }
-                else {
+                if (flat != null) {
+                    a = flat;
+                    off = (int) (start + flatBase);
+                } else if (statsFromBits) {
+                    a = null;
+                    off = (int) (start + base);
+                } else {
                     if (halfBits != null) math.halfToFloat(halfBits, (int) (start + base), row, 0, c, bf16);
                     else p.input().readFloats(start, p.inner(), row, 0, c);
                     a = row;
@@ -446,27 +524,42 @@ public final class CpuBackend implements Backend {
                         mix[k] = weights == null ? t : t * weights[k];
                         mixTotal += mix[k];
                     }
-                    // -sum t'w (x - m - logS) = sum t'w (m - x) + logS * sum t'w: two non-negative terms, no cancellation
+                    // -sum t'w (x - m - logS) = sum t'w (m - x) + logS * sum t'w: two non-negative terms, no
+                    // cancellation
                     out[r] = (float) (math.sumWeightedGap(a, off, c, m, mix) + logS * mixTotal);
-                    if (Double.isInfinite(mixTotal)) out[r] = (float) infiniteTargets(a, off, m, logS); // inf · 0 would be NaN
+                    if (Double.isInfinite(mixTotal))
+                        out[r] = (float) infiniteTargets(a, off, m, logS); // inf · 0 would be NaN
                     if (g != null) gradient(r, a, off, m, logS, (float) (rs * mixTotal), rs, mix, -1, 0);
                     continue;
                 }
                 long y = p.targetOf(r);
                 boolean valid = !p.isIgnored(y) && y >= 0 && y < c;
                 // once per row: the loss (cross-entropy) and the metrics (every row, ignored ones too) both use them
-                if (metrics != null || (valid && p.kind() == LossKind.CROSS_ENTROPY)) rowStatsFor(r - lo, a, off, manyMax, manyLogS);
+                if (metrics != null || (valid && p.kind() == LossKind.CROSS_ENTROPY))
+                    rowStatsFor(r - lo, a, off, manyMax, manyLogS);
                 if (metrics != null) metrics.row(math, r, a, off, c, stats[0], stats[1], valid ? (int) y : -1);
-                if (p.isIgnored(y)) { out[r] = 0; if (g != null) zeroGradient(r); continue; }
-                if (y < 0 || y >= c) { bad.report(r, y); out[r] = 0; continue; }
+                if (p.isIgnored(y)) {
+                    out[r] = 0;
+                    if (g != null) zeroGradient(r);
+                    continue;
+                }
+                if (y < 0 || y >= c) {
+                    bad.report(r, y);
+                    out[r] = 0;
+                    continue;
+                }
                 float wy = weights == null ? 1f : weights[(int) y];
                 if (p.kind() == LossKind.NLL) {
                     out[r] = -wy * a[off + (int) y];
-                    if (g != null) { zeroGradient(r); store(r, (int) y, -rs * wy); }
+                    if (g != null) {
+                        zeroGradient(r);
+                        store(r, (int) y, -rs * wy);
+                    }
                     continue;
                 }
                 float m = stats[0], logS = stats[1];
-                float xy = statsFromBits ? (bf16 ? Half.bf16ToFloat(halfBits[off + (int) y]) : Half.toFloat(halfBits[off + (int) y]))
+                float xy = statsFromBits
+                        ? (bf16 ? Half.bf16ToFloat(halfBits[off + (int) y]) : Half.toFloat(halfBits[off + (int) y]))
                         : a[off + (int) y];
                 // -(x_y - m - logS) formed as (m - x_y) + logS: exact for huge logits, where lse - x_y would round
                 double l = wy * ((double) (m - xy) + logS);
@@ -477,7 +570,8 @@ public final class CpuBackend implements Backend {
                 out[r] = (float) l;
                 if (g != null) { // A p_j - B u_j - [j = y] Cy, as in cuda/xent_grad.ptx
                     float a1 = (float) (rs * ((1 - eps) * wy + (eps > 0 ? eps / c * weightTotal : 0)));
-                    gradient(r, a, off, m, logS, a1, (float) (rs * eps / c), weights, (int) y, (float) (rs * (1 - eps) * wy));
+                    gradient(r, a, off, m, logS, a1, (float) (rs * eps / c), weights, (int) y, (float)
+                            (rs * (1 - eps) * wy));
                 }
             }
         }
@@ -486,15 +580,23 @@ public final class CpuBackend implements Backend {
          * The loss of short contiguous rows [lo, hi) from their stats, the first at flat[first]: the arithmetic of the
          * general loop below (so the same bits), with the group's targets read at once and nothing else per row.
          */
-        private void plainShortRows(int lo, int hi, float[] out, BadTarget bad, float[] flat, int first, float[] max, float[] logS) {
+        private void plainShortRows(
+                int lo, int hi, float[] out, BadTarget bad, float[] flat, int first, float[] max, float[] logS) {
             long ignore = p.spec().ignoreIndex();
             long[] ys = new long[hi - lo];
             p.target().readLongs(lo, ys, 0, hi - lo);
             for (int i = 0; i < hi - lo; i++) {
                 int r = lo + i;
                 long y = ys[i];
-                if (y == ignore) { out[r] = 0; continue; }
-                if (y < 0 || y >= c) { bad.report(r, y); out[r] = 0; continue; }
+                if (y == ignore) {
+                    out[r] = 0;
+                    continue;
+                }
+                if (y < 0 || y >= c) {
+                    bad.report(r, y);
+                    out[r] = 0;
+                    continue;
+                }
                 float wy = weights == null ? 1f : weights[(int) y];
                 float xy = flat[first + i * c + (int) y];
                 out[r] = (float) (wy * ((double) (max[i] - xy) + logS[i]));
@@ -524,7 +626,8 @@ public final class CpuBackend implements Backend {
         }
 
         /** One row of gradient: A p_j - B u_j (u = weights, or 1 where u is null), minus cy at class y. */
-        private void gradient(int r, float[] a, int off, float m, float logS, float coefA, float coefB, float[] u, int y, float cy) {
+        private void gradient(
+                int r, float[] a, int off, float m, float logS, float coefA, float coefB, float[] u, int y, float cy) {
             float invS = (float) Math.exp(-logS);
             long start = p.rowStart(r);
             if (grad32 != null && p.inner() == 1) { // written where it belongs, in one pass over the row
@@ -546,7 +649,9 @@ public final class CpuBackend implements Backend {
             for (int k = 0; k < c; k++) put(start + k * p.inner(), 0f);
         }
 
-        private void store(int r, int k, float v) { put(p.rowStart(r) + (long) k * p.inner(), v); }
+        private void store(int r, int k, float v) {
+            put(p.rowStart(r) + (long) k * p.inner(), v);
+        }
 
         private void put(long at, float v) {
             if (grad32 != null) grad32[(int) at] = v;
@@ -596,9 +701,18 @@ public final class CpuBackend implements Backend {
                 long y = -1;
                 if (!p.probabilityTarget()) {
                     y = p.targetOf(r);
-                    if (p.isIgnored(y)) { out[r] = 0; continue; }
-                    if (y < 0 || y >= c) { bad.report(r, y); continue; }
-                    if (p.kind() == LossKind.NLL) { out[r] = -p.weight(y) * x[(int) y]; continue; }
+                    if (p.isIgnored(y)) {
+                        out[r] = 0;
+                        continue;
+                    }
+                    if (y < 0 || y >= c) {
+                        bad.report(r, y);
+                        continue;
+                    }
+                    if (p.kind() == LossKind.NLL) {
+                        out[r] = -p.weight(y) * x[(int) y];
+                        continue;
+                    }
                 }
                 double m = Double.NEGATIVE_INFINITY, s = 0;
                 for (int k = 0; k < c; k++) m = Math.max(m, x[k]);
@@ -626,28 +740,38 @@ public final class CpuBackend implements Backend {
     }
 
     /** Binary cross-entropy with logits: the elementwise float64 formulas, chunks of elements spread over the threads. */
-    @Override public LossResult bce(dev.xent.BinaryCrossEntropy p) {
-        return p.compute(name(),
-                (chunks, body) -> forEachRowRange(chunks, (long) chunks << 16, (lo, hi) -> { for (int k = lo; k < hi; k++) body.accept(k); }));
+    @Override
+    public LossResult bce(dev.xent.BinaryCrossEntropy p) {
+        return p.compute(
+                name(),
+                (chunks, body) -> forEachRowRange(chunks, (long) chunks << 16, (lo, hi) -> {
+                    for (int k = lo; k < hi; k++) body.accept(k);
+                }));
     }
 
     // ------------------------------------------------------------------------------------------------ distillation
 
     /** kl_div: the elementwise float64 formulas, chunks of elements spread over the threads. */
-    @Override public LossResult klDiv(dev.xent.KlDivergence p) {
-        return p.compute(name(),
-                (chunks, body) -> forEachRowRange(chunks, (long) chunks << 16, (lo, hi) -> { for (int k = lo; k < hi; k++) body.accept(k); }));
+    @Override
+    public LossResult klDiv(dev.xent.KlDivergence p) {
+        return p.compute(
+                name(),
+                (chunks, body) -> forEachRowRange(chunks, (long) chunks << 16, (lo, hi) -> {
+                    for (int k = lo; k < hi; k++) body.accept(k);
+                }));
     }
 
     /** kd and jsd rows spread over the threads: float32 rows on the vector loops, float64 rows when either input is float64. */
-    @Override public dev.xent.Divergence.Part divergence(dev.xent.Divergence p) {
+    @Override
+    public dev.xent.Divergence.Part divergence(dev.xent.Divergence p) {
         int n = p.rowsInMemory(), c = p.classes();
         p.validRows();
         double[] div = new double[n], ce = new double[n];
         long work = (long) n * c * 3;
         if (p.student().dtype() == DType.F64 || p.teacher().dtype() == DType.F64) {
             double[] loss = new double[n], grad = p.wantsGradient() ? new double[n * c] : null;
-            forEachRowRange(n, work, (lo, hi) -> new dev.xent.reference.DivergenceRows(p).run(lo, hi, loss, div, ce, grad));
+            forEachRowRange(
+                    n, work, (lo, hi) -> new dev.xent.reference.DivergenceRows(p).run(lo, hi, loss, div, ce, grad));
             return dev.xent.reference.DivergenceRows.finish(p, loss, div, ce, grad);
         }
         float[] loss = new float[n], grad = p.wantsGradient() ? new float[n * c] : null;
@@ -660,8 +784,11 @@ public final class CpuBackend implements Backend {
 
     // ------------------------------------------------------------------------------------------------ softmax
 
-    @Override public Tensor softmax(Tensor input, int dim, boolean logOutput) {
-        if (!input.dtype().isFloating()) throw new InvalidInputException("softmax needs a floating input, got " + input.dtype().label());
+    @Override
+    public Tensor softmax(Tensor input, int dim, boolean logOutput) {
+        if (!input.dtype().isFloating())
+            throw new InvalidInputException(
+                    "softmax needs a floating input, got " + input.dtype().label());
         RowLayout rl = RowLayout.along(input.shape(), dim);
         int n = Backend.checkElementsFit(input);
         DType dt = input.dtype();
@@ -695,10 +822,20 @@ public final class CpuBackend implements Backend {
                 long start = rl.rowStart(r);
                 if (in32 != null) { // contiguous float32 rows: read in place, written in place
                     rowStats(math, in32, (int) start + base, rl.classes, st);
-                    math.normalize(in32, (int) start + base, rl.classes, st[0], st[1], (float) Math.exp(-st[1]), logOutput, out32, (int) start);
+                    math.normalize(
+                            in32,
+                            (int) start + base,
+                            rl.classes,
+                            st[0],
+                            st[1],
+                            (float) Math.exp(-st[1]),
+                            logOutput,
+                            out32,
+                            (int) start);
                     continue;
                 }
-                if (halfBits != null) math.halfToFloat(halfBits, (int) start + base, x, 0, rl.classes, dt == DType.BF16);
+                if (halfBits != null)
+                    math.halfToFloat(halfBits, (int) start + base, x, 0, rl.classes, dt == DType.BF16);
                 else input.readFloats(start, rl.inner, x, 0, rl.classes);
                 rowStats(math, x, 0, rl.classes, st);
                 math.normalize(x, 0, rl.classes, st[0], st[1], (float) Math.exp(-st[1]), logOutput, y, 0);
@@ -714,7 +851,9 @@ public final class CpuBackend implements Backend {
 
     // ------------------------------------------------------------------------------------------------ threading
 
-    interface RangeBody { void run(int lo, int hi); }
+    interface RangeBody {
+        void run(int lo, int hi);
+    }
 
     /** Runs body over [0, rows) in contiguous ranges on the pool (or inline for small work), and waits for all. */
     private void forEachRowRange(long rows, long elements, RangeBody body) {
@@ -728,7 +867,8 @@ public final class CpuBackend implements Backend {
         // the calling thread takes ranges too, beside threads - 1 pool workers: one wake-up fewer per call
         AtomicInteger next = new AtomicInteger();
         Runnable worker = () -> {
-            for (int i; (i = next.getAndIncrement()) < parts; ) body.run((int) ((long) n * i / parts), (int) ((long) n * (i + 1) / parts));
+            for (int i; (i = next.getAndIncrement()) < parts; )
+                body.run((int) ((long) n * i / parts), (int) ((long) n * (i + 1) / parts));
         };
         List<Future<?>> fs = new ArrayList<>(threads - 1);
         try {
@@ -747,7 +887,8 @@ public final class CpuBackend implements Backend {
      * Refuses calls from now on (IllegalStateException); calls already running finish. shutdown, not shutdownNow:
      * shutdownNow would drop queued workers whose futures a caller is waiting for, and strand that caller.
      */
-    @Override public void close() {
+    @Override
+    public void close() {
         closed = true;
         if (pool != null) pool.shutdown();
     }

@@ -34,7 +34,7 @@ final class DivergenceRowsF32 {
         this.zs = tau == 1 ? s : new float[c];
         this.zt = tau == 1 ? t : new float[c];
         boolean logs = p.wantsGradient() && !kd && beta == 1; // reverse KL's gradient reads log-probabilities
-        this.lq = logs || mix ? new float[c] : null;           // with the mix, softmax(s) for its gradient
+        this.lq = logs || mix ? new float[c] : null; // with the mix, softmax(s) for its gradient
         this.lp = logs ? new float[c] : null;
         this.pp = p.wantsGradient() ? new float[c] : null;
         this.qq = p.wantsGradient() ? new float[c] : null;

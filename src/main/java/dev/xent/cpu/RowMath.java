@@ -45,7 +45,8 @@ interface RowMath {
 
     /** dst[dstOff, dstOff+len) = src[off, off+len) as float16 (or, with bf16, bfloat16) bits, converted exactly. */
     default void halfToFloat(short[] src, int off, float[] dst, int dstOff, int len, boolean bf16) {
-        for (int i = 0; i < len; i++) dst[dstOff + i] = bf16 ? Half.bf16ToFloat(src[off + i]) : Half.toFloat(src[off + i]);
+        for (int i = 0; i < len; i++)
+            dst[dstOff + i] = bf16 ? Half.bf16ToFloat(src[off + i]) : Half.toFloat(src[off + i]);
     }
 
     /** The first k in [0, len) with a[off+k] == v, or -1 (v is not NaN). */
@@ -65,14 +66,25 @@ interface RowMath {
     float sumWeightedGap(float[] a, int off, int len, float m, float[] w);
 
     /** Writes (a - m - logS) (log output) or exp(a - m) * invS (probabilities) into out[outOff, outOff+len). */
-    void normalize(float[] a, int off, int len, float m, float logS, float invS, boolean logOutput, float[] out, int outOff);
+    void normalize(
+            float[] a, int off, int len, float m, float logS, float invS, boolean logOutput, float[] out, int outOff);
 
     /**
      * One row of the cross-entropy gradient before its target's own term: out[outOff + j] = coefA p_j − coefB u_j, with
      * p_j = exp(a_j − m) · invS as {@link #normalize} forms it and u_j = 1 where u is null, each product and the
      * difference rounded to float32 as written (so every implementation gives the bits of this one).
      */
-    default void gradientRow(float[] a, int off, int len, float m, float invS, float coefA, float coefB, float[] u, float[] out, int outOff) {
+    default void gradientRow(
+            float[] a,
+            int off,
+            int len,
+            float m,
+            float invS,
+            float coefA,
+            float coefB,
+            float[] u,
+            float[] out,
+            int outOff) {
         normalize(a, off, len, m, 0, invS, false, out, outOff);
         for (int k = 0; k < len; k++) out[outOff + k] = coefA * out[outOff + k] - coefB * (u == null ? 1f : u[k]);
     }

@@ -7,7 +7,8 @@ final class ScalarRowMath implements RowMath {
      * row drifted by 1e-6 relative, which a gradient element that nearly cancels turns into an error past float32
      * tolerance (seen at 4099 classes).
      */
-    @Override public void rowMaxAndSumExp(float[] a, int off, int len, float[] out) {
+    @Override
+    public void rowMaxAndSumExp(float[] a, int off, int len, float[] out) {
         float m = Float.NEGATIVE_INFINITY;
         double s = 0;
         for (int i = off; i < off + len; i++) m = Math.max(m, a[i]);
@@ -16,17 +17,22 @@ final class ScalarRowMath implements RowMath {
         out[1] = (float) s;
     }
 
-    @Override public float sumWeightedGap(float[] a, int off, int len, float m, float[] w) {
+    @Override
+    public float sumWeightedGap(float[] a, int off, int len, float m, float[] w) {
         float s = 0;
         for (int i = 0; i < len; i++) s += (w == null ? 1f : w[i]) * (m - a[off + i]);
         return s;
     }
 
-    @Override public void normalize(float[] a, int off, int len, float m, float logS, float invS, boolean logOutput, float[] out, int outOff) {
-        for (int i = 0; i < len; i++) out[outOff + i] = logOutput ? (a[off + i] - m) - logS : (float) Math.exp(a[off + i] - m) * invS;
+    @Override
+    public void normalize(
+            float[] a, int off, int len, float m, float logS, float invS, boolean logOutput, float[] out, int outOff) {
+        for (int i = 0; i < len; i++)
+            out[outOff + i] = logOutput ? (a[off + i] - m) - logS : (float) Math.exp(a[off + i] - m) * invS;
     }
 
-    @Override public float klTerms(float[] a, float[] b, int len, float ma, float mb, float invS, float k) {
+    @Override
+    public float klTerms(float[] a, float[] b, int len, float ma, float mb, float invS, float k) {
         float s = 0;
         for (int i = 0; i < len; i++) {
             float da = a[i] - ma;
@@ -36,7 +42,9 @@ final class ScalarRowMath implements RowMath {
         return s;
     }
 
-    @Override public float jsdTerms(float[] zt, float[] zs, int len, float mT, float lT, float mS, float lS, float beta, float[] h) {
+    @Override
+    public float jsdTerms(
+            float[] zt, float[] zs, int len, float mT, float lT, float mS, float lS, float beta, float[] h) {
         float s = 0;
         for (int i = 0; i < len; i++) {
             float lp = (zt[i] - mT) - lT, lq = (zs[i] - mS) - lS;
@@ -50,5 +58,8 @@ final class ScalarRowMath implements RowMath {
         return s;
     }
 
-    @Override public String name() { return "scalar"; }
+    @Override
+    public String name() {
+        return "scalar";
+    }
 }

@@ -50,20 +50,25 @@ final class VectorRowMath implements RowMath {
      * the vector one.
      * </ul>
      */
-    @Override public void rowMaxAndSumExp(float[] a, int off, int len, float[] out) {
+    @Override
+    public void rowMaxAndSumExp(float[] a, int off, int len, float[] out) {
         float ref = Float.NEGATIVE_INFINITY, s = 0;
         for (int b = 0; b < len; ) {
             int n = Math.min(BLOCK, len - b), at = off + b;
             if (ref == Float.NEGATIVE_INFINITY) {
                 int i = 0;
-                if (n >= L) { // the first L values' max, from their bits as in the loop (a scalar loop cost about 20 ns a row)
+                if (n >= L) { // the first L values' max, from their bits as in the loop (a scalar loop cost about 20
+                    // ns a row)
                     IntVector bits = FloatVector.fromArray(S, a, at).reinterpretAsInts();
                     int h = bits.reduceLanes(VectorOperators.MAX);
                     ref = Float.intBitsToFloat(h >= 0 ? h : bits.reduceLanes(VectorOperators.MIN));
                     i = L;
                 }
                 for (; i < n && (i < SEED || ref == Float.NEGATIVE_INFINITY); i++) ref = Math.max(ref, a[at + i]);
-                if (ref == Float.NEGATIVE_INFINITY) { b += n; continue; } // an all -inf block adds nothing
+                if (ref == Float.NEGATIVE_INFINITY) {
+                    b += n;
+                    continue;
+                } // an all -inf block adds nothing
             }
             FloatVector rv = FloatVector.broadcast(S, ref), sv = FloatVector.zero(S);
             IntVector hi = IntVector.broadcast(SI, Integer.MIN_VALUE), lo = IntVector.broadcast(SI, Integer.MAX_VALUE);
@@ -87,7 +92,10 @@ final class VectorRowMath implements RowMath {
                 IntVector bits = x.reinterpretAsInts();
                 hi = hi.max(bits); // the lanes summed before hold values of this row: the max is the same
                 lo = lo.min(bits);
-                sv = sv.add(expOfNegated(rv.sub(x).reinterpretAsInts().max(IntVector.fromArray(SI, TAIL_GAP, n - i)).reinterpretAsFloats()));
+                sv = sv.add(expOfNegated(rv.sub(x)
+                        .reinterpretAsInts()
+                        .max(IntVector.fromArray(SI, TAIL_GAP, n - i))
+                        .reinterpretAsFloats()));
                 i = n;
             }
             if (i < n) { // a row shorter than L: one step over a copy padded with -inf, whose exp adds < 16 * 1e-38
@@ -122,26 +130,34 @@ final class VectorRowMath implements RowMath {
      * loop and arithmetic, loads from the buffer instead of an array, so the same bits. Its own copy, since C2
      * compiles each shape well only as its own unit (see above).
      */
-    @Override public void rowMaxAndSumExp(ByteBuffer a, int len, float[] out) {
+    @Override
+    public void rowMaxAndSumExp(ByteBuffer a, int len, float[] out) {
         float ref = Float.NEGATIVE_INFINITY, s = 0;
         for (int b = 0; b < len; ) {
             int n = Math.min(BLOCK, len - b), at = b;
             if (ref == Float.NEGATIVE_INFINITY) {
                 int i = 0;
-                if (n >= L) { // the first L values' max, from their bits as in the loop (a scalar loop cost about 20 ns a row)
-                    IntVector bits = FloatVector.fromByteBuffer(S, a, 4 * at, ByteOrder.LITTLE_ENDIAN).reinterpretAsInts();
+                if (n >= L) { // the first L values' max, from their bits as in the loop (a scalar loop cost about 20
+                    // ns a row)
+                    IntVector bits = FloatVector.fromByteBuffer(S, a, 4 * at, ByteOrder.LITTLE_ENDIAN)
+                            .reinterpretAsInts();
                     int h = bits.reduceLanes(VectorOperators.MAX);
                     ref = Float.intBitsToFloat(h >= 0 ? h : bits.reduceLanes(VectorOperators.MIN));
                     i = L;
                 }
-                for (; i < n && (i < SEED || ref == Float.NEGATIVE_INFINITY); i++) ref = Math.max(ref, a.getFloat(4 * (at + i)));
-                if (ref == Float.NEGATIVE_INFINITY) { b += n; continue; } // an all -inf block adds nothing
+                for (; i < n && (i < SEED || ref == Float.NEGATIVE_INFINITY); i++)
+                    ref = Math.max(ref, a.getFloat(4 * (at + i)));
+                if (ref == Float.NEGATIVE_INFINITY) {
+                    b += n;
+                    continue;
+                } // an all -inf block adds nothing
             }
             FloatVector rv = FloatVector.broadcast(S, ref), sv = FloatVector.zero(S);
             IntVector hi = IntVector.broadcast(SI, Integer.MIN_VALUE), lo = IntVector.broadcast(SI, Integer.MAX_VALUE);
             int i = 0;
             for (; i + 2 * L <= n; i += 2 * L) {
-                FloatVector x0 = FloatVector.fromByteBuffer(S, a, 4 * (at + i), ByteOrder.LITTLE_ENDIAN), x1 = FloatVector.fromByteBuffer(S, a, 4 * (at + i + L), ByteOrder.LITTLE_ENDIAN);
+                FloatVector x0 = FloatVector.fromByteBuffer(S, a, 4 * (at + i), ByteOrder.LITTLE_ENDIAN),
+                        x1 = FloatVector.fromByteBuffer(S, a, 4 * (at + i + L), ByteOrder.LITTLE_ENDIAN);
                 IntVector b0 = x0.reinterpretAsInts(), b1 = x1.reinterpretAsInts();
                 hi = hi.max(b0).max(b1);
                 lo = lo.min(b0).min(b1);
@@ -159,7 +175,10 @@ final class VectorRowMath implements RowMath {
                 IntVector bits = x.reinterpretAsInts();
                 hi = hi.max(bits); // the lanes summed before hold values of this row: the max is the same
                 lo = lo.min(bits);
-                sv = sv.add(expOfNegated(rv.sub(x).reinterpretAsInts().max(IntVector.fromArray(SI, TAIL_GAP, n - i)).reinterpretAsFloats()));
+                sv = sv.add(expOfNegated(rv.sub(x)
+                        .reinterpretAsInts()
+                        .max(IntVector.fromArray(SI, TAIL_GAP, n - i))
+                        .reinterpretAsFloats()));
                 i = n;
             }
             if (i < n) { // a row shorter than L: one step over a copy padded with -inf, whose exp adds < 16 * 1e-38
@@ -196,16 +215,21 @@ final class VectorRowMath implements RowMath {
      * on 2 cores 44 -> 22 ms. Correct for float16 too, but there C2 boxed the loop's vectors (0.8 ns per value against
      * 0.14 for bfloat16), so CpuBackend sends only bfloat16 here.
      */
-    @Override public void rowMaxAndSumExpHalf(short[] a, boolean bf16, int off, int len, float[] out) {
+    @Override
+    public void rowMaxAndSumExpHalf(short[] a, boolean bf16, int off, int len, float[] out) {
         float ref = Float.NEGATIVE_INFINITY, s = 0;
         for (int b = 0; b < len; ) {
             int n = Math.min(BLOCK, len - b), at = off + b;
             if (ref == Float.NEGATIVE_INFINITY) {
-                // scalar: the vector seed of rowMaxAndSumExp made C2 box this loop (bfloat16 65536 x 1000: 9-14 -> 38-51 ms)
+                // scalar: the vector seed of rowMaxAndSumExp made C2 box this loop (bfloat16 65536 x 1000: 9-14 ->
+                // 38-51 ms)
                 for (int i = 0; i < n && (i < SEED || ref == Float.NEGATIVE_INFINITY); i++) {
                     ref = Math.max(ref, bf16 ? Half.bf16ToFloat(a[at + i]) : Half.toFloat(a[at + i]));
                 }
-                if (ref == Float.NEGATIVE_INFINITY) { b += n; continue; } // an all -inf block adds nothing
+                if (ref == Float.NEGATIVE_INFINITY) {
+                    b += n;
+                    continue;
+                } // an all -inf block adds nothing
             }
             FloatVector rv = FloatVector.broadcast(S, ref), sv = FloatVector.zero(S);
             IntVector hi = IntVector.broadcast(SI, Integer.MIN_VALUE), lo = IntVector.broadcast(SI, Integer.MAX_VALUE);
@@ -229,12 +253,18 @@ final class VectorRowMath implements RowMath {
                 IntVector bits = x.reinterpretAsInts();
                 hi = hi.max(bits);
                 lo = lo.min(bits);
-                sv = sv.add(expOfNegated(rv.sub(x).reinterpretAsInts().max(IntVector.fromArray(SI, TAIL_GAP, n - i)).reinterpretAsFloats()));
+                sv = sv.add(expOfNegated(rv.sub(x)
+                        .reinterpretAsInts()
+                        .max(IntVector.fromArray(SI, TAIL_GAP, n - i))
+                        .reinterpretAsFloats()));
                 i = n;
             }
             if (i < n) { // a row shorter than L: one step over a copy padded with -inf, whose exp adds < 16 * 1e-38
                 float[] pad = new float[L];
-                for (int k = 0; k < L; k++) pad[k] = i + k >= n ? Float.NEGATIVE_INFINITY : bf16 ? Half.bf16ToFloat(a[at + i + k]) : Half.toFloat(a[at + i + k]);
+                for (int k = 0; k < L; k++)
+                    pad[k] = i + k >= n
+                            ? Float.NEGATIVE_INFINITY
+                            : bf16 ? Half.bf16ToFloat(a[at + i + k]) : Half.toFloat(a[at + i + k]);
                 FloatVector x = FloatVector.fromArray(S, pad, 0);
                 IntVector bits = x.reinterpretAsInts();
                 hi = hi.max(bits);
@@ -267,8 +297,10 @@ final class VectorRowMath implements RowMath {
      * 0.146 with this step, 0.124 with the seed too).
      */
     private static final int[] TAIL_GAP = new int[2 * L];
+
     static {
-        for (int k = 0; k < 2 * L; k++) TAIL_GAP[k] = k < L ? Float.floatToRawIntBits(Float.POSITIVE_INFINITY) : Integer.MIN_VALUE;
+        for (int k = 0; k < 2 * L; k++)
+            TAIL_GAP[k] = k < L ? Float.floatToRawIntBits(Float.POSITIVE_INFINITY) : Integer.MIN_VALUE;
     }
 
     /** Rows of at most this many classes go L at a time through {@link #manyRowStats}; above it, one at a time. */
@@ -283,7 +315,8 @@ final class VectorRowMath implements RowMath {
      * as in the row loop); a lane whose max is NaN or infinite gets NaN, as rowStats gives; the sum starts at
      * max - max, so it does.
      */
-    @Override public void manyRowStats(float[] a, int off, int rows, int c, float[] max, float[] logS) {
+    @Override
+    public void manyRowStats(float[] a, int off, int rows, int c, float[] max, float[] logS) {
         if (c > MANY_ROWS_MAX_CLASSES) {
             RowMath.super.manyRowStats(a, off, rows, c, max, logS);
             return;
@@ -309,7 +342,10 @@ final class VectorRowMath implements RowMath {
                 m.intoArray(max, r0);
                 ls.intoArray(logS, r0);
             } else { // every row goes through the same lanes, so its bits do not depend on where a range or block ends
-                if (tailMax == null) { tailMax = new float[L]; tailLogS = new float[L]; }
+                if (tailMax == null) {
+                    tailMax = new float[L];
+                    tailLogS = new float[L];
+                }
                 m.intoArray(tailMax, 0);
                 ls.intoArray(tailLogS, 0);
                 System.arraycopy(tailMax, 0, max, r0, n);
@@ -325,7 +361,8 @@ final class VectorRowMath implements RowMath {
 
     private static final IntVector GAP_CAP_BITS = IntVector.broadcast(SI, Float.floatToRawIntBits(87f));
     private static final FloatVector NEG_LOG2E = FloatVector.broadcast(S, (float) (-1 / Math.log(2)));
-    private static final FloatVector MAGIC = FloatVector.broadcast(S, 0x1.8p23f); // 1.5 * 2^23: adding it rounds to an integer
+    private static final FloatVector MAGIC =
+            FloatVector.broadcast(S, 0x1.8p23f); // 1.5 * 2^23: adding it rounds to an integer
 
     /**
      * exp(-g) for gaps g = reference - x >= -60, for sums only; 30% faster here than VectorOperators.EXP because it
@@ -344,15 +381,20 @@ final class VectorRowMath implements RowMath {
      */
     static FloatVector expOfNegated(FloatVector g) {
         FloatVector gc = g.reinterpretAsInts().min(GAP_CAP_BITS).reinterpretAsFloats();
-        FloatVector big = gc.fma(NEG_LOG2E, MAGIC);       // MAGIC + k, k = round(-gc * log2 e)
+        FloatVector big = gc.fma(NEG_LOG2E, MAGIC); // MAGIC + k, k = round(-gc * log2 e)
         FloatVector f = gc.fma(NEG_LOG2E, MAGIC.sub(big)); // -gc * log2 e - k, rounded once
-        FloatVector p = f.fma(1.3264677254483104e-3f, 9.671495296061039e-3f).fma(f, FloatVector.broadcast(S, 5.550733581185341e-2f))
-                .fma(f, FloatVector.broadcast(S, 2.4022242426872253e-1f)).fma(f, FloatVector.broadcast(S, 6.931470036506653e-1f))
+        FloatVector p = f.fma(1.3264677254483104e-3f, 9.671495296061039e-3f)
+                .fma(f, FloatVector.broadcast(S, 5.550733581185341e-2f))
+                .fma(f, FloatVector.broadcast(S, 2.4022242426872253e-1f))
+                .fma(f, FloatVector.broadcast(S, 6.931470036506653e-1f))
                 .fma(f, FloatVector.broadcast(S, 1f));
-        return p.reinterpretAsInts().add(big.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats();
+        return p.reinterpretAsInts()
+                .add(big.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23))
+                .reinterpretAsFloats();
     }
 
-    private static final VectorSpecies<Short> SS = VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
+    private static final VectorSpecies<Short> SS =
+            VectorSpecies.of(short.class, VectorShape.forBitSize(S.vectorBitSize() / 2));
 
     /**
      * L halves at a time, widened to int lanes: bfloat16 is the high half of a float; float16's exponent and mantissa
@@ -360,7 +402,8 @@ final class VectorRowMath implements RowMath {
      * becomes inf / NaN (see {@link #halfLoad}). Checked bit for bit against {@link dev.xent.Half#toFloat} on all 65536 patterns
      * (VectorRowMathTest); 0.15 ns per value here against 0.6 for the table lookup.
      */
-    @Override public void halfToFloat(short[] src, int off, float[] dst, int dstOff, int len, boolean bf16) {
+    @Override
+    public void halfToFloat(short[] src, int off, float[] dst, int dstOff, int len, boolean bf16) {
         int i = 0;
         for (; i + L <= len; i += L) halfLoad(src, off + i, bf16).intoArray(dst, dstOff + i);
         RowMath.super.halfToFloat(src, off + i, dst, dstOff + i, len - i, bf16);
@@ -374,14 +417,18 @@ final class VectorRowMath implements RowMath {
     static FloatVector halfLoad(short[] src, int at, boolean bf16) {
         IntVector h = (IntVector) ShortVector.fromArray(SS, src, at).convertShape(VectorOperators.S2I, SI, 0);
         if (bf16) return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-        IntVector o = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13);  // exponent and mantissa in float position
+        IntVector o = h.and(0x7fff).lanewise(VectorOperators.LSHL, 13); // exponent and mantissa in float position
         IntVector inf = o.add(0x00800000).lanewise(VectorOperators.LSHR, 28); // 1 where the exponent is 31: inf or NaN
-        return o.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+        return o.reinterpretAsFloats()
+                .mul(0x1p112f)
+                .reinterpretAsInts()
                 .add(inf.neg().and(0x38000000)) // exponent 143 (what 31 became) to 255, with no blend (see below)
-                .or(h.lanewise(VectorOperators.LSHL, 16).and(0x80000000)).reinterpretAsFloats();
+                .or(h.lanewise(VectorOperators.LSHL, 16).and(0x80000000))
+                .reinterpretAsFloats();
     }
 
-    @Override public int firstIndexOf(float[] a, int off, int len, float v) {
+    @Override
+    public int firstIndexOf(float[] a, int off, int len, float v) {
         int i = 0;
         for (; i + L <= len; i += L) {
             if (FloatVector.fromArray(S, a, off + i).eq(v).anyTrue()) break; // then the lanes one by one
@@ -390,18 +437,26 @@ final class VectorRowMath implements RowMath {
         return -1;
     }
 
-    @Override public int countAbove(float[] a, int off, int len, float v, int ties) {
+    @Override
+    public int countAbove(float[] a, int off, int len, float v, int ties) {
         int n = 0, i = 0;
         int lead = Math.min(Math.max(ties, 0), len);
         // below ties an equal value ranks above too (NaN compares false either way)
-        for (; i + L <= lead; i += L) n += FloatVector.fromArray(S, a, off + i).compare(VectorOperators.GE, v).trueCount();
+        for (; i + L <= lead; i += L)
+            n += FloatVector.fromArray(S, a, off + i)
+                    .compare(VectorOperators.GE, v)
+                    .trueCount();
         for (; i < lead; i++) if (a[off + i] >= v) n++;
-        for (; i + L <= len; i += L) n += FloatVector.fromArray(S, a, off + i).compare(VectorOperators.GT, v).trueCount();
+        for (; i + L <= len; i += L)
+            n += FloatVector.fromArray(S, a, off + i)
+                    .compare(VectorOperators.GT, v)
+                    .trueCount();
         for (; i < len; i++) if (a[off + i] > v) n++;
         return n;
     }
 
-    @Override public float sumWeightedGap(float[] a, int off, int len, float m, float[] w) {
+    @Override
+    public float sumWeightedGap(float[] a, int off, int len, float m, float[] w) {
         FloatVector mv = FloatVector.broadcast(S, m);
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
@@ -414,7 +469,9 @@ final class VectorRowMath implements RowMath {
         return s;
     }
 
-    @Override public void normalize(float[] a, int off, int len, float m, float logS, float invS, boolean logOutput, float[] out, int outOff) {
+    @Override
+    public void normalize(
+            float[] a, int off, int len, float m, float logS, float invS, boolean logOutput, float[] out, int outOff) {
         FloatVector mv = FloatVector.broadcast(S, m);
         int i = 0;
         for (; i + L <= len; i += L) {
@@ -423,17 +480,34 @@ final class VectorRowMath implements RowMath {
         }
         for (; i < len; i++) {
             float d = a[off + i] - m;
-            out[outOff + i] = logOutput ? d - logS : expOfNonPositive(FloatVector.broadcast(S, d)).lane(0) * invS;
+            out[outOff + i] = logOutput
+                    ? d - logS
+                    : expOfNonPositive(FloatVector.broadcast(S, d)).lane(0) * invS;
         }
     }
 
     /** {@link RowMath#gradientRow} in one pass: p_j straight from the exp, never stored before the difference. */
-    @Override public void gradientRow(float[] a, int off, int len, float m, float invS, float coefA, float coefB, float[] u, float[] out, int outOff) {
+    @Override
+    public void gradientRow(
+            float[] a,
+            int off,
+            int len,
+            float m,
+            float invS,
+            float coefA,
+            float coefB,
+            float[] u,
+            float[] out,
+            int outOff) {
         FloatVector mv = FloatVector.broadcast(S, m);
         int i = 0;
         for (; i + L <= len; i += L) {
-            FloatVector p = expOfNonPositive(FloatVector.fromArray(S, a, off + i).sub(mv)).mul(invS);
-            FloatVector b = u == null ? FloatVector.broadcast(S, coefB) : FloatVector.fromArray(S, u, i).mul(coefB);
+            FloatVector p = expOfNonPositive(
+                            FloatVector.fromArray(S, a, off + i).sub(mv))
+                    .mul(invS);
+            FloatVector b = u == null
+                    ? FloatVector.broadcast(S, coefB)
+                    : FloatVector.fromArray(S, u, i).mul(coefB);
             p.mul(coefA).sub(b).intoArray(out, outOff + i);
         }
         for (; i < len; i++) {
@@ -442,10 +516,12 @@ final class VectorRowMath implements RowMath {
         }
     }
 
-    @Override public float klTerms(float[] a, float[] b, int len, float ma, float mb, float invS, float k) {
+    @Override
+    public float klTerms(float[] a, float[] b, int len, float ma, float mb, float invS, float k) {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
-        for (; i + L <= len; i += L) acc = acc.add(klLanes(FloatVector.fromArray(S, a, i), FloatVector.fromArray(S, b, i), ma, mb, invS, k));
+        for (; i + L <= len; i += L)
+            acc = acc.add(klLanes(FloatVector.fromArray(S, a, i), FloatVector.fromArray(S, b, i), ma, mb, invS, k));
         if (i < len) { // the tail as one more step, padded with a = -inf: weights of 0
             float[] pa = new float[L], pb = new float[L];
             java.util.Arrays.fill(pa, Float.NEGATIVE_INFINITY);
@@ -463,7 +539,9 @@ final class VectorRowMath implements RowMath {
         return w.mul(da.sub(b.sub(mb)).sub(k)).blend(0f, w.compare(VectorOperators.EQ, 0f));
     }
 
-    @Override public float jsdTerms(float[] zt, float[] zs, int len, float mT, float lT, float mS, float lS, float beta, float[] h) {
+    @Override
+    public float jsdTerms(
+            float[] zt, float[] zs, int len, float mT, float lT, float mS, float lS, float beta, float[] h) {
         int main = len - len % L;
         FloatVector acc = jsdLoop(zt, zs, main, mT, lT, mS, lS, beta, h);
         if (main < len) { // the tail as one more step, padded with logits of -inf (probabilities 0: terms 0)
@@ -485,25 +563,33 @@ final class VectorRowMath implements RowMath {
      * it meets are below 1e-37. Each product is 0 where its probability is 0 (where lm may be -inf or NaN). The loop
      * and its vectors stay in one method: split into a per-step call, C2 boxed the vectors (an allocation per step).
      */
-    private static FloatVector jsdLoop(float[] zt, float[] zs, int n, float mT, float lT, float mS, float lS, float beta, float[] h) {
+    private static FloatVector jsdLoop(
+            float[] zt, float[] zs, int n, float mT, float lT, float mS, float lS, float beta, float[] h) {
         FloatVector acc = FloatVector.zero(S);
         for (int i = 0; i < n; i += L) {
-            FloatVector lp = FloatVector.fromArray(S, zt, i).sub(mT).sub(lT), lq = FloatVector.fromArray(S, zs, i).sub(mS).sub(lS);
+            FloatVector lp = FloatVector.fromArray(S, zt, i).sub(mT).sub(lT),
+                    lq = FloatVector.fromArray(S, zs, i).sub(mS).sub(lS);
             // P = exp(lp), Q = exp(lq): expOfNonPositive written out (as a call, C2 boxed the vectors)
             FloatVector gp = lp.neg(), gq = lq.neg();
-            FloatVector cp = gp.reinterpretAsInts().min(GAP_CAP_BITS).reinterpretAsFloats(), cq = gq.reinterpretAsInts().min(GAP_CAP_BITS).reinterpretAsFloats();
+            FloatVector cp = gp.reinterpretAsInts().min(GAP_CAP_BITS).reinterpretAsFloats(),
+                    cq = gq.reinterpretAsInts().min(GAP_CAP_BITS).reinterpretAsFloats();
             FloatVector bp = cp.fma(NEG_LOG2E, MAGIC), bq = cq.fma(NEG_LOG2E, MAGIC);
             FloatVector fp = cp.fma(NEG_LOG2E, MAGIC.sub(bp)), fq = cq.fma(NEG_LOG2E, MAGIC.sub(bq));
             FloatVector pp = fp.fma(E4, E3).fma(fp, E2).fma(fp, E1).fma(fp, E0).fma(fp, ONE);
             FloatVector pq = fq.fma(E4, E3).fma(fq, E2).fma(fq, E1).fma(fq, E0).fma(fq, ONE);
-            FloatVector p = pp.reinterpretAsInts().add(bp.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats()
+            FloatVector p = pp.reinterpretAsInts()
+                    .add(bp.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23))
+                    .reinterpretAsFloats()
                     .blend(0f, gp.compare(VectorOperators.GT, 87f));
-            FloatVector q = pq.reinterpretAsInts().add(bq.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats()
+            FloatVector q = pq.reinterpretAsInts()
+                    .add(bq.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23))
+                    .reinterpretAsFloats()
                     .blend(0f, gq.compare(VectorOperators.GT, 87f));
             // lm = log(β P + (1 − β) Q): logOfPositive written out
             FloatVector mix = p.mul(beta).add(q.mul(1 - beta));
             IntVector ix = mix.reinterpretAsInts().add(0x3f800000 - 0x3f3504f3);
-            FloatVector ef = (FloatVector) ix.lanewise(VectorOperators.ASHR, 23).sub(127).convert(VectorOperators.I2F, 0);
+            FloatVector ef =
+                    (FloatVector) ix.lanewise(VectorOperators.ASHR, 23).sub(127).convert(VectorOperators.I2F, 0);
             FloatVector m = ix.and(0x007fffff).add(0x3f3504f3).reinterpretAsFloats();
             FloatVector z = m.sub(1f).div(m.add(1f)), z2 = z.mul(z);
             FloatVector series = z2.fma(L9, L7).fma(z2, L5).fma(z2, L3).fma(z2, ONE);
@@ -517,13 +603,19 @@ final class VectorRowMath implements RowMath {
     }
 
     // the polynomials of expOfNegated and logOfPositive, as vectors
-    private static final FloatVector E4 = FloatVector.broadcast(S, 1.3264677254483104e-3f), E3 = FloatVector.broadcast(S, 9.671495296061039e-3f),
-            E2 = FloatVector.broadcast(S, 5.550733581185341e-2f), E1 = FloatVector.broadcast(S, 2.4022242426872253e-1f),
-            E0 = FloatVector.broadcast(S, 6.931470036506653e-1f), ONE = FloatVector.broadcast(S, 1f);
-    private static final FloatVector L9 = FloatVector.broadcast(S, 1f / 9), L7 = FloatVector.broadcast(S, 1f / 7),
-            L5 = FloatVector.broadcast(S, 1f / 5), L3 = FloatVector.broadcast(S, 1f / 3);
+    private static final FloatVector E4 = FloatVector.broadcast(S, 1.3264677254483104e-3f),
+            E3 = FloatVector.broadcast(S, 9.671495296061039e-3f),
+            E2 = FloatVector.broadcast(S, 5.550733581185341e-2f),
+            E1 = FloatVector.broadcast(S, 2.4022242426872253e-1f),
+            E0 = FloatVector.broadcast(S, 6.931470036506653e-1f),
+            ONE = FloatVector.broadcast(S, 1f);
+    private static final FloatVector L9 = FloatVector.broadcast(S, 1f / 9),
+            L7 = FloatVector.broadcast(S, 1f / 7),
+            L5 = FloatVector.broadcast(S, 1f / 5),
+            L3 = FloatVector.broadcast(S, 1f / 3);
 
-    @Override public void shiftAndScale(float[] x, float[] z, int len, float invT) {
+    @Override
+    public void shiftAndScale(float[] x, float[] z, int len, float invT) {
         FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int i = 0;
         for (; i + L <= len; i += L) mv = mv.max(FloatVector.fromArray(S, x, i));
@@ -531,7 +623,8 @@ final class VectorRowMath implements RowMath {
         for (; i < len; i++) m = Math.max(m, x[i]);
         if (Float.isInfinite(m)) m = 0; // a row of -inf (or with +inf) is left to the stats, which make it NaN
         FloatVector sub = FloatVector.broadcast(S, m), mul = FloatVector.broadcast(S, invT);
-        for (i = 0; i + L <= len; i += L) FloatVector.fromArray(S, x, i).sub(sub).mul(mul).intoArray(z, i);
+        for (i = 0; i + L <= len; i += L)
+            FloatVector.fromArray(S, x, i).sub(sub).mul(mul).intoArray(z, i);
         for (; i < len; i++) z[i] = (x[i] - m) * invT;
     }
 
@@ -545,7 +638,9 @@ final class VectorRowMath implements RowMath {
 
     /** lane i of SUM_STEP[w] is lane i + w (wrapping): the steps of a fixed tree sum over the lanes. */
     @SuppressWarnings("unchecked")
-    private static final jdk.incubator.vector.VectorShuffle<Float>[] SUM_STEP = new jdk.incubator.vector.VectorShuffle[L];
+    private static final jdk.incubator.vector.VectorShuffle<Float>[] SUM_STEP =
+            new jdk.incubator.vector.VectorShuffle[L];
+
     static {
         for (int w = 1; w < L; w *= 2) {
             int ww = w;
@@ -559,7 +654,8 @@ final class VectorRowMath implements RowMath {
         return v.lane(0);
     }
 
-    private static final float LN2_HI = 0.693145751953125f, LN2_LO = 1.428606765330187e-6f; // ln 2 = HI + LO, HI exact in 16 bits
+    private static final float LN2_HI = 0.693145751953125f,
+            LN2_LO = 1.428606765330187e-6f; // ln 2 = HI + LO, HI exact in 16 bits
 
     /**
      * ln(s) for positive normal floats (NaN for NaN) from exactly rounded operations: s = 2^e m with m in
@@ -574,8 +670,10 @@ final class VectorRowMath implements RowMath {
         IntVector e = ix.lanewise(VectorOperators.ASHR, 23).sub(127);
         FloatVector m = ix.and(0x007fffff).add(0x3f3504f3).reinterpretAsFloats();
         FloatVector z = m.sub(1f).div(m.add(1f)), z2 = z.mul(z);
-        FloatVector q = z2.fma(FloatVector.broadcast(S, 1f / 9), FloatVector.broadcast(S, 1f / 7)).fma(z2, FloatVector.broadcast(S, 1f / 5))
-                .fma(z2, FloatVector.broadcast(S, 1f / 3)).fma(z2, FloatVector.broadcast(S, 1f));
+        FloatVector q = z2.fma(FloatVector.broadcast(S, 1f / 9), FloatVector.broadcast(S, 1f / 7))
+                .fma(z2, FloatVector.broadcast(S, 1f / 5))
+                .fma(z2, FloatVector.broadcast(S, 1f / 3))
+                .fma(z2, FloatVector.broadcast(S, 1f));
         FloatVector ef = (FloatVector) e.convert(VectorOperators.I2F, 0);
         FloatVector ln = z.add(z).fma(q, ef.mul(LN2_LO)).add(ef.mul(LN2_HI));
         return ln.blend(s, s.test(VectorOperators.IS_NAN));
@@ -587,5 +685,8 @@ final class VectorRowMath implements RowMath {
         return expOfNegated(g).blend(0f, g.compare(VectorOperators.GT, 87f));
     }
 
-    @Override public String name() { return "vector(" + S.vectorBitSize() + "-bit)"; }
+    @Override
+    public String name() {
+        return "vector(" + S.vectorBitSize() + "-bit)";
+    }
 }

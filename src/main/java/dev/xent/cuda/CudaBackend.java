@@ -2,22 +2,22 @@ package dev.xent.cuda;
 
 import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
-import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuEventCreate;
 import static jcuda.driver.JCudaDriver.cuEventDestroy;
 import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
+import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemFreeHost;
 import static jcuda.driver.JCudaDriver.cuMemHostAlloc;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
-import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
 
 import dev.xent.Backend;
 import dev.xent.DType;
@@ -60,10 +60,19 @@ public final class CudaBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(CudaBackend.class);
 
     // flags word of the kernel ABI (cuda/README.md)
-    static final int F_DTYPE_F16 = 1, F_DTYPE_BF16 = 2, F_TARGET_I64 = 1 << 2, F_PROB = 1 << 3, F_NLL = 1 << 4,
-            F_GAP = 1 << 5, F_WEIGHTS = 1 << 6, F_LOG_OUTPUT = 1 << 7, F_VEC16 = 1 << 8, F_MEAN = 1 << 10;
+    static final int F_DTYPE_F16 = 1,
+            F_DTYPE_BF16 = 2,
+            F_TARGET_I64 = 1 << 2,
+            F_PROB = 1 << 3,
+            F_NLL = 1 << 4,
+            F_GAP = 1 << 5,
+            F_WEIGHTS = 1 << 6,
+            F_LOG_OUTPUT = 1 << 7,
+            F_VEC16 = 1 << 8,
+            F_MEAN = 1 << 10;
     /** Blocks of the first reduction stage: each sums a fixed chunk of rows; at most this many partial pairs. */
     static final int MAX_REDUCE_BLOCKS = 1024;
+
     static final int BLOCK = 256;
     private static final long STAGE_BYTES = 64L << 20;
 
@@ -86,7 +95,9 @@ public final class CudaBackend implements Backend {
      *
      * @throws InvalidInputException if the probe finds CUDA unusable (it says why)
      */
-    public CudaBackend() { this(0); }
+    public CudaBackend() {
+        this(0);
+    }
 
     /**
      * A backend on device {@code ordinal}: its primary context, the kernels loaded, one non-blocking stream.
@@ -117,22 +128,37 @@ public final class CudaBackend implements Backend {
         LOG.debug("CUDA backend on {}", r.describe());
     }
 
-    @Override public String name() { return "cuda"; }
+    @Override
+    public String name() {
+        return "cuda";
+    }
 
-    CudaContext context() { return context; }
+    CudaContext context() {
+        return context;
+    }
 
-    DeviceAllocator allocator() { return allocator; }
+    DeviceAllocator allocator() {
+        return allocator;
+    }
 
     /** {@return device time of the last loss call, from events around its launches (kernels only, no host overhead)} */
-    public double lastDeviceSeconds() { return lastDeviceSeconds; }
+    public double lastDeviceSeconds() {
+        return lastDeviceSeconds;
+    }
 
     /** {@return bytes of device memory this backend holds now (tensors and its scratch)} */
-    public long liveBytes() { return allocator.liveBytes(); }
+    public long liveBytes() {
+        return allocator.liveBytes();
+    }
 
     /** {@return the most device memory this backend has held at once} */
-    public long peakBytes() { return allocator.peakBytes(); }
+    public long peakBytes() {
+        return allocator.peakBytes();
+    }
 
-    void synchronize() { cuStreamSynchronize(stream); }
+    void synchronize() {
+        cuStreamSynchronize(stream);
+    }
 
     // ------------------------------------------------------------------------------------------------ uploads
 
@@ -155,7 +181,9 @@ public final class CudaBackend implements Backend {
      * @return a new float32 device tensor, which the caller closes
      * @throws InvalidInputException if the shape does not match
      */
-    public DeviceTensor upload(float[] data, long... shape) { return upload(Tensor.of(data, shape)); }
+    public DeviceTensor upload(float[] data, long... shape) {
+        return upload(Tensor.of(data, shape));
+    }
 
     /**
      * A device copy of float16 or bfloat16 bit patterns.
@@ -166,7 +194,9 @@ public final class CudaBackend implements Backend {
      * @return a new device tensor, which the caller closes
      * @throws InvalidInputException for another dtype or a shape that does not match
      */
-    public DeviceTensor uploadHalf(DType dtype, short[] bits, long... shape) { return upload(Tensor.ofHalfBits(dtype, bits, shape)); }
+    public DeviceTensor uploadHalf(DType dtype, short[] bits, long... shape) {
+        return upload(Tensor.ofHalfBits(dtype, bits, shape));
+    }
 
     /**
      * A device copy of the float32 values from the buffer's position to its limit (heap or direct).
@@ -178,7 +208,9 @@ public final class CudaBackend implements Backend {
      */
     public DeviceTensor upload(FloatBuffer data, long... shape) {
         FloatBuffer d = data.duplicate();
-        if (d.remaining() != Tensor.numel(shape)) throw new InvalidInputException("buffer holds " + d.remaining() + " floats, shape " + Tensor.shapeString(shape) + " needs " + Tensor.numel(shape));
+        if (d.remaining() != Tensor.numel(shape))
+            throw new InvalidInputException("buffer holds " + d.remaining() + " floats, shape "
+                    + Tensor.shapeString(shape) + " needs " + Tensor.numel(shape));
         return uploadWith(shape, DType.F32, (buf, start, count) -> {
             FloatBuffer src = d.duplicate();
             src.position(d.position() + (int) start).limit(d.position() + (int) start + count);
@@ -199,7 +231,9 @@ public final class CudaBackend implements Backend {
     public DeviceTensor upload(ByteBuffer data, DType dtype, long... shape) {
         ByteBuffer d = data.duplicate();
         long need = Tensor.numel(shape) * dtype.byteSize();
-        if (d.remaining() != need) throw new InvalidInputException("buffer holds " + d.remaining() + " bytes, " + Tensor.shapeString(shape) + " " + dtype.label() + " needs " + need);
+        if (d.remaining() != need)
+            throw new InvalidInputException("buffer holds " + d.remaining() + " bytes, " + Tensor.shapeString(shape)
+                    + " " + dtype.label() + " needs " + need);
         return uploadWith(shape, dtype, (buf, start, count) -> {
             ByteBuffer src = d.duplicate();
             int es = dtype.byteSize();
@@ -229,9 +263,13 @@ public final class CudaBackend implements Backend {
      * @return a new device tensor of the file's shape and dtype, which the caller closes
      * @throws InvalidInputException if the file cannot be read or is not a valid .npy file
      */
-    public DeviceTensor upload(Path npy) { return upload(Npy.read(npy)); }
+    public DeviceTensor upload(Path npy) {
+        return upload(Npy.read(npy));
+    }
 
-    private interface Filler { void fill(ByteBuffer buf, long start, int count); }
+    private interface Filler {
+        void fill(ByteBuffer buf, long start, int count);
+    }
 
     /** Stages through a direct buffer of at most 64 MiB, so tensors of any size upload without a second full copy. */
     private synchronized DeviceTensor uploadWith(long[] shape, DType dtype, Filler filler) {
@@ -249,7 +287,8 @@ public final class CudaBackend implements Backend {
                 filler.fill(stage, start, count);
                 // on our stream, so later kernels are ordered after it (the legacy stream would not order with it);
                 // from pageable memory the call returns once the stage is copied out, so the stage may be refilled
-                cuMemcpyHtoDAsync(dt.pointer().withByteOffset(start * es), Pointer.to(stage), (long) count * es, stream);
+                cuMemcpyHtoDAsync(
+                        dt.pointer().withByteOffset(start * es), Pointer.to(stage), (long) count * es, stream);
             }
             cuStreamSynchronize(stream); // ready for any stream the caller uses next
         } catch (RuntimeException e) {
@@ -267,12 +306,15 @@ public final class CudaBackend implements Backend {
      * the gradient of a block of a 'mean' request is the gradient of its sum scaled by the request's 1/W on the host,
      * since the fused kernel divides by the W of the rows it sees.
      */
-    @Override public LossResult loss(LossProblem p) {
+    @Override
+    public LossResult loss(LossProblem p) {
         if (p.input().dtype() != DType.F64 && p.gradientOnly()) {
             Tensor target = p.probabilityTarget() ? p.target().to(DType.F32) : p.target();
             boolean scaleOnHost = p.isBlock() && p.spec().reduction() == Reduction.MEAN;
-            LossSpec spec = scaleOnHost ? p.spec().toBuilder().reduction(Reduction.SUM).build() : p.spec();
-            try (DeviceTensor x = upload(p.input()); DeviceTensor y = upload(target)) {
+            LossSpec spec =
+                    scaleOnHost ? p.spec().toBuilder().reduction(Reduction.SUM).build() : p.spec();
+            try (DeviceTensor x = upload(p.input());
+                    DeviceTensor y = upload(target)) {
                 LossResult r = lossAndGradient(p.kind(), x, y, spec, x, true); // in place: the upload is ours
                 Tensor g = x.download();
                 if (scaleOnHost) g = scaled(g, 1 / p.totals().divisor());
@@ -283,10 +325,12 @@ public final class CudaBackend implements Backend {
             synchronized (this) {
                 if (f64Path == null) f64Path = new CpuBackend();
                 if (p.needsTrainingPath() && !toldTrainingOnCpu) {
-                    LOG.info("gradient, accuracy, predictions, z-loss and softcap have no CUDA kernels yet: computing them on the CPU path");
+                    LOG.info(
+                            "gradient, accuracy, predictions, z-loss and softcap have no CUDA kernels yet: computing them on the CPU path");
                     toldTrainingOnCpu = true;
                 } else if (p.input().dtype() == DType.F64 && !toldF64OnCpu) {
-                    LOG.info("float64 input: computing on the CPU path (the CUDA kernels take float32, float16 and bfloat16)");
+                    LOG.info(
+                            "float64 input: computing on the CPU path (the CUDA kernels take float32, float16 and bfloat16)");
                     toldF64OnCpu = true;
                 }
             }
@@ -320,22 +364,34 @@ public final class CudaBackend implements Backend {
      * @throws InvalidInputException for a shape, dtype or option that does not fit, or a class index out of range
      * @throws IllegalStateException if this backend is closed
      */
-    public synchronized LossResult loss(LossKind kind, DeviceTensor input, DeviceTensor target, LossSpec spec, boolean perElement) {
+    public synchronized LossResult loss(
+            LossKind kind, DeviceTensor input, DeviceTensor target, LossSpec spec, boolean perElement) {
         ensureOpen();
         LossProblem p = LossProblem.describe(kind, input.shape(), input.dtype(), target.shape(), target.dtype(), spec);
         if (p.probabilityTarget() && target.dtype() != DType.F32) {
-            throw new InvalidInputException("probability targets on the device must be float32, got " + target.dtype().label());
+            throw new InvalidInputException("probability targets on the device must be float32, got "
+                    + target.dtype().label());
         }
         int rows = (int) p.rows();
         Plan plan = Plan.forRows(rows, p.classes(), multiprocessors, true);
         int flags = flags(p, input.dtype(), target.dtype(), plan);
         context.makeCurrent();
-        try (DeviceTensor weights = p.weights() == null ? null : upload(p.spec().weights().to(DType.F32))) {
+        try (DeviceTensor weights =
+                p.weights() == null ? null : upload(p.spec().weights().to(DType.F32))) {
             scratch.ensure(rows, plan.splits);
             cuEventRecord(lossStart, stream);
             cuMemsetD32Async(scratch.err, 0xffffffff, 2, stream);
-            launchRows(p, plan, flags, input.pointer(), p.probabilityTarget() ? target.pointer() : null, target.pointer(), weights,
-                    scratch.loss, scratch.weight, rows);
+            launchRows(
+                    p,
+                    plan,
+                    flags,
+                    input.pointer(),
+                    p.probabilityTarget() ? target.pointer() : null,
+                    target.pointer(),
+                    weights,
+                    scratch.loss,
+                    scratch.weight,
+                    rows);
             return reduceAndRead(p, rows, perElement, target);
         }
     }
@@ -368,15 +424,16 @@ public final class CudaBackend implements Backend {
         int c = p.classes();
         context.makeCurrent();
         Tensor t = p.probabilityTarget() ? target.to(DType.F32) : target;
-        long outerElements = (long) c * p.inner();          // chunks are whole blocks of the outer axis
+        long outerElements = (long) c * p.inner(); // chunks are whole blocks of the outer axis
         long outers = rows / Math.max(1, p.inner());
         int es = logits.dtype().byteSize();
         long outersPerChunk = Math.max(1, stageBytes() / Math.max(1, outerElements * es));
         Plan plan = Plan.forRows((int) Math.min(rows, outersPerChunk * p.inner()), c, multiprocessors, true);
         int flags = flags(p, logits.dtype(), t.dtype(), plan);
         try (DeviceTensor x = new DeviceTensor(this, logits.shape(), logits.dtype());
-             DeviceTensor y = upload(t);
-             DeviceTensor weights = p.weights() == null ? null : upload(p.spec().weights().to(DType.F32))) {
+                DeviceTensor y = upload(t);
+                DeviceTensor weights =
+                        p.weights() == null ? null : upload(p.spec().weights().to(DType.F32))) {
             scratch.ensure(rows, plan.splits);
             Staging st = staging(Math.min(stageBytes(), Math.max(1, outersPerChunk * outerElements * es)));
             cuEventRecord(lossStart, stream);
@@ -387,15 +444,24 @@ public final class CudaBackend implements Backend {
                 long firstRow = o * p.inner();
                 int chunkRows = (int) (n * p.inner());
                 int b = k & 1;
-                if (k >= 2) cuEventSynchronize(st.copied[b]);   // the copy that last read this stage is done
+                if (k >= 2) cuEventSynchronize(st.copied[b]); // the copy that last read this stage is done
                 st.fill(b, logits, firstElement, elements, es);
-                cuMemcpyHtoDAsync(x.pointer().withByteOffset(firstElement * es), st.host[b], elements * es, st.copyStream);
+                cuMemcpyHtoDAsync(
+                        x.pointer().withByteOffset(firstElement * es), st.host[b], elements * es, st.copyStream);
                 cuEventRecord(st.copied[b], st.copyStream);
                 cuStreamWaitEvent(stream, st.copied[b], 0);
                 CUdeviceptr probs = p.probabilityTarget() ? y.pointer().withByteOffset(firstElement * 4) : null;
-                launchRows(p, plan, flags, x.pointer().withByteOffset(firstElement * es), probs,
-                        y.pointer().withByteOffset(firstRow * y.dtype().byteSize()), weights,
-                        scratch.loss.withByteOffset(firstRow * 4), scratch.weight.withByteOffset(firstRow * 4), chunkRows);
+                launchRows(
+                        p,
+                        plan,
+                        flags,
+                        x.pointer().withByteOffset(firstElement * es),
+                        probs,
+                        y.pointer().withByteOffset(firstRow * y.dtype().byteSize()),
+                        weights,
+                        scratch.loss.withByteOffset(firstRow * 4),
+                        scratch.weight.withByteOffset(firstRow * 4),
+                        chunkRows);
             }
             cuMemsetD32Async(scratch.err, 0xffffffff, 2, stream); // targets were checked on the host
             return reduceAndRead(p, rows, true, y);
@@ -419,18 +485,26 @@ public final class CudaBackend implements Backend {
      *     match the input, or a class index out of range
      * @throws IllegalStateException if this backend is closed
      */
-    public synchronized LossResult lossAndGradient(LossKind kind, DeviceTensor input, DeviceTensor target, LossSpec spec,
-                                                   DeviceTensor grad, boolean perElement) {
+    public synchronized LossResult lossAndGradient(
+            LossKind kind,
+            DeviceTensor input,
+            DeviceTensor target,
+            LossSpec spec,
+            DeviceTensor grad,
+            boolean perElement) {
         ensureOpen();
         LossProblem p = LossProblem.describe(kind, input.shape(), input.dtype(), target.shape(), target.dtype(), spec);
         if (p.spec().zLossScale() != 0 || p.spec().softcap() != 0) {
-            throw new InvalidInputException("z-loss and softcap have no CUDA kernels yet (the host API computes them on the CPU path)");
+            throw new InvalidInputException(
+                    "z-loss and softcap have no CUDA kernels yet (the host API computes them on the CPU path)");
         }
         if (p.probabilityTarget() && target.dtype() != DType.F32) {
-            throw new InvalidInputException("probability targets on the device must be float32, got " + target.dtype().label());
+            throw new InvalidInputException("probability targets on the device must be float32, got "
+                    + target.dtype().label());
         }
         if (grad.dtype() != input.dtype() || !java.util.Arrays.equals(grad.shape(), input.shape())) {
-            throw new InvalidInputException("the gradient buffer must have the input's shape and dtype: " + input + ", got " + grad);
+            throw new InvalidInputException(
+                    "the gradient buffer must have the input's shape and dtype: " + input + ", got " + grad);
         }
         int rows = (int) p.rows();
         int c = p.classes();
@@ -438,26 +512,63 @@ public final class CudaBackend implements Backend {
         int flags = flags(p, input.dtype(), target.dtype(), plan) & ~F_VEC16;
         if (p.spec().reduction() == Reduction.MEAN) flags |= F_MEAN;
         context.makeCurrent();
-        try (DeviceTensor weights = p.weights() == null ? null : upload(p.spec().weights().to(DType.F32))) {
+        try (DeviceTensor weights =
+                p.weights() == null ? null : upload(p.spec().weights().to(DType.F32))) {
             scratch.ensure(rows, 1);
             Pointer w = weights == null ? Pointer.to(new CUdeviceptr()) : Pointer.to(weights.pointer());
             cuEventRecord(lossStart, stream);
             cuMemsetD32Async(scratch.err, 0xffffffff, 2, stream);
             if (rows > 0) {
-                launch(rowWeights, (rows + BLOCK - 1) / BLOCK, BLOCK, args(Pointer.to(target.pointer()), w, Pointer.to(scratch.weight),
-                        Pointer.to(scratch.err), Pointer.to(new int[] {c}), Pointer.to(new int[] {rows}), Pointer.to(new int[] {flags}),
-                        Pointer.to(new long[] {p.spec().ignoreIndex()})));
+                launch(
+                        rowWeights,
+                        (rows + BLOCK - 1) / BLOCK,
+                        BLOCK,
+                        args(
+                                Pointer.to(target.pointer()),
+                                w,
+                                Pointer.to(scratch.weight),
+                                Pointer.to(scratch.err),
+                                Pointer.to(new int[] {c}),
+                                Pointer.to(new int[] {rows}),
+                                Pointer.to(new int[] {flags}),
+                                Pointer.to(new long[] {p.spec().ignoreIndex()})));
             }
             int blocks = (int) Math.max(1, Math.min(MAX_REDUCE_BLOCKS, (rows + 4095L) / 4096));
-            launch(reduce, blocks, 512, args(Pointer.to(scratch.weight), Pointer.to(scratch.weight), Pointer.to(new int[] {rows}), Pointer.to(scratch.blockSums)));
-            launch(reduceFinal, 1, 512, args(Pointer.to(scratch.blockSums), Pointer.to(new int[] {blocks}), Pointer.to(scratch.sums)));
+            launch(
+                    reduce,
+                    blocks,
+                    512,
+                    args(
+                            Pointer.to(scratch.weight),
+                            Pointer.to(scratch.weight),
+                            Pointer.to(new int[] {rows}),
+                            Pointer.to(scratch.blockSums)));
+            launch(
+                    reduceFinal,
+                    1,
+                    512,
+                    args(Pointer.to(scratch.blockSums), Pointer.to(new int[] {blocks}), Pointer.to(scratch.sums)));
             if (rows > 0) {
-                launch(fwdbwdRows, plan.grid, plan.block, args(Pointer.to(input.pointer()),
-                        Pointer.to(p.probabilityTarget() ? target.pointer() : new CUdeviceptr()), Pointer.to(target.pointer()), w,
-                        Pointer.to(grad.pointer()), Pointer.to(scratch.loss), Pointer.to(scratch.weight), Pointer.to(scratch.sums),
-                        Pointer.to(new int[] {c}), Pointer.to(new int[] {rows}), Pointer.to(new long[] {p.inner()}),
-                        Pointer.to(new int[] {plan.group}), Pointer.to(new int[] {flags}), Pointer.to(new long[] {p.spec().ignoreIndex()}),
-                        Pointer.to(new float[] {(float) p.spec().labelSmoothing()})));
+                launch(
+                        fwdbwdRows,
+                        plan.grid,
+                        plan.block,
+                        args(
+                                Pointer.to(input.pointer()),
+                                Pointer.to(p.probabilityTarget() ? target.pointer() : new CUdeviceptr()),
+                                Pointer.to(target.pointer()),
+                                w,
+                                Pointer.to(grad.pointer()),
+                                Pointer.to(scratch.loss),
+                                Pointer.to(scratch.weight),
+                                Pointer.to(scratch.sums),
+                                Pointer.to(new int[] {c}),
+                                Pointer.to(new int[] {rows}),
+                                Pointer.to(new long[] {p.inner()}),
+                                Pointer.to(new int[] {plan.group}),
+                                Pointer.to(new int[] {flags}),
+                                Pointer.to(new long[] {p.spec().ignoreIndex()}),
+                                Pointer.to(new float[] {(float) p.spec().labelSmoothing()})));
             }
             return reduceAndRead(p, rows, perElement, target);
         }
@@ -478,32 +589,80 @@ public final class CudaBackend implements Backend {
     }
 
     /** xent_row_stats (unless NLL) and xent_row_finish over `rows` rows starting at the given pointers. */
-    private void launchRows(LossProblem p, Plan plan, int flags, CUdeviceptr x, CUdeviceptr probs, CUdeviceptr target,
-                            DeviceTensor weights, CUdeviceptr lossOut, CUdeviceptr weightOut, int rows) {
+    private void launchRows(
+            LossProblem p,
+            Plan plan,
+            int flags,
+            CUdeviceptr x,
+            CUdeviceptr probs,
+            CUdeviceptr target,
+            DeviceTensor weights,
+            CUdeviceptr lossOut,
+            CUdeviceptr weightOut,
+            int rows) {
         if (rows == 0) return;
         int c = p.classes();
         float eps = (float) p.spec().labelSmoothing();
         Pointer w = weights == null ? Pointer.to(new CUdeviceptr()) : Pointer.to(weights.pointer());
-        int grid = (int) Math.min(plan.grid, ((long) rows * plan.splits + plan.block / plan.group - 1) / (plan.block / plan.group));
+        int grid = (int) Math.min(
+                plan.grid, ((long) rows * plan.splits + plan.block / plan.group - 1) / (plan.block / plan.group));
         if ((flags & F_NLL) == 0) {
-            launch(rowStats, grid, plan.block, args(Pointer.to(x), Pointer.to(probs == null ? new CUdeviceptr() : probs), w,
-                    Pointer.to(scratch.partial), Pointer.to(new int[] {c}), Pointer.to(new int[] {rows}),
-                    Pointer.to(new long[] {p.inner()}), Pointer.to(new int[] {plan.splits}), Pointer.to(new int[] {plan.group}),
-                    Pointer.to(new int[] {flags}), Pointer.to(new float[] {eps})));
+            launch(
+                    rowStats,
+                    grid,
+                    plan.block,
+                    args(
+                            Pointer.to(x),
+                            Pointer.to(probs == null ? new CUdeviceptr() : probs),
+                            w,
+                            Pointer.to(scratch.partial),
+                            Pointer.to(new int[] {c}),
+                            Pointer.to(new int[] {rows}),
+                            Pointer.to(new long[] {p.inner()}),
+                            Pointer.to(new int[] {plan.splits}),
+                            Pointer.to(new int[] {plan.group}),
+                            Pointer.to(new int[] {flags}),
+                            Pointer.to(new float[] {eps})));
         }
-        launch(rowFinish, (rows + BLOCK - 1) / BLOCK, BLOCK, args(Pointer.to(x), Pointer.to(target), w, Pointer.to(scratch.partial),
-                Pointer.to(lossOut), Pointer.to(weightOut), Pointer.to(scratch.err),
-                Pointer.to(new int[] {c}), Pointer.to(new int[] {rows}), Pointer.to(new long[] {p.inner()}),
-                Pointer.to(new int[] {plan.splits}), Pointer.to(new int[] {flags}),
-                Pointer.to(new long[] {p.spec().ignoreIndex()}), Pointer.to(new float[] {eps})));
+        launch(
+                rowFinish,
+                (rows + BLOCK - 1) / BLOCK,
+                BLOCK,
+                args(
+                        Pointer.to(x),
+                        Pointer.to(target),
+                        w,
+                        Pointer.to(scratch.partial),
+                        Pointer.to(lossOut),
+                        Pointer.to(weightOut),
+                        Pointer.to(scratch.err),
+                        Pointer.to(new int[] {c}),
+                        Pointer.to(new int[] {rows}),
+                        Pointer.to(new long[] {p.inner()}),
+                        Pointer.to(new int[] {plan.splits}),
+                        Pointer.to(new int[] {flags}),
+                        Pointer.to(new long[] {p.spec().ignoreIndex()}),
+                        Pointer.to(new float[] {eps})));
     }
 
     /** The fixed-order reduction, then the results: value, divisor, per-element losses if asked, or the bad-target error. */
     private LossResult reduceAndRead(LossProblem p, int rows, boolean perElement, DeviceTensor target) {
         // two fixed-order stages: blocks over contiguous chunks of rows, then one block over the block sums
         int blocks = (int) Math.max(1, Math.min(MAX_REDUCE_BLOCKS, (rows + 4095L) / 4096));
-        launch(reduce, blocks, 512, args(Pointer.to(scratch.loss), Pointer.to(scratch.weight), Pointer.to(new int[] {rows}), Pointer.to(scratch.blockSums)));
-        launch(reduceFinal, 1, 512, args(Pointer.to(scratch.blockSums), Pointer.to(new int[] {blocks}), Pointer.to(scratch.sums)));
+        launch(
+                reduce,
+                blocks,
+                512,
+                args(
+                        Pointer.to(scratch.loss),
+                        Pointer.to(scratch.weight),
+                        Pointer.to(new int[] {rows}),
+                        Pointer.to(scratch.blockSums)));
+        launch(
+                reduceFinal,
+                1,
+                512,
+                args(Pointer.to(scratch.blockSums), Pointer.to(new int[] {blocks}), Pointer.to(scratch.sums)));
         cuEventRecord(lossStop, stream);
         long[] err = {0};
         double[] sums = {0, 0};
@@ -514,7 +673,8 @@ public final class CudaBackend implements Backend {
         cuMemcpyDtoH(Pointer.to(err), scratch.err, 8);
         if (err[0] != -1L) throw p.badTarget(err[0], readTarget(target, err[0]));
         cuMemcpyDtoH(Pointer.to(sums), scratch.sums, 16);
-        double value = p.spec().reduction() == Reduction.SUM ? sums[0]
+        double value = p.spec().reduction() == Reduction.SUM
+                ? sums[0]
                 : p.spec().reduction() == Reduction.MEAN ? sums[0] / sums[1] : Double.NaN;
         Tensor per = null;
         if (perElement) {
@@ -533,7 +693,8 @@ public final class CudaBackend implements Backend {
     }
 
     /** Binary cross-entropy with logits has no CUDA kernel yet: it runs on the CPU path (logged once). */
-    @Override public LossResult bce(dev.xent.BinaryCrossEntropy p) {
+    @Override
+    public LossResult bce(dev.xent.BinaryCrossEntropy p) {
         synchronized (this) {
             if (f64Path == null) f64Path = new CpuBackend();
             if (!toldBceOnCpu) {
@@ -545,10 +706,16 @@ public final class CudaBackend implements Backend {
     }
 
     /** kl_div has no CUDA kernel yet: it runs on the CPU path (logged once). */
-    @Override public LossResult klDiv(dev.xent.KlDivergence p) { return cpuPath("kl_div").klDiv(p).onDevice("cpu"); }
+    @Override
+    public LossResult klDiv(dev.xent.KlDivergence p) {
+        return cpuPath("kl_div").klDiv(p).onDevice("cpu");
+    }
 
     /** kd and jsd have no CUDA kernel yet: they run on the CPU path (logged once). */
-    @Override public dev.xent.Divergence.Part divergence(dev.xent.Divergence p) { return cpuPath("kd and jsd").divergence(p).onDevice("cpu"); }
+    @Override
+    public dev.xent.Divergence.Part divergence(dev.xent.Divergence p) {
+        return cpuPath("kd and jsd").divergence(p).onDevice("cpu");
+    }
 
     private synchronized CpuBackend cpuPath(String what) {
         if (f64Path == null) f64Path = new CpuBackend();
@@ -560,14 +727,16 @@ public final class CudaBackend implements Backend {
 
     // ------------------------------------------------------------------------------------------------ softmax
 
-    @Override public Tensor softmax(Tensor input, int dim, boolean logOutput) {
+    @Override
+    public Tensor softmax(Tensor input, int dim, boolean logOutput) {
         if (input.dtype() == DType.F64 || !input.dtype().isFloating()) {
             synchronized (this) {
                 if (f64Path == null) f64Path = new CpuBackend();
             }
             return f64Path.softmax(input, dim, logOutput);
         }
-        try (DeviceTensor x = upload(input); DeviceTensor y = softmax(x, dim, logOutput)) {
+        try (DeviceTensor x = upload(input);
+                DeviceTensor y = softmax(x, dim, logOutput)) {
             return y.download();
         }
     }
@@ -592,9 +761,18 @@ public final class CudaBackend implements Backend {
         if (rows > Integer.MAX_VALUE) throw new InvalidInputException("too many rows: " + rows);
         if (rows > 0 && rl.classes > 0) {
             Plan plan = Plan.forRows(rows, rl.classes, multiprocessors, false);
-            launch(softmaxRows, plan.grid, plan.block, args(Pointer.to(input.pointer()), Pointer.to(out.pointer()),
-                    Pointer.to(new int[] {rl.classes}), Pointer.to(new int[] {(int) rows}), Pointer.to(new long[] {rl.inner}),
-                    Pointer.to(new int[] {plan.group}), Pointer.to(new int[] {flags})));
+            launch(
+                    softmaxRows,
+                    plan.grid,
+                    plan.block,
+                    args(
+                            Pointer.to(input.pointer()),
+                            Pointer.to(out.pointer()),
+                            Pointer.to(new int[] {rl.classes}),
+                            Pointer.to(new int[] {(int) rows}),
+                            Pointer.to(new long[] {rl.inner}),
+                            Pointer.to(new int[] {plan.group}),
+                            Pointer.to(new int[] {flags})));
             cuStreamSynchronize(stream);
         }
         return out;
@@ -643,17 +821,26 @@ public final class CudaBackend implements Backend {
 
     private static int dtypeFlag(DType d) {
         switch (d) {
-            case F32: return 0;
-            case F16: return F_DTYPE_F16;
-            case BF16: return F_DTYPE_BF16;
-            default: throw new InvalidInputException("the CUDA kernels take float32, float16 or bfloat16 input, got " + d.label());
+            case F32:
+                return 0;
+            case F16:
+                return F_DTYPE_F16;
+            case BF16:
+                return F_DTYPE_BF16;
+            default:
+                throw new InvalidInputException(
+                        "the CUDA kernels take float32, float16 or bfloat16 input, got " + d.label());
         }
     }
 
-    private static Pointer args(Pointer... ps) { return Pointer.to(ps); }
+    private static Pointer args(Pointer... ps) {
+        return Pointer.to(ps);
+    }
 
     /** A pointer kernel argument that may be absent: a fresh CUdeviceptr passes address 0. */
-    private static Pointer optional(DeviceTensor t) { return Pointer.to(t == null ? new CUdeviceptr() : t.pointer()); }
+    private static Pointer optional(DeviceTensor t) {
+        return Pointer.to(t == null ? new CUdeviceptr() : t.pointer());
+    }
 
     private void launch(CUfunction f, long grid, int block, Pointer params) {
         if (grid > Integer.MAX_VALUE) throw new InvalidInputException("grid too large: " + grid);
@@ -665,10 +852,15 @@ public final class CudaBackend implements Backend {
     }
 
     /** Bytes per pinned staging buffer of {@link #lossFromHost} (-Dxent.stageBytes, default 64 MiB). */
-    static long stageBytes() { return dev.xent.Settings.stageBytes(STAGE_BYTES); }
+    static long stageBytes() {
+        return dev.xent.Settings.stageBytes(STAGE_BYTES);
+    }
 
     private Staging staging(long bytes) {
-        if (stagingBuffers != null && stagingBuffers.bytes < bytes) { stagingBuffers.free(); stagingBuffers = null; }
+        if (stagingBuffers != null && stagingBuffers.bytes < bytes) {
+            stagingBuffers.free();
+            stagingBuffers = null;
+        }
         if (stagingBuffers == null) stagingBuffers = new Staging(bytes);
         return stagingBuffers;
     }
@@ -774,7 +966,10 @@ public final class CudaBackend implements Backend {
                 partialBytes = pb;
             }
             if (rb > rowBytes) {
-                if (loss != null) { allocator.free(loss, rowBytes); allocator.free(weight, rowBytes); }
+                if (loss != null) {
+                    allocator.free(loss, rowBytes);
+                    allocator.free(weight, rowBytes);
+                }
                 loss = allocator.allocate(rb);
                 weight = allocator.allocate(rb);
                 rowBytes = rb;
@@ -782,13 +977,28 @@ public final class CudaBackend implements Backend {
         }
 
         void free() {
-            if (err != null) { allocator.free(err, 8); allocator.free(sums, 16); allocator.free(blockSums, 16L * MAX_REDUCE_BLOCKS); err = null; }
-            if (partial != null) { allocator.free(partial, partialBytes); partial = null; partialBytes = 0; }
-            if (loss != null) { allocator.free(loss, rowBytes); allocator.free(weight, rowBytes); loss = null; rowBytes = 0; }
+            if (err != null) {
+                allocator.free(err, 8);
+                allocator.free(sums, 16);
+                allocator.free(blockSums, 16L * MAX_REDUCE_BLOCKS);
+                err = null;
+            }
+            if (partial != null) {
+                allocator.free(partial, partialBytes);
+                partial = null;
+                partialBytes = 0;
+            }
+            if (loss != null) {
+                allocator.free(loss, rowBytes);
+                allocator.free(weight, rowBytes);
+                loss = null;
+                rowBytes = 0;
+            }
         }
     }
 
-    @Override public synchronized void close() {
+    @Override
+    public synchronized void close() {
         if (closed) return;
         closed = true;
         try {

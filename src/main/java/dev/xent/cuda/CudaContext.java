@@ -45,9 +45,12 @@ public final class CudaContext implements AutoCloseable {
     }
 
     /** {@return the driver's handle of the device} */
-    public CUdevice device() { return device; }
+    public CUdevice device() {
+        return device;
+    }
 
-    @Override public synchronized void close() {
+    @Override
+    public synchronized void close() {
         if (!open) return;
         open = false;
         cuDevicePrimaryCtxRelease(device);

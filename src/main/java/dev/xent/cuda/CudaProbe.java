@@ -1,7 +1,7 @@
 package dev.xent.cuda;
 
-import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGetCount;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
 import static jcuda.driver.JCudaDriver.cuDeviceTotalMem;
@@ -32,7 +32,14 @@ public final class CudaProbe {
         /** Device 0's compute capability, major and minor; 0 when unusable. */
         public final int ccMajor, ccMinor;
 
-        Result(boolean usable, String reason, String deviceName, int driverVersion, long totalMemory, int ccMajor, int ccMinor) {
+        Result(
+                boolean usable,
+                String reason,
+                String deviceName,
+                int driverVersion,
+                long totalMemory,
+                int ccMajor,
+                int ccMinor) {
             this.usable = usable;
             this.reason = reason;
             this.deviceName = deviceName;
@@ -42,13 +49,21 @@ public final class CudaProbe {
             this.ccMinor = ccMinor;
         }
 
-        static Result unusable(String why) { return new Result(false, why, null, 0, 0, 0, 0); }
+        static Result unusable(String why) {
+            return new Result(false, why, null, 0, 0, 0, 0);
+        }
 
         /** {@return one line for logs and {@code xent info}} */
         public String describe() {
             if (!usable) return "unusable: " + reason;
-            return String.format("%s, compute capability %d.%d, %.1f GiB, driver API %d.%d", deviceName, ccMajor, ccMinor,
-                    totalMemory / (double) (1L << 30), driverVersion / 1000, driverVersion % 1000 / 10);
+            return String.format(
+                    "%s, compute capability %d.%d, %.1f GiB, driver API %d.%d",
+                    deviceName,
+                    ccMajor,
+                    ccMinor,
+                    totalMemory / (double) (1L << 30),
+                    driverVersion / 1000,
+                    driverVersion % 1000 / 10);
         }
     }
 
@@ -81,14 +96,21 @@ public final class CudaProbe {
             long[] mem = {0};
             cuDeviceTotalMem(mem, dev);
             int[] major = {0}, minor = {0}, ver = {0};
-            cuDeviceGetAttribute(major, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
-            cuDeviceGetAttribute(minor, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
+            cuDeviceGetAttribute(
+                    major, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev);
+            cuDeviceGetAttribute(
+                    minor, jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, dev);
             cuDriverGetVersion(ver);
-            String n = new String(name, java.nio.charset.StandardCharsets.US_ASCII).trim().replace("\0", "");
-            if (major[0] < 7) return Result.unusable(n + " has compute capability " + major[0] + "." + minor[0] + "; xent's kernels need 7.0 or newer");
+            String n = new String(name, java.nio.charset.StandardCharsets.US_ASCII)
+                    .trim()
+                    .replace("\0", "");
+            if (major[0] < 7)
+                return Result.unusable(n + " has compute capability " + major[0] + "." + minor[0]
+                        + "; xent's kernels need 7.0 or newer");
             return new Result(true, null, n, ver[0], mem[0], major[0], minor[0]);
         } catch (UnsatisfiedLinkError e) {
-            return Result.unusable("the CUDA driver library (libcuda.so.1) could not be loaded: " + linkCause(e.getMessage()));
+            return Result.unusable(
+                    "the CUDA driver library (libcuda.so.1) could not be loaded: " + linkCause(e.getMessage()));
         } catch (LinkageError e) {
             return Result.unusable("JCuda could not be initialised: " + e);
         } catch (RuntimeException e) { // jcuda.CudaException: init or device query failed
@@ -99,7 +121,8 @@ public final class CudaProbe {
     /** JCuda's message starts with its own library's name; the cause that matters (libcuda.so.1 missing) is further down. */
     static String linkCause(String s) {
         if (s == null) return "(no message)";
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(libcuda[^:\\s]*: [^\\n]*)").matcher(s);
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("(libcuda[^:\\s]*: [^\\n]*)").matcher(s);
         return m.find() ? m.group(1).trim() : firstLine(s);
     }
 

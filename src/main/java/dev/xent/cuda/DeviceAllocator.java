@@ -29,10 +29,14 @@ public final class DeviceAllocator implements AutoCloseable {
      *
      * @param owner who allocates through it, for error messages
      */
-    public DeviceAllocator(String owner) { this.owner = owner; }
+    public DeviceAllocator(String owner) {
+        this.owner = owner;
+    }
 
     /** {@return bytes allocated through any allocator in this JVM and not yet freed} */
-    public static long processLiveBytes() { return PROCESS_LIVE.get(); }
+    public static long processLiveBytes() {
+        return PROCESS_LIVE.get();
+    }
 
     /**
      * Allocates device memory in the current context (filled with NaN under {@code -Dxent.poison=true}).
@@ -70,16 +74,23 @@ public final class DeviceAllocator implements AutoCloseable {
     }
 
     /** {@return the bytes this allocator holds now} */
-    public long liveBytes() { return liveBytes.get(); }
+    public long liveBytes() {
+        return liveBytes.get();
+    }
 
     /** {@return the most bytes this allocator held at once} */
-    public long peakBytes() { return peak.get(); }
+    public long peakBytes() {
+        return peak.get();
+    }
 
     /** Frees anything left and throws if there was any: a leak is a bug, reported, not tidied away quietly. */
-    @Override public void close() {
+    @Override
+    public void close() {
         long left = liveBytes.get();
         int count = live.size();
         for (Map.Entry<CUdeviceptr, Long> e : live.entrySet()) free(e.getKey(), e.getValue());
-        if (count != 0) throw new IllegalStateException(owner + ": closed with " + count + " allocations (" + left + " bytes) of device memory still live");
+        if (count != 0)
+            throw new IllegalStateException(
+                    owner + ": closed with " + count + " allocations (" + left + " bytes) of device memory still live");
     }
 }

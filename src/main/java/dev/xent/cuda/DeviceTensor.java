@@ -37,12 +37,17 @@ public final class DeviceTensor implements AutoCloseable {
         final String what;
         volatile boolean closed;
 
-        Watch(String what) { this.what = what; }
+        Watch(String what) {
+            this.what = what;
+        }
 
-        @Override public void run() {
+        @Override
+        public void run() {
             if (closed) return;
             UNCLOSED.incrementAndGet();
-            LOG.error("a DeviceTensor {} was never closed: its device memory stays allocated until its backend closes", what);
+            LOG.error(
+                    "a DeviceTensor {} was never closed: its device memory stays allocated until its backend closes",
+                    what);
         }
     }
 
@@ -58,32 +63,48 @@ public final class DeviceTensor implements AutoCloseable {
     }
 
     /** {@return bytes held by DeviceTensors not yet closed, in this JVM (backend scratch not included)} */
-    public static long openBytes() { return OPEN_BYTES.get(); }
+    public static long openBytes() {
+        return OPEN_BYTES.get();
+    }
 
     /** {@return tensors that were garbage-collected without being closed, in this JVM so far} */
-    public static long unclosedCount() { return UNCLOSED.get(); }
+    public static long unclosedCount() {
+        return UNCLOSED.get();
+    }
 
     /** {@return the dimensions, a copy} */
-    public long[] shape() { return shape.clone(); }
+    public long[] shape() {
+        return shape.clone();
+    }
 
     /** {@return the element type} */
-    public DType dtype() { return dtype; }
+    public DType dtype() {
+        return dtype;
+    }
 
     /** {@return the number of elements} */
-    public long numel() { return Tensor.numel(shape); }
+    public long numel() {
+        return Tensor.numel(shape);
+    }
 
     /** {@return the device memory it holds, in bytes} */
-    public long byteSize() { return bytes; }
+    public long byteSize() {
+        return bytes;
+    }
 
     /** {@return true once {@link #close()} has run} */
-    public boolean isClosed() { return watch.closed; }
+    public boolean isClosed() {
+        return watch.closed;
+    }
 
     CUdeviceptr pointer() {
         if (watch.closed) throw new IllegalStateException("DeviceTensor " + watch.what + " is closed");
         return ptr;
     }
 
-    CudaBackend owner() { return owner; }
+    CudaBackend owner() {
+        return owner;
+    }
 
     /**
      * Copies the tensor to host memory, after the backend's pending work.
@@ -99,15 +120,37 @@ public final class DeviceTensor implements AutoCloseable {
         if (bytes > 0) cuMemcpyDtoH(Pointer.to(b), pointer(), bytes);
         int n = Math.toIntExact(numel());
         switch (dtype) {
-            case F32: { float[] a = new float[n]; b.asFloatBuffer().get(a); return Tensor.of(a, shape); }
-            case F64: { double[] a = new double[n]; b.asDoubleBuffer().get(a); return Tensor.of(a, shape); }
-            case F16: case BF16: { short[] a = new short[n]; b.asShortBuffer().get(a); return Tensor.ofHalfBits(dtype, a, shape); }
-            case I32: { int[] a = new int[n]; b.asIntBuffer().get(a); return Tensor.of(a, shape); }
-            default: { long[] a = new long[n]; b.asLongBuffer().get(a); return Tensor.of(a, shape); }
+            case F32: {
+                float[] a = new float[n];
+                b.asFloatBuffer().get(a);
+                return Tensor.of(a, shape);
+            }
+            case F64: {
+                double[] a = new double[n];
+                b.asDoubleBuffer().get(a);
+                return Tensor.of(a, shape);
+            }
+            case F16:
+            case BF16: {
+                short[] a = new short[n];
+                b.asShortBuffer().get(a);
+                return Tensor.ofHalfBits(dtype, a, shape);
+            }
+            case I32: {
+                int[] a = new int[n];
+                b.asIntBuffer().get(a);
+                return Tensor.of(a, shape);
+            }
+            default: {
+                long[] a = new long[n];
+                b.asLongBuffer().get(a);
+                return Tensor.of(a, shape);
+            }
         }
     }
 
-    @Override public void close() {
+    @Override
+    public void close() {
         synchronized (watch) {
             if (watch.closed) return;
             watch.closed = true;
@@ -118,5 +161,8 @@ public final class DeviceTensor implements AutoCloseable {
         cleanable.clean(); // runs Watch, which sees closed and says nothing
     }
 
-    @Override public String toString() { return "DeviceTensor" + Tensor.shapeString(shape) + " " + dtype.label(); }
+    @Override
+    public String toString() {
+        return "DeviceTensor" + Tensor.shapeString(shape) + " " + dtype.label();
+    }
 }

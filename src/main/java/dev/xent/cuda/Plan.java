@@ -11,10 +11,10 @@ final class Plan {
     /** A split slice holds at least this many classes, so its block has real work. */
     static final int MIN_SLICE = 8192;
 
-    final int group;   // threads per (row, slice): 1..32, or the whole block
-    final int block;   // threads per block
-    final int splits;  // slices per row
-    final long grid;   // blocks
+    final int group; // threads per (row, slice): 1..32, or the whole block
+    final int block; // threads per block
+    final int splits; // slices per row
+    final long grid; // blocks
 
     private Plan(int group, int block, int splits, long grid) {
         this.group = group;
@@ -25,7 +25,8 @@ final class Plan {
 
     static Plan forRows(long rows, int classes, int multiprocessors, boolean allowSplit) {
         if (classes <= WARP_REGIME_MAX_CLASSES) {
-            // each thread takes 4 classes per step: the smallest power-of-two group that covers the row in one step, at most a warp
+            // each thread takes 4 classes per step: the smallest power-of-two group that covers the row in one step, at
+            // most a warp
             int stepsOfFour = (classes + 3) / 4;
             int g = stepsOfFour <= 1 ? 1 : Math.min(32, Integer.highestOneBit(stepsOfFour - 1) << 1);
             int perBlock = CudaBackend.BLOCK / g;
@@ -41,7 +42,8 @@ final class Plan {
         return new Plan(block, block, splits, rows * splits);
     }
 
-    @Override public String toString() {
+    @Override
+    public String toString() {
         return "Plan{group=" + group + ", block=" + block + ", splits=" + splits + ", grid=" + grid + "}";
     }
 }

@@ -40,7 +40,8 @@ public final class PtxModule implements AutoCloseable {
     public static byte[] resource(String name) {
         String path = "/dev/xent/cuda/ptx/" + name + ".ptx";
         try (InputStream in = PtxModule.class.getResourceAsStream(path)) {
-            if (in == null) throw new IllegalStateException("kernel resource " + path + " is missing from the classpath");
+            if (in == null)
+                throw new IllegalStateException("kernel resource " + path + " is missing from the classpath");
             return in.readAllBytes();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -60,7 +61,8 @@ public final class PtxModule implements AutoCloseable {
         return f;
     }
 
-    @Override public synchronized void close() {
+    @Override
+    public synchronized void close() {
         if (!loaded) return;
         loaded = false;
         cuModuleUnload(module);

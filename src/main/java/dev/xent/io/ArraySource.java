@@ -35,7 +35,9 @@ public final class ArraySource {
      * @param member the array's name in an .npz or safetensors file, or null
      * @return the source
      */
-    public static ArraySource of(Path file, String member) { return new ArraySource(file, member); }
+    public static ArraySource of(Path file, String member) {
+        return new ArraySource(file, member);
+    }
 
     /**
      * The sources {@code spec} names: one, or every file a glob matches (at least one, or an error).
@@ -88,10 +90,12 @@ public final class ArraySource {
      * @throws InvalidInputException if the file cannot be read, is not a valid file of its kind, or lacks the member
      */
     public Tensor open() {
-        String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
+        String name =
+                file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".npz")) return Npz.read(file, member);
         if (name.endsWith(".safetensors")) return SafeTensors.read(file, member);
-        if (member != null) throw new InvalidInputException(this + ": only .npz and .safetensors files hold named arrays");
+        if (member != null)
+            throw new InvalidInputException(this + ": only .npz and .safetensors files hold named arrays");
         return Npy.read(file);
     }
 
@@ -100,16 +104,19 @@ public final class ArraySource {
 
     /** {@return the array's dtype as xent reads it, from its header alone} */
     public dev.xent.DType dtype() {
-        String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
+        String name =
+                file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".npz")) return Npz.header(file, member).dtype;
         if (name.endsWith(".safetensors")) return open().dtype(); // mapping reads no data
-        if (member != null) throw new InvalidInputException(this + ": only .npz and .safetensors files hold named arrays");
+        if (member != null)
+            throw new InvalidInputException(this + ": only .npz and .safetensors files hold named arrays");
         return Npy.header(file).dtype;
     }
 
     /** {@return the array's shape, from its header alone (no data is mapped, a compressed member is not inflated)} */
     public long[] shape() {
-        String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
+        String name =
+                file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".npz")) return Npz.header(file, member).shape.clone();
         if (name.endsWith(".safetensors")) {
             List<SafeTensors.Entry> entries = SafeTensors.entries(file);
@@ -120,7 +127,8 @@ public final class ArraySource {
             for (SafeTensors.Entry e : entries) if (e.name.equals(member)) return e.shape.clone();
             return open().shape(); // names the missing tensor as opening does
         }
-        if (member != null) throw new InvalidInputException(this + ": only .npz and .safetensors files hold named arrays");
+        if (member != null)
+            throw new InvalidInputException(this + ": only .npz and .safetensors files hold named arrays");
         return Npy.header(file).shape.clone();
     }
 
@@ -131,7 +139,9 @@ public final class ArraySource {
      * @return the concatenation, without copying
      * @throws InvalidInputException if a source cannot be opened, or the shards' dtypes or trailing shapes differ
      */
-    public static Tensor openAll(List<ArraySource> sources) { return concat(sources, openEach(sources)); }
+    public static Tensor openAll(List<ArraySource> sources) {
+        return concat(sources, openEach(sources));
+    }
 
     /**
      * Opens every source once.
@@ -142,8 +152,8 @@ public final class ArraySource {
      */
     public static List<Tensor> openEach(List<ArraySource> sources) {
         if (sources.size() > MAX_SHARDS) {
-            throw new InvalidInputException(sources.get(0) + " ...: " + sources.size() + " shards; at most " + MAX_SHARDS
-                    + " (each is a memory mapping): merge them into fewer files");
+            throw new InvalidInputException(sources.get(0) + " ...: " + sources.size() + " shards; at most "
+                    + MAX_SHARDS + " (each is a memory mapping): merge them into fewer files");
         }
         List<Tensor> parts = new ArrayList<>();
         for (ArraySource s : sources) parts.add(s.open());
@@ -163,7 +173,8 @@ public final class ArraySource {
         try {
             return Tensor.concat(parts);
         } catch (InvalidInputException e) {
-            throw new InvalidInputException("shards " + sources.get(0) + " ... " + sources.get(sources.size() - 1) + ": " + e.getMessage());
+            throw new InvalidInputException(
+                    "shards " + sources.get(0) + " ... " + sources.get(sources.size() - 1) + ": " + e.getMessage());
         }
     }
 
@@ -197,21 +208,33 @@ public final class ArraySource {
         Path start = from.toString().isEmpty() ? Path.of(".") : from;
         List<Path> out = new ArrayList<>();
         if (!Files.isDirectory(start)) return out;
-        if (!Files.isReadable(start)) throw new InvalidInputException(pattern + ": cannot list " + start + ": permission denied");
+        if (!Files.isReadable(start))
+            throw new InvalidInputException(pattern + ": cannot list " + start + ": permission denied");
         try {
-            Files.walkFileTree(start, java.util.EnumSet.of(java.nio.file.FileVisitOption.FOLLOW_LINKS), depth, new java.nio.file.SimpleFileVisitor<>() {
-                @Override public java.nio.file.FileVisitResult visitFile(Path f, java.nio.file.attribute.BasicFileAttributes a) {
-                    Path rel = start.relativize(f);
-                    if (rel.getNameCount() == depth && m.matches(rel) && !a.isDirectory() && (dotted || !f.getFileName().toString().startsWith("."))) {
-                        out.add(from.toString().isEmpty() ? rel : f);
-                    }
-                    return java.nio.file.FileVisitResult.CONTINUE;
-                }
+            Files.walkFileTree(
+                    start,
+                    java.util.EnumSet.of(java.nio.file.FileVisitOption.FOLLOW_LINKS),
+                    depth,
+                    new java.nio.file.SimpleFileVisitor<>() {
+                        @Override
+                        public java.nio.file.FileVisitResult visitFile(
+                                Path f, java.nio.file.attribute.BasicFileAttributes a) {
+                            Path rel = start.relativize(f);
+                            if (rel.getNameCount() == depth
+                                    && m.matches(rel)
+                                    && !a.isDirectory()
+                                    && (dotted || !f.getFileName().toString().startsWith("."))) {
+                                out.add(from.toString().isEmpty() ? rel : f);
+                            }
+                            return java.nio.file.FileVisitResult.CONTINUE;
+                        }
 
-                @Override public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) {
-                    return java.nio.file.FileVisitResult.CONTINUE; // unreadable, or a link loop: skipped, as a shell does
-                }
-            });
+                        @Override
+                        public java.nio.file.FileVisitResult visitFileFailed(Path f, IOException e) {
+                            return java.nio.file.FileVisitResult
+                                    .CONTINUE; // unreadable, or a link loop: skipped, as a shell does
+                        }
+                    });
         } catch (IOException e) {
             throw new InvalidInputException(pattern + ": cannot list " + start + ": " + e.getMessage());
         }
@@ -219,5 +242,8 @@ public final class ArraySource {
         return out;
     }
 
-    @Override public String toString() { return member == null ? file.toString() : file + ":" + member; }
+    @Override
+    public String toString() {
+        return member == null ? file.toString() : file + ":" + member;
+    }
 }

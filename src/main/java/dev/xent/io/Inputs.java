@@ -44,7 +44,9 @@ public final class Inputs {
             throw cannotRead(file, e);
         }
         if (a.isDirectory()) throw new InvalidInputException(file + ": is a directory, not a file");
-        if (!a.isRegularFile()) throw new InvalidInputException(file + ": not a regular file (a FIFO, socket or device): xent reads files only");
+        if (!a.isRegularFile())
+            throw new InvalidInputException(
+                    file + ": not a regular file (a FIFO, socket or device): xent reads files only");
     }
 
     /**

@@ -19,7 +19,9 @@ final class JsonValue {
     private final String s;
     private int i;
 
-    private JsonValue(String s) { this.s = s; }
+    private JsonValue(String s) {
+        this.s = s;
+    }
 
     /** Parses a whole document; only whitespace may follow the value. */
     static Object parse(String text) throws PyLiteral.Malformed {
@@ -31,7 +33,9 @@ final class JsonValue {
         return v;
     }
 
-    private PyLiteral.Malformed error(String what) { return new PyLiteral.Malformed(what + " at character " + i); }
+    private PyLiteral.Malformed error(String what) {
+        return new PyLiteral.Malformed(what + " at character " + i);
+    }
 
     private void space() {
         while (i < s.length()) {
@@ -46,12 +50,18 @@ final class JsonValue {
         if (i >= s.length()) throw error("unexpected end");
         char c = s.charAt(i);
         switch (c) {
-            case '{': return object(depth);
-            case '[': return array(depth);
-            case '"': return string();
-            case 't': return word("true", Boolean.TRUE);
-            case 'f': return word("false", Boolean.FALSE);
-            case 'n': return word("null", NULL);
+            case '{':
+                return object(depth);
+            case '[':
+                return array(depth);
+            case '"':
+                return string();
+            case 't':
+                return word("true", Boolean.TRUE);
+            case 'f':
+                return word("false", Boolean.FALSE);
+            case 'n':
+                return word("null", NULL);
             default:
                 if (c == '-' || (c >= '0' && c <= '9')) return number();
                 throw error("unexpected character '" + c + "'");
@@ -68,7 +78,10 @@ final class JsonValue {
         i++;
         Map<String, Object> m = new LinkedHashMap<>();
         space();
-        if (i < s.length() && s.charAt(i) == '}') { i++; return m; }
+        if (i < s.length() && s.charAt(i) == '}') {
+            i++;
+            return m;
+        }
         while (true) {
             space();
             if (i >= s.length() || s.charAt(i) != '"') throw error("expected a string key");
@@ -80,8 +93,14 @@ final class JsonValue {
             Object v = value(depth + 1);
             if (m.put(k, v) != null) throw error("duplicate key \"" + k + "\"");
             space();
-            if (i < s.length() && s.charAt(i) == ',') { i++; continue; }
-            if (i < s.length() && s.charAt(i) == '}') { i++; return m; }
+            if (i < s.length() && s.charAt(i) == ',') {
+                i++;
+                continue;
+            }
+            if (i < s.length() && s.charAt(i) == '}') {
+                i++;
+                return m;
+            }
             throw error("expected ',' or '}'");
         }
     }
@@ -90,13 +109,22 @@ final class JsonValue {
         i++;
         List<Object> a = new ArrayList<>();
         space();
-        if (i < s.length() && s.charAt(i) == ']') { i++; return a; }
+        if (i < s.length() && s.charAt(i) == ']') {
+            i++;
+            return a;
+        }
         while (true) {
             space();
             a.add(value(depth + 1));
             space();
-            if (i < s.length() && s.charAt(i) == ',') { i++; continue; }
-            if (i < s.length() && s.charAt(i) == ']') { i++; return a; }
+            if (i < s.length() && s.charAt(i) == ',') {
+                i++;
+                continue;
+            }
+            if (i < s.length() && s.charAt(i) == ']') {
+                i++;
+                return a;
+            }
             throw error("expected ',' or ']'");
         }
     }
@@ -109,18 +137,37 @@ final class JsonValue {
             char c = s.charAt(i++);
             if (c == '"') return b.toString();
             if (c < 0x20) throw error("control character in string");
-            if (c != '\\') { b.append(c); continue; }
+            if (c != '\\') {
+                b.append(c);
+                continue;
+            }
             if (i >= s.length()) throw error("unterminated string");
             char e = s.charAt(i++);
             switch (e) {
-                case '"': b.append('"'); break;
-                case '\\': b.append('\\'); break;
-                case '/': b.append('/'); break;
-                case 'b': b.append('\b'); break;
-                case 'f': b.append('\f'); break;
-                case 'n': b.append('\n'); break;
-                case 'r': b.append('\r'); break;
-                case 't': b.append('\t'); break;
+                case '"':
+                    b.append('"');
+                    break;
+                case '\\':
+                    b.append('\\');
+                    break;
+                case '/':
+                    b.append('/');
+                    break;
+                case 'b':
+                    b.append('\b');
+                    break;
+                case 'f':
+                    b.append('\f');
+                    break;
+                case 'n':
+                    b.append('\n');
+                    break;
+                case 'r':
+                    b.append('\r');
+                    break;
+                case 't':
+                    b.append('\t');
+                    break;
                 case 'u': {
                     char c1 = hex4();
                     // UTF-16 escapes: a surrogate must come in a high-low pair (serde_json refuses a lone one)
@@ -136,7 +183,8 @@ final class JsonValue {
                     b.append(c1);
                     break;
                 }
-                default: throw error("bad escape \\" + e);
+                default:
+                    throw error("bad escape \\" + e);
             }
         }
     }
@@ -147,7 +195,9 @@ final class JsonValue {
         int v = 0;
         for (int k = 0; k < 4; k++) {
             char c = s.charAt(i + k);
-            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            int d = c >= '0' && c <= '9'
+                    ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
             if (d < 0) throw error("bad \\u escape");
             v = v * 16 + d;
         }
@@ -160,7 +210,8 @@ final class JsonValue {
         if (s.charAt(i) == '-') i++;
         if (i >= s.length()) throw error("bad number");
         if (s.charAt(i) == '0') i++;
-        else if (s.charAt(i) >= '1' && s.charAt(i) <= '9') while (i < s.length() && Character.isDigit(s.charAt(i)) && s.charAt(i) < 0x80) i++;
+        else if (s.charAt(i) >= '1' && s.charAt(i) <= '9')
+            while (i < s.length() && Character.isDigit(s.charAt(i)) && s.charAt(i) < 0x80) i++;
         else throw error("bad number");
         boolean integer = true;
         if (i < s.length() && s.charAt(i) == '.') {

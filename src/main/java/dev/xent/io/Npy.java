@@ -34,6 +34,7 @@ public final class Npy {
     static final long SEGMENT_BYTES = 1L << 30;
     /** Arrays up to this size are read into the heap: each mapping counts against the kernel's limit per process. */
     static final long SMALL_BYTES = 64 << 10;
+
     private static final Set<String> KEYS = Set.of("descr", "fortran_order", "shape");
     /** numpy's NPY_MAXDIMS: np.load refuses a shape with more axes. */
     static final int MAX_DIMS = 64;
@@ -59,7 +60,15 @@ public final class Npy {
         /** The data's length in bytes: elements times {@link #storedBytes}. */
         public final long dataBytes;
 
-        Header(String descr, DType dtype, int storedBytes, boolean unsigned, boolean bool, long[] shape, long dataOffset, long dataBytes) {
+        Header(
+                String descr,
+                DType dtype,
+                int storedBytes,
+                boolean unsigned,
+                boolean bool,
+                long[] shape,
+                long dataOffset,
+                long dataBytes) {
             this.bool = bool;
             this.descr = descr;
             this.dtype = dtype;
@@ -78,7 +87,9 @@ public final class Npy {
      * @return the array (a small one, up to 64 KiB, is read into the heap to spare a mapping)
      * @throws InvalidInputException if the file cannot be read or is not an .npy file np.load would accept
      */
-    public static Tensor read(Path file) { return read(file, SEGMENT_BYTES); }
+    public static Tensor read(Path file) {
+        return read(file, SEGMENT_BYTES);
+    }
 
     /** As {@link #read(Path)} with mappings of at most {@code segmentBytes} (tests cross segment edges on small files). */
     static Tensor read(Path file, long segmentBytes) {
@@ -111,12 +122,16 @@ public final class Npy {
     }
 
     static Tensor tensor(Header h, ByteBuffer[] segments) {
-        return h.bool ? Tensor.ofBoolSegments(segments, h.shape) : Tensor.ofSegments(h.dtype, h.storedBytes, h.unsigned, segments, h.shape);
+        return h.bool
+                ? Tensor.ofBoolSegments(segments, h.shape)
+                : Tensor.ofSegments(h.dtype, h.storedBytes, h.unsigned, segments, h.shape);
     }
 
     /** Read-only mappings of [from, from + bytes) of ch, each of at most {@link #SEGMENT_BYTES} and whole elements. */
-    static ByteBuffer[] segments(FileChannel ch, long from, long bytes, int elementBytes, long segmentBytes) throws IOException {
-        if (bytes <= SMALL_BYTES && segmentBytes >= SEGMENT_BYTES) { // a small array costs no mapping (a glob of many shards)
+    static ByteBuffer[] segments(FileChannel ch, long from, long bytes, int elementBytes, long segmentBytes)
+            throws IOException {
+        if (bytes <= SMALL_BYTES
+                && segmentBytes >= SEGMENT_BYTES) { // a small array costs no mapping (a glob of many shards)
             ByteBuffer b = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, b, from, bytes);
             if (b.hasRemaining()) throw new IOException("the file ended early");
@@ -128,13 +143,16 @@ public final class Npy {
         ByteBuffer[] out = new ByteBuffer[n];
         for (int i = 0; i < n; i++) {
             long at = i * per;
-            out[i] = ch.map(FileChannel.MapMode.READ_ONLY, from + at, Math.min(per, bytes - at)).order(ByteOrder.LITTLE_ENDIAN);
+            out[i] = ch.map(FileChannel.MapMode.READ_ONLY, from + at, Math.min(per, bytes - at))
+                    .order(ByteOrder.LITTLE_ENDIAN);
         }
         return out;
     }
 
     /** Positional reads from where a .npy stream lies (a file channel, or the inflated start of an .npz member). */
-    interface Source { int read(ByteBuffer dst, long position) throws IOException; }
+    interface Source {
+        int read(ByteBuffer dst, long position) throws IOException;
+    }
 
     /**
      * Parses the header of a .npy stream occupying [base, base + limit) of {@code ch}; checks that the data it
@@ -161,7 +179,10 @@ public final class Npy {
         long headerLen = major == 1 ? pre.getShort() & 0xffff : pre.getInt() & 0xffffffffL;
         long prefix = 8 + lengthBytes;
         if (prefix + headerLen > limit) {
-            throw bad(name, "truncated: the header announces " + headerLen + " bytes, the file has " + Math.max(0, limit - prefix) + " after the prefix");
+            throw bad(
+                    name,
+                    "truncated: the header announces " + headerLen + " bytes, the file has "
+                            + Math.max(0, limit - prefix) + " after the prefix");
         }
         // numpy decodes, then counts characters; a latin-1 character is one byte, so more bytes than this many
         // characters times four can be refused before they are read
@@ -171,25 +192,35 @@ public final class Npy {
         String header;
         if (major == 3) {
             try {
-                header = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(hb.array())).toString();
+                header = StandardCharsets.UTF_8
+                        .newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(hb.array()))
+                        .toString();
             } catch (CharacterCodingException e) {
                 throw bad(name, "the version 3.0 header is not valid UTF-8");
             }
         } else {
             header = new String(hb.array(), StandardCharsets.ISO_8859_1);
         }
-        if (header.codePointCount(0, header.length()) > MAX_HEADER_SIZE) throw tooLong(name, header.codePointCount(0, header.length()));
+        if (header.codePointCount(0, header.length()) > MAX_HEADER_SIZE)
+            throw tooLong(name, header.codePointCount(0, header.length()));
         Header h = parse(header, major, name, prefix + headerLen);
         if (h.dataOffset + h.dataBytes > limit) {
-            throw bad(name, "truncated: shape " + Tensor.shapeString(h.shape) + " of " + h.descr + " needs " + (h.dataOffset + h.dataBytes)
-                    + " bytes, the file has " + limit);
+            throw bad(
+                    name,
+                    "truncated: shape " + Tensor.shapeString(h.shape) + " of " + h.descr + " needs "
+                            + (h.dataOffset + h.dataBytes) + " bytes, the file has " + limit);
         }
         return h;
     }
 
     private static InvalidInputException tooLong(String name, long length) {
-        return bad(name, "header of " + length + " characters: numpy refuses headers over " + MAX_HEADER_SIZE + " (max_header_size)");
+        return bad(
+                name,
+                "header of " + length + " characters: numpy refuses headers over " + MAX_HEADER_SIZE
+                        + " (max_header_size)");
     }
 
     private static void readFully(FileChannel ch, ByteBuffer dst, long at, long count) throws IOException {
@@ -220,16 +251,24 @@ public final class Npy {
         if (!(d instanceof Map)) throw bad(name, "the header is not a dictionary: " + shorten(header));
         Map<?, ?> m = (Map<?, ?>) d;
         if (!m.keySet().equals(KEYS)) {
-            throw bad(name, "the header does not have exactly the keys 'descr', 'fortran_order' and 'shape': " + shorten(header));
+            throw bad(
+                    name,
+                    "the header does not have exactly the keys 'descr', 'fortran_order' and 'shape': "
+                            + shorten(header));
         }
         Object shapeValue = m.get("shape"), fortran = m.get("fortran_order"), descr = m.get("descr");
-        if (!(shapeValue instanceof PyLiteral.Tuple)) throw bad(name, "shape is not a tuple of ints: " + shorten(header));
+        if (!(shapeValue instanceof PyLiteral.Tuple))
+            throw bad(name, "shape is not a tuple of ints: " + shorten(header));
         List<Object> dims = ((PyLiteral.Tuple) shapeValue).items;
         long[] shape = new long[dims.size()];
         for (int i = 0; i < shape.length; i++) {
             Object v = dims.get(i);
             // a bool passes the header check as an int, then np.load's reshape refuses it
-            if (v instanceof Boolean) throw bad(name, "shape holds a bool (" + (((Boolean) v) ? "True" : "False") + "), which np.load refuses: " + shorten(header));
+            if (v instanceof Boolean)
+                throw bad(
+                        name,
+                        "shape holds a bool (" + (((Boolean) v) ? "True" : "False") + "), which np.load refuses: "
+                                + shorten(header));
             if (!(v instanceof BigInteger)) throw bad(name, "shape is not a tuple of ints: " + shorten(header));
             BigInteger b = (BigInteger) v;
             if (b.signum() < 0) throw bad(name, "negative dimension " + b + " in shape");
@@ -239,7 +278,8 @@ public final class Npy {
         if (shape.length > MAX_DIMS) throw bad(name, shape.length + " axes: numpy arrays have at most " + MAX_DIMS);
         if (!(fortran instanceof Boolean)) throw bad(name, "fortran_order is not a bool: " + shorten(header));
         if (!(descr instanceof String)) {
-            if (descr instanceof List || descr instanceof PyLiteral.Tuple) throw bad(name, "structured dtypes are not supported: " + shorten(header));
+            if (descr instanceof List || descr instanceof PyLiteral.Tuple)
+                throw bad(name, "structured dtypes are not supported: " + shorten(header));
             throw bad(name, "descr is not a valid dtype descriptor: " + shorten(header));
         }
         String ds = (String) descr;
@@ -282,7 +322,9 @@ public final class Npy {
         final int bytes;
         final boolean unsigned, bool;
 
-        Type(DType dtype, int bytes, boolean unsigned) { this(dtype, bytes, unsigned, false); }
+        Type(DType dtype, int bytes, boolean unsigned) {
+            this(dtype, bytes, unsigned, false);
+        }
 
         Type(DType dtype, int bytes, boolean unsigned, boolean bool) {
             this.dtype = dtype;
@@ -307,34 +349,78 @@ public final class Npy {
         Type t = CODES.get(code);
         if (t == null && order == 0) t = NAMES.get(code);
         if (t == null) {
-            throw bad(name, "unsupported dtype '" + descr + "' (supported: float16, float32, float64, int8, int16, int32, int64, uint8, bool)");
+            throw bad(
+                    name,
+                    "unsupported dtype '" + descr
+                            + "' (supported: float16, float32, float64, int8, int16, int32, int64, uint8, bool)");
         }
         if ((order == '>' || order == '!') && t.bytes > 1) {
-            throw bad(name, "big-endian data (" + descr + ") is not supported; convert with arr.astype(arr.dtype.newbyteorder('<'))");
+            throw bad(
+                    name,
+                    "big-endian data (" + descr
+                            + ") is not supported; convert with arr.astype(arr.dtype.newbyteorder('<'))");
         }
         return t;
     }
 
-    private static final Type F16 = new Type(DType.F16, 2, false), F32 = new Type(DType.F32, 4, false), F64 = new Type(DType.F64, 8, false),
-            I8 = new Type(DType.I32, 1, false), U8 = new Type(DType.I32, 1, true), BOOL = new Type(DType.I32, 1, true, true),
+    private static final Type F16 = new Type(DType.F16, 2, false),
+            F32 = new Type(DType.F32, 4, false),
+            F64 = new Type(DType.F64, 8, false),
+            I8 = new Type(DType.I32, 1, false),
+            U8 = new Type(DType.I32, 1, true),
+            BOOL = new Type(DType.I32, 1, true, true),
             I16 = new Type(DType.I32, 2, false),
-            I32 = new Type(DType.I32, 4, false), I64 = new Type(DType.I64, 8, false);
+            I32 = new Type(DType.I32, 4, false),
+            I64 = new Type(DType.I64, 8, false);
 
     /** Type codes, with or without a byte order. */
     private static final Map<String, Type> CODES = Map.ofEntries(
-            Map.entry("f2", F16), Map.entry("e", F16), Map.entry("f4", F32), Map.entry("f", F32), Map.entry("f8", F64), Map.entry("d", F64),
-            Map.entry("i1", I8), Map.entry("b", I8), Map.entry("u1", U8), Map.entry("B", U8), Map.entry("b1", BOOL), Map.entry("?", BOOL),
-            Map.entry("i2", I16), Map.entry("h", I16), Map.entry("i4", I32), Map.entry("i", I32),
-            Map.entry("i8", I64), Map.entry("l", I64), Map.entry("q", I64), Map.entry("p", I64));
+            Map.entry("f2", F16),
+            Map.entry("e", F16),
+            Map.entry("f4", F32),
+            Map.entry("f", F32),
+            Map.entry("f8", F64),
+            Map.entry("d", F64),
+            Map.entry("i1", I8),
+            Map.entry("b", I8),
+            Map.entry("u1", U8),
+            Map.entry("B", U8),
+            Map.entry("b1", BOOL),
+            Map.entry("?", BOOL),
+            Map.entry("i2", I16),
+            Map.entry("h", I16),
+            Map.entry("i4", I32),
+            Map.entry("i", I32),
+            Map.entry("i8", I64),
+            Map.entry("l", I64),
+            Map.entry("q", I64),
+            Map.entry("p", I64));
 
     /** Type names, without a byte order (numpy takes none on them). */
     private static final Map<String, Type> NAMES = Map.ofEntries(
-            Map.entry("float16", F16), Map.entry("half", F16), Map.entry("float32", F32), Map.entry("single", F32),
-            Map.entry("float64", F64), Map.entry("double", F64), Map.entry("float", F64),
-            Map.entry("int8", I8), Map.entry("byte", I8), Map.entry("uint8", U8), Map.entry("ubyte", U8),
-            Map.entry("bool", BOOL), Map.entry("bool_", BOOL), Map.entry("int16", I16), Map.entry("short", I16),
-            Map.entry("int32", I32), Map.entry("intc", I32), Map.entry("int64", I64), Map.entry("int", I64),
-            Map.entry("int_", I64), Map.entry("intp", I64), Map.entry("long", I64), Map.entry("longlong", I64));
+            Map.entry("float16", F16),
+            Map.entry("half", F16),
+            Map.entry("float32", F32),
+            Map.entry("single", F32),
+            Map.entry("float64", F64),
+            Map.entry("double", F64),
+            Map.entry("float", F64),
+            Map.entry("int8", I8),
+            Map.entry("byte", I8),
+            Map.entry("uint8", U8),
+            Map.entry("ubyte", U8),
+            Map.entry("bool", BOOL),
+            Map.entry("bool_", BOOL),
+            Map.entry("int16", I16),
+            Map.entry("short", I16),
+            Map.entry("int32", I32),
+            Map.entry("intc", I32),
+            Map.entry("int64", I64),
+            Map.entry("int", I64),
+            Map.entry("int_", I64),
+            Map.entry("intp", I64),
+            Map.entry("long", I64),
+            Map.entry("longlong", I64));
 
     static InvalidInputException bad(String name, String what) {
         return new InvalidInputException(name + ": " + what);
@@ -351,12 +437,18 @@ public final class Npy {
      */
     public static String descr(DType dtype) {
         switch (dtype) {
-            case F16: return "<f2";
-            case F32: return "<f4";
-            case F64: return "<f8";
-            case I32: return "<i4";
-            case I64: return "<i8";
-            default: throw new InvalidInputException("NumPy has no bfloat16: convert to float32 first");
+            case F16:
+                return "<f2";
+            case F32:
+                return "<f4";
+            case F64:
+                return "<f8";
+            case I32:
+                return "<i4";
+            case I64:
+                return "<i8";
+            default:
+                throw new InvalidInputException("NumPy has no bfloat16: convert to float32 first");
         }
     }
 
@@ -369,7 +461,11 @@ public final class Npy {
      * @throws InvalidInputException for BF16
      */
     public static ByteBuffer header(DType dtype, long[] shape) {
-        String dict = String.format(Locale.ROOT, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr(dtype), Tensor.shapeString(shape));
+        String dict = String.format(
+                Locale.ROOT,
+                "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
+                descr(dtype),
+                Tensor.shapeString(shape));
         int prefix = 10;
         int padded = (prefix + dict.length() + 1 + 63) / 64 * 64; // data aligned to 64 bytes
         boolean v2 = padded - prefix > 0xffff;
@@ -382,7 +478,8 @@ public final class Npy {
         h.append('\n');
         ByteBuffer head = ByteBuffer.allocate(prefix + h.length()).order(ByteOrder.LITTLE_ENDIAN);
         head.put(MAGIC).put((byte) (v2 ? 2 : 1)).put((byte) 0);
-        if (v2) head.putInt(h.length()); else head.putShort((short) h.length());
+        if (v2) head.putInt(h.length());
+        else head.putShort((short) h.length());
         head.put(h.toString().getBytes(StandardCharsets.ISO_8859_1));
         head.flip();
         return head;

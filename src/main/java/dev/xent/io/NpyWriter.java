@@ -26,16 +26,21 @@ public final class NpyWriter {
         this.numel = Tensor.numel(shape);
         ByteBuffer head = Npy.header(dtype, shape);
         this.dataOffset = head.remaining();
-        this.buffer = ByteBuffer.allocateDirect((int) Math.min(BUFFER_BYTES, Math.max(dtype.byteSize(), numel * dtype.byteSize())))
+        this.buffer = ByteBuffer.allocateDirect(
+                        (int) Math.min(BUFFER_BYTES, Math.max(dtype.byteSize(), numel * dtype.byteSize())))
                 .order(ByteOrder.LITTLE_ENDIAN);
         writeAt(head, 0);
     }
 
     /** Header and data bytes of the finished file. */
-    long totalBytes() { return dataOffset + numel * dtype.byteSize(); }
+    long totalBytes() {
+        return dataOffset + numel * dtype.byteSize();
+    }
 
     /** {@return the file this writer will replace} */
-    public java.nio.file.Path target() { return out.target; }
+    public java.nio.file.Path target() {
+        return out.target;
+    }
 
     /**
      * Writes {@code block}'s elements (any dtype; converted) as elements [first, first + block.numel()).
@@ -47,7 +52,8 @@ public final class NpyWriter {
      */
     public synchronized void write(long first, Tensor block) {
         long n = block.numel();
-        if (first < 0 || n > numel - first) throw new IndexOutOfBoundsException("elements [" + first + ", " + (first + n) + ") of " + numel);
+        if (first < 0 || n > numel - first)
+            throw new IndexOutOfBoundsException("elements [" + first + ", " + (first + n) + ") of " + numel);
         int es = dtype.byteSize();
         int per = buffer.capacity() / es;
         boolean same = block.dtype() == dtype;
@@ -91,7 +97,9 @@ public final class NpyWriter {
                 buffer.asLongBuffer().put(v);
                 break;
             }
-            default: throw new IllegalArgumentException("cannot write " + block.dtype().label() + " as " + dtype.label());
+            default:
+                throw new IllegalArgumentException(
+                        "cannot write " + block.dtype().label() + " as " + dtype.label());
         }
         buffer.position(k * dtype.byteSize());
     }

@@ -15,7 +15,6 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiFunction;
 
 /**
@@ -37,7 +36,7 @@ public final class OutputSet implements AutoCloseable {
 
     /** One file being written. */
     static final class Output {
-        final Path target;  // the file to replace (symbolic links resolved)
+        final Path target; // the file to replace (symbolic links resolved)
         final Path temporary;
         final FileChannel channel;
         private long expectedBytes = -1;
@@ -49,25 +48,35 @@ public final class OutputSet implements AutoCloseable {
             this.channel = channel;
         }
 
-        synchronized void wrote(long bytes) { writtenBytes += bytes; }
+        synchronized void wrote(long bytes) {
+            writtenBytes += bytes;
+        }
 
-        void expect(long bytes) { expectedBytes = bytes; }
+        void expect(long bytes) {
+            expectedBytes = bytes;
+        }
     }
 
     /** What runs before each rename of a commit (a test seam: it may throw to act as a failing rename). */
-    interface RenameHook { void before(Path target) throws IOException; }
+    interface RenameHook {
+        void before(Path target) throws IOException;
+    }
 
     private static volatile RenameHook renameHook;
 
     /** Test seam: called before each rename of every commit (null: none). */
-    static void setRenameHookForTests(RenameHook hook) { renameHook = hook; }
+    static void setRenameHookForTests(RenameHook hook) {
+        renameHook = hook;
+    }
 
     /**
      * Test seam: wraps the channel of every output opened from now on (null: none).
      *
      * @param wrapper given the requested path and the channel, returns the channel to write through; null for none
      */
-    public static void setChannelWrapperForTests(BiFunction<Path, FileChannel, FileChannel> wrapper) { channelWrapper = wrapper; }
+    public static void setChannelWrapperForTests(BiFunction<Path, FileChannel, FileChannel> wrapper) {
+        channelWrapper = wrapper;
+    }
 
     /**
      * A new .npy output of {@code dtype} and {@code shape} at {@code target}: its header is written now.
@@ -91,7 +100,8 @@ public final class OutputSet implements AutoCloseable {
         for (int attempt = 0; ; attempt++) {
             Path tmp = hidden(dir, target, ".xent-tmp");
             try {
-                FileChannel ch = Temporaries.create(tmp, () -> FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
+                FileChannel ch = Temporaries.create(
+                        tmp, () -> FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE));
                 BiFunction<Path, FileChannel, FileChannel> wrap = channelWrapper;
                 Output o = new Output(target, tmp, wrap == null ? ch : wrap.apply(requested, ch));
                 outputs.add(o);
@@ -139,14 +149,14 @@ public final class OutputSet implements AutoCloseable {
             Named o = outputs.get(i);
             for (Named in : inputs) {
                 if (sameFile(targets.get(i), in.path)) {
-                    throw new InvalidInputException(o.option + " " + o.path + " is the same file as " + in.option + " " + in.path
-                            + ": an output never replaces an input");
+                    throw new InvalidInputException(o.option + " " + o.path + " is the same file as " + in.option + " "
+                            + in.path + ": an output never replaces an input");
                 }
             }
             for (int j = 0; j < i; j++) {
                 if (targets.get(i).equals(targets.get(j))) {
-                    throw new InvalidInputException(o.option + " " + o.path + " and " + outputs.get(j).option + " " + outputs.get(j).path
-                            + " are the same file");
+                    throw new InvalidInputException(o.option + " " + o.path + " and " + outputs.get(j).option + " "
+                            + outputs.get(j).path + " are the same file");
                 }
             }
         }
@@ -171,21 +181,25 @@ public final class OutputSet implements AutoCloseable {
         Path p = requested;
         Path abs = requested.toAbsolutePath().normalize();
         if (abs.startsWith("/dev") || abs.startsWith("/proc")) {
-            throw new InvalidInputException(requested + ": outputs are files, written to a temporary and renamed over their target;"
-                    + " they cannot be devices or descriptors");
+            throw new InvalidInputException(
+                    requested + ": outputs are files, written to a temporary and renamed over their target;"
+                            + " they cannot be devices or descriptors");
         }
         try {
             if (Files.exists(p)) {
                 p = p.toRealPath();
                 if (!Files.isRegularFile(p)) {
-                    throw new InvalidInputException(requested + ": exists and is not a regular file; outputs are written to a"
-                            + " temporary and renamed over their target, so they must name a file");
+                    throw new InvalidInputException(
+                            requested + ": exists and is not a regular file; outputs are written to a"
+                                    + " temporary and renamed over their target, so they must name a file");
                 }
                 return p;
             }
-            if (Files.isSymbolicLink(p)) throw new InvalidInputException(requested + ": is a symbolic link to a missing file");
+            if (Files.isSymbolicLink(p))
+                throw new InvalidInputException(requested + ": is a symbolic link to a missing file");
             Path parent = p.toAbsolutePath().getParent();
-            if (parent == null || !Files.isDirectory(parent)) throw new InvalidInputException(requested + ": the directory " + parent + " does not exist");
+            if (parent == null || !Files.isDirectory(parent))
+                throw new InvalidInputException(requested + ": the directory " + parent + " does not exist");
             return parent.toRealPath().resolve(p.getFileName());
         } catch (IOException e) {
             throw cannotWrite(requested, e);
@@ -193,7 +207,8 @@ public final class OutputSet implements AutoCloseable {
     }
 
     static InvalidInputException cannotWrite(Path p, IOException e) {
-        if (e instanceof java.nio.file.AccessDeniedException) return new InvalidInputException(p + ": permission denied");
+        if (e instanceof java.nio.file.AccessDeniedException)
+            return new InvalidInputException(p + ": permission denied");
         return new InvalidInputException(p + ": cannot write: " + e.getMessage(), e);
     }
 
@@ -204,7 +219,8 @@ public final class OutputSet implements AutoCloseable {
     public void commit() {
         for (Output o : outputs) {
             if (o.expectedBytes >= 0 && o.writtenBytes != o.expectedBytes) {
-                throw new IllegalStateException(o.target + ": " + o.writtenBytes + " of " + o.expectedBytes + " bytes were written");
+                throw new IllegalStateException(
+                        o.target + ": " + o.writtenBytes + " of " + o.expectedBytes + " bytes were written");
             }
             try {
                 o.channel.force(true);
@@ -213,7 +229,8 @@ public final class OutputSet implements AutoCloseable {
                 throw cannotWrite(o.target, e);
             }
         }
-        // a hard link to each existing target: proof that a rename can replace it, and the way back if a later one fails
+        // a hard link to each existing target: proof that a rename can replace it, and the way back if a later one
+        // fails
         List<Path> backups = new ArrayList<>();
         try {
             for (Output o : outputs) {
@@ -240,15 +257,21 @@ public final class OutputSet implements AutoCloseable {
                     RenameHook hook = renameHook;
                     if (hook != null) hook.before(o.target);
                     try {
-                        Files.move(o.temporary, o.target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                        Files.move(
+                                o.temporary,
+                                o.target,
+                                StandardCopyOption.ATOMIC_MOVE,
+                                StandardCopyOption.REPLACE_EXISTING);
                     } catch (AtomicMoveNotSupportedException e) {
                         Files.move(o.temporary, o.target, StandardCopyOption.REPLACE_EXISTING);
                     }
                 }
             } catch (IOException e) {
                 restore(done, backups);
-                throw new InvalidInputException(outputs.get(done).target + ": cannot write: " + e.getMessage()
-                        + " (the outputs already replaced were put back)", e);
+                throw new InvalidInputException(
+                        outputs.get(done).target + ": cannot write: " + e.getMessage()
+                                + " (the outputs already replaced were put back)",
+                        e);
             }
             committed = true;
             for (Output o : outputs) Temporaries.forget(o.temporary);
@@ -265,7 +288,12 @@ public final class OutputSet implements AutoCloseable {
         for (int i = 0; i < done; i++) {
             Output o = outputs.get(i);
             try {
-                if (backups.get(i) != null) Files.move(backups.get(i), o.target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                if (backups.get(i) != null)
+                    Files.move(
+                            backups.get(i),
+                            o.target,
+                            StandardCopyOption.ATOMIC_MOVE,
+                            StandardCopyOption.REPLACE_EXISTING);
                 else Files.deleteIfExists(o.target);
             } catch (IOException ignored) {
                 // nothing better can be done: the error below says the run failed
@@ -294,7 +322,8 @@ public final class OutputSet implements AutoCloseable {
     }
 
     /** Without a commit: closes and deletes every temporary, so no target changes. */
-    @Override public void close() {
+    @Override
+    public void close() {
         if (committed) return;
         for (Output o : outputs) {
             try {

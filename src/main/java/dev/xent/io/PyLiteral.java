@@ -26,7 +26,9 @@ public final class PyLiteral {
     public static final class Malformed extends Exception {
         private static final long serialVersionUID = 1L;
 
-        Malformed(String message) { super(message); }
+        Malformed(String message) {
+            super(message);
+        }
     }
 
     /** A tuple. */
@@ -34,13 +36,24 @@ public final class PyLiteral {
         /** Its items, in order. */
         public final List<Object> items;
 
-        Tuple(List<Object> items) { this.items = items; }
+        Tuple(List<Object> items) {
+            this.items = items;
+        }
 
-        @Override public boolean equals(Object o) { return o instanceof Tuple && ((Tuple) o).items.equals(items); }
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Tuple && ((Tuple) o).items.equals(items);
+        }
 
-        @Override public int hashCode() { return items.hashCode() * 31 + 7; }
+        @Override
+        public int hashCode() {
+            return items.hashCode() * 31 + 7;
+        }
 
-        @Override public String toString() { return "tuple" + items; }
+        @Override
+        public String toString() {
+            return "tuple" + items;
+        }
     }
 
     /** A set display. */
@@ -48,7 +61,9 @@ public final class PyLiteral {
         /** Its items as written, in order (duplicates not removed). */
         public final List<Object> items;
 
-        Set(List<Object> items) { this.items = items; }
+        Set(List<Object> items) {
+            this.items = items;
+        }
     }
 
     /** A bytes literal. */
@@ -56,11 +71,19 @@ public final class PyLiteral {
         /** Its bytes, escapes resolved. */
         public final byte[] value;
 
-        Bytes(byte[] value) { this.value = value; }
+        Bytes(byte[] value) {
+            this.value = value;
+        }
 
-        @Override public boolean equals(Object o) { return o instanceof Bytes && java.util.Arrays.equals(((Bytes) o).value, value); }
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Bytes && java.util.Arrays.equals(((Bytes) o).value, value);
+        }
 
-        @Override public int hashCode() { return java.util.Arrays.hashCode(value); }
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(value);
+        }
     }
 
     /** A float, a complex number or Ellipsis: valid literals that no header field can use. */
@@ -68,14 +91,22 @@ public final class PyLiteral {
         /** What it is: float, complex or Ellipsis. */
         public final String kind;
 
-        Other(String kind) { this.kind = kind; }
+        Other(String kind) {
+            this.kind = kind;
+        }
 
-        @Override public String toString() { return kind; }
+        @Override
+        public String toString() {
+            return kind;
+        }
     }
 
     /** Python's None. */
     public static final Object NONE = new Object() {
-        @Override public String toString() { return "None"; }
+        @Override
+        public String toString() {
+            return "None";
+        }
     };
 
     /** CPython's limit on nested brackets in one expression. */
@@ -95,7 +126,9 @@ public final class PyLiteral {
      * @return its value, as {@link #eval} gives it
      * @throws Malformed if the filtered text is not a literal
      */
-    public static Object evalPython2(String text) throws Malformed { return eval(Python2Filter.filter(text)); }
+    public static Object evalPython2(String text) throws Malformed {
+        return eval(Python2Filter.filter(text));
+    }
 
     /**
      * Evaluates {@code text} as {@code ast.literal_eval(text)} would.
@@ -107,7 +140,8 @@ public final class PyLiteral {
     public static Object eval(String text) throws Malformed {
         if (text.indexOf('\0') >= 0) throw new Malformed("source code string cannot contain null bytes");
         int i = 0;
-        while (i < text.length() && (text.charAt(i) == ' ' || text.charAt(i) == '\t')) i++; // literal_eval's lstrip(" \t")
+        while (i < text.length() && (text.charAt(i) == ' ' || text.charAt(i) == '\t'))
+            i++; // literal_eval's lstrip(" \t")
         String s = text.substring(i).replace("\r\n", "\n").replace('\r', '\n'); // universal newlines
         Parser p = new Parser(new Lexer(s).tokens());
         Object v = p.expression();
@@ -117,11 +151,18 @@ public final class PyLiteral {
 
     // ------------------------------------------------------------------------------------------------ lexer
 
-    private enum T { STRING, NUMBER, NAME, OP, NEWLINE, END }
+    private enum T {
+        STRING,
+        NUMBER,
+        NAME,
+        OP,
+        NEWLINE,
+        END
+    }
 
     private static final class Token {
         final T type;
-        final String text;  // OP: the character; NAME, NUMBER: the text
+        final String text; // OP: the character; NAME, NUMBER: the text
         final Object value; // STRING: String or Bytes
         final boolean bytes;
         final int at;
@@ -141,9 +182,13 @@ public final class PyLiteral {
         private int depth;
         private final List<Token> out = new ArrayList<>();
 
-        Lexer(String s) { this.s = s; }
+        Lexer(String s) {
+            this.s = s;
+        }
 
-        private Malformed error(String what) { return new Malformed(what + " at character " + i); }
+        private Malformed error(String what) {
+            return new Malformed(what + " at character " + i);
+        }
 
         List<Token> tokens() throws Malformed {
             boolean lineStart = true, anyLogical = false;
@@ -159,7 +204,8 @@ public final class PyLiteral {
                         else if (c == '\f') col = 0;
                         else if (c == '\\') {
                             i = j;
-                            if (j + 1 >= s.length() || s.charAt(j + 1) != '\n') throw error("unexpected character after line continuation character");
+                            if (j + 1 >= s.length() || s.charAt(j + 1) != '\n')
+                                throw error("unexpected character after line continuation character");
                             if (j + 2 >= s.length()) throw error("unexpected EOF while parsing");
                             if (contCol == 0) contCol = col;
                             j += 2;
@@ -168,16 +214,28 @@ public final class PyLiteral {
                         j++;
                     }
                     i = j;
-                    if (j < s.length() && s.charAt(j) == '\n') { i++; continue; }
-                    if (j < s.length() && s.charAt(j) == '#') { skipComment(); continue; }
+                    if (j < s.length() && s.charAt(j) == '\n') {
+                        i++;
+                        continue;
+                    }
+                    if (j < s.length() && s.charAt(j) == '#') {
+                        skipComment();
+                        continue;
+                    }
                     if ((contCol != 0 ? contCol : col) > 0) throw error("unexpected indent");
                     if (j >= s.length()) break;
                     lineStart = false;
                 }
                 if (i >= s.length()) break;
                 char c = s.charAt(i);
-                if (c == ' ' || c == '\t' || c == '\f') { i++; continue; }
-                if (c == '#') { skipComment(); continue; }
+                if (c == ' ' || c == '\t' || c == '\f') {
+                    i++;
+                    continue;
+                }
+                if (c == '#') {
+                    skipComment();
+                    continue;
+                }
                 if (c == '\n') {
                     i++;
                     if (depth == 0) {
@@ -242,16 +300,31 @@ public final class PyLiteral {
             while (i < s.length() && s.charAt(i) != '\n') i++;
         }
 
-        private static boolean isDigit(char c) { return c >= '0' && c <= '9'; }
+        private static boolean isDigit(char c) {
+            return c >= '0' && c <= '9';
+        }
 
-        private static boolean isNameStart(char c) { return c == '_' || Character.isUnicodeIdentifierStart(c); }
+        private static boolean isNameStart(char c) {
+            return c == '_' || Character.isUnicodeIdentifierStart(c);
+        }
 
-        private static boolean isNamePart(char c) { return c == '_' || Character.isUnicodeIdentifierPart(c) && !Character.isIdentifierIgnorable(c); }
+        private static boolean isNamePart(char c) {
+            return c == '_' || Character.isUnicodeIdentifierPart(c) && !Character.isIdentifierIgnorable(c);
+        }
 
         private static boolean isStringPrefix(String p) {
             switch (p.toLowerCase(java.util.Locale.ROOT)) {
-                case "r": case "u": case "b": case "br": case "rb": case "f": case "fr": case "rf": return true;
-                default: return false;
+                case "r":
+                case "u":
+                case "b":
+                case "br":
+                case "rb":
+                case "f":
+                case "fr":
+                case "rf":
+                    return true;
+                default:
+                    return false;
             }
         }
 
@@ -268,13 +341,20 @@ public final class PyLiteral {
                 if (i >= s.length() || digits.indexOf(s.charAt(i)) < 0) throw error("invalid " + kind + " literal");
                 while (i < s.length()) {
                     char d = s.charAt(i);
-                    if (digits.indexOf(d) >= 0) { i++; continue; }
-                    if (d == '_' && i + 1 < s.length() && digits.indexOf(s.charAt(i + 1)) >= 0) { i += 2; continue; }
+                    if (digits.indexOf(d) >= 0) {
+                        i++;
+                        continue;
+                    }
+                    if (d == '_' && i + 1 < s.length() && digits.indexOf(s.charAt(i + 1)) >= 0) {
+                        i += 2;
+                        continue;
+                    }
                     break;
                 }
                 if (i < s.length() && (isNamePart(s.charAt(i)))) throw error("invalid " + kind + " literal");
                 String text = s.substring(at + 2, i).replace("_", "");
-                out.add(new Token(T.NUMBER, "int", new BigInteger(text, kind == 'x' ? 16 : kind == 'o' ? 8 : 2), false, at));
+                out.add(new Token(
+                        T.NUMBER, "int", new BigInteger(text, kind == 'x' ? 16 : kind == 'o' ? 8 : 2), false, at));
                 return;
             }
             int intStart = i;
@@ -289,22 +369,33 @@ public final class PyLiteral {
                 int save = i;
                 i++;
                 if (i < s.length() && (s.charAt(i) == '+' || s.charAt(i) == '-')) i++;
-                if (i < s.length() && Lexer.isDigit(s.charAt(i))) { digitPart(false); isFloat = true; }
-                else { i = save; throw error("invalid decimal literal"); }
+                if (i < s.length() && Lexer.isDigit(s.charAt(i))) {
+                    digitPart(false);
+                    isFloat = true;
+                } else {
+                    i = save;
+                    throw error("invalid decimal literal");
+                }
             }
             boolean imaginary = false;
-            if (i < s.length() && (s.charAt(i) == 'j' || s.charAt(i) == 'J')) { imaginary = true; i++; }
+            if (i < s.length() && (s.charAt(i) == 'j' || s.charAt(i) == 'J')) {
+                imaginary = true;
+                i++;
+            }
             if (i < s.length() && isNamePart(s.charAt(i))) throw error("invalid decimal literal");
             if (imaginary || isFloat) {
                 out.add(new Token(T.NUMBER, "other", new Other(imaginary ? "complex" : "float"), false, at));
                 return;
             }
             String digits = intText.replace("_", "");
-            if (digits.length() > 1 && digits.charAt(0) == '0' && !digits.chars().allMatch(ch -> ch == '0')) {
+            if (digits.length() > 1
+                    && digits.charAt(0) == '0'
+                    && !digits.chars().allMatch(ch -> ch == '0')) {
                 throw error("leading zeros in decimal integer literals are not permitted");
             }
             // CPython converts a literal starting with 0 with strtoul first, so zeros are exempt from the limit
-            if (digits.length() > MAX_INT_DIGITS && digits.charAt(0) != '0') throw error("exceeds the limit (" + MAX_INT_DIGITS + " digits) for integer string conversion");
+            if (digits.length() > MAX_INT_DIGITS && digits.charAt(0) != '0')
+                throw error("exceeds the limit (" + MAX_INT_DIGITS + " digits) for integer string conversion");
             out.add(new Token(T.NUMBER, "int", new BigInteger(digits), false, at));
         }
 
@@ -314,9 +405,15 @@ public final class PyLiteral {
             i++;
             while (i < s.length()) {
                 char d = s.charAt(i);
-                if (Lexer.isDigit(d)) { i++; continue; }
+                if (Lexer.isDigit(d)) {
+                    i++;
+                    continue;
+                }
                 if (d == '_') {
-                    if (i + 1 < s.length() && Lexer.isDigit(s.charAt(i + 1))) { i += 2; continue; }
+                    if (i + 1 < s.length() && Lexer.isDigit(s.charAt(i + 1))) {
+                        i += 2;
+                        continue;
+                    }
                     throw error("invalid decimal literal");
                 }
                 break;
@@ -330,9 +427,13 @@ public final class PyLiteral {
             i += triple ? 3 : 1;
             StringBuilder v = new StringBuilder();
             while (true) {
-                if (i >= s.length()) throw error(triple ? "unterminated triple-quoted string literal" : "unterminated string literal");
+                if (i >= s.length())
+                    throw error(triple ? "unterminated triple-quoted string literal" : "unterminated string literal");
                 char c = s.charAt(i);
-                if (triple ? s.startsWith("" + q + q + q, i) : c == q) { i += triple ? 3 : 1; break; }
+                if (triple ? s.startsWith("" + q + q + q, i) : c == q) {
+                    i += triple ? 3 : 1;
+                    break;
+                }
                 if (c == '\n' && !triple) throw error("unterminated string literal");
                 if (c == '\\') {
                     if (i + 1 >= s.length()) throw error("unterminated string literal");
@@ -364,28 +465,58 @@ public final class PyLiteral {
 
         private void escape(char e, StringBuilder v, boolean bytes) throws Malformed {
             switch (e) {
-                case '\n': return; // a line continuation inside the string
-                case '\\': v.append('\\'); return;
-                case '\'': v.append('\''); return;
-                case '"': v.append('"'); return;
-                case 'a': v.append('\u0007'); return;
-                case 'b': v.append('\b'); return;
-                case 'f': v.append('\f'); return;
-                case 'n': v.append('\n'); return;
-                case 'r': v.append('\r'); return;
-                case 't': v.append('\t'); return;
-                case 'v': v.append('\u000b'); return;
-                case 'x': v.append((char) hex(2, "\\xXX")); return;
-                default: break;
+                case '\n':
+                    return; // a line continuation inside the string
+                case '\\':
+                    v.append('\\');
+                    return;
+                case '\'':
+                    v.append('\'');
+                    return;
+                case '"':
+                    v.append('"');
+                    return;
+                case 'a':
+                    v.append('\u0007');
+                    return;
+                case 'b':
+                    v.append('\b');
+                    return;
+                case 'f':
+                    v.append('\f');
+                    return;
+                case 'n':
+                    v.append('\n');
+                    return;
+                case 'r':
+                    v.append('\r');
+                    return;
+                case 't':
+                    v.append('\t');
+                    return;
+                case 'v':
+                    v.append('\u000b');
+                    return;
+                case 'x':
+                    v.append((char) hex(2, "\\xXX"));
+                    return;
+                default:
+                    break;
             }
             if (e >= '0' && e <= '7') {
                 int n = e - '0', k = 1;
-                while (k < 3 && i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '7') { n = n * 8 + (s.charAt(i++) - '0'); k++; }
+                while (k < 3 && i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '7') {
+                    n = n * 8 + (s.charAt(i++) - '0');
+                    k++;
+                }
                 if (bytes) n &= 0xff;
                 v.append((char) n);
                 return;
             }
-            if (!bytes && e == 'u') { v.append((char) hex(4, "\\uXXXX")); return; }
+            if (!bytes && e == 'u') {
+                v.append((char) hex(4, "\\uXXXX"));
+                return;
+            }
             if (!bytes && e == 'U') {
                 int cp = hex(8, "\\UXXXXXXXX");
                 if (cp > 0x10ffff) throw error("illegal Unicode character");
@@ -429,13 +560,21 @@ public final class PyLiteral {
         private final List<Token> t;
         private int k;
 
-        Parser(List<Token> tokens) { this.t = tokens; }
+        Parser(List<Token> tokens) {
+            this.t = tokens;
+        }
 
-        private Token peek() { return t.get(k); }
+        private Token peek() {
+            return t.get(k);
+        }
 
-        private boolean isOp(String op) { return peek().type == T.OP && peek().text.equals(op); }
+        private boolean isOp(String op) {
+            return peek().type == T.OP && peek().text.equals(op);
+        }
 
-        private Malformed error(String what) { return new Malformed(what + " at character " + peek().at); }
+        private Malformed error(String what) {
+            return new Malformed(what + " at character " + peek().at);
+        }
 
         void expectEnd() throws Malformed {
             if (peek().type == T.NEWLINE) k++;
@@ -443,7 +582,11 @@ public final class PyLiteral {
         }
 
         /** What kind of syntax node a value came from: literal_eval's sign and complex rules depend on it. */
-        private enum Kind { NUMBER, SIGNED, OTHER }
+        private enum Kind {
+            NUMBER,
+            SIGNED,
+            OTHER
+        }
 
         private Kind kind; // of the value the last call of expression() / unary() / atom() returned
 
@@ -454,10 +597,13 @@ public final class PyLiteral {
             while (isOp("+") || isOp("-")) {
                 k++;
                 Object right = unary();
-                boolean real = left instanceof BigInteger || (left instanceof Other && ((Other) left).kind.equals("float"));
-                boolean imaginary = kind == Kind.NUMBER && right instanceof Other && ((Other) right).kind.equals("complex");
+                boolean real =
+                        left instanceof BigInteger || (left instanceof Other && ((Other) left).kind.equals("float"));
+                boolean imaginary =
+                        kind == Kind.NUMBER && right instanceof Other && ((Other) right).kind.equals("complex");
                 if (leftKind == Kind.OTHER || !real || !imaginary) {
-                    throw error("malformed node or string (only a real number plus or minus an imaginary one is a literal)");
+                    throw error(
+                            "malformed node or string (only a real number plus or minus an imaginary one is a literal)");
                 }
                 left = new Other("complex");
                 leftKind = Kind.OTHER;
@@ -507,17 +653,25 @@ public final class PyLiteral {
                 case NAME:
                     k++;
                     switch (tok.text) {
-                        case "True": return Boolean.TRUE;
-                        case "False": return Boolean.FALSE;
-                        case "None": return NONE;
-                        case "...": return new Other("Ellipsis");
+                        case "True":
+                            return Boolean.TRUE;
+                        case "False":
+                            return Boolean.FALSE;
+                        case "None":
+                            return NONE;
+                        case "...":
+                            return new Other("Ellipsis");
                         case "set":
-                            if (isOp("(") && t.get(k + 1).type == T.OP && t.get(k + 1).text.equals(")")) {
+                            if (isOp("(")
+                                    && t.get(k + 1).type == T.OP
+                                    && t.get(k + 1).text.equals(")")) {
                                 k += 2;
                                 return new Set(new ArrayList<>());
                             }
-                            // fall through
-                        default: throw new Malformed("malformed node or string: name '" + tok.text + "' at character " + tok.at);
+                        // fall through
+                        default:
+                            throw new Malformed(
+                                    "malformed node or string: name '" + tok.text + "' at character " + tok.at);
                     }
                 case OP:
                     if (tok.text.equals("(")) return tuple();
@@ -532,7 +686,10 @@ public final class PyLiteral {
         private Object tuple() throws Malformed {
             k++; // (
             List<Object> items = new ArrayList<>();
-            if (isOp(")")) { k++; return new Tuple(items); }
+            if (isOp(")")) {
+                k++;
+                return new Tuple(items);
+            }
             Object first = expression();
             if (isOp(")")) { // a parenthesized expression, not a tuple: it keeps its node kind
                 k++;
@@ -565,7 +722,11 @@ public final class PyLiteral {
 
         private Object dictOrSet() throws Malformed {
             k++;
-            if (isOp("}")) { k++; kind = Kind.OTHER; return new LinkedHashMap<Object, Object>(); }
+            if (isOp("}")) {
+                k++;
+                kind = Kind.OTHER;
+                return new LinkedHashMap<Object, Object>();
+            }
             Object first = expression();
             if (isOp(":")) {
                 List<Object[]> pairs = new ArrayList<>();
@@ -604,12 +765,14 @@ public final class PyLiteral {
         }
 
         private void requireHashable(Object o) throws Malformed {
-            if (o instanceof List || o instanceof Map || o instanceof Set) throw new Malformed("unhashable type (a list, dict or set as a key or set element)");
+            if (o instanceof List || o instanceof Map || o instanceof Set)
+                throw new Malformed("unhashable type (a list, dict or set as a key or set element)");
             if (o instanceof Tuple) for (Object x : ((Tuple) o).items) requireHashable(x);
         }
     }
 
-    // ------------------------------------------------------------------------------------------------ numpy's _filter_header
+    // ------------------------------------------------------------------------------------------------ numpy's
+    // _filter_header
 
     /**
      * numpy's {@code _filter_header}: CPython 3.11's pure-Python {@code tokenize.generate_tokens} over the text (lines
@@ -620,8 +783,17 @@ public final class PyLiteral {
      * dedent) and untokenize's are errors here too, as np.load lets them through.
      */
     static final class Python2Filter {
-        private static final int NUMBER = 0, NAME = 1, STRING = 2, OP = 3, NEWLINE = 4, NL = 5, COMMENT = 6, INDENT = 7,
-                DEDENT = 8, ERRORTOKEN = 9, ENDMARKER = 10;
+        private static final int NUMBER = 0,
+                NAME = 1,
+                STRING = 2,
+                OP = 3,
+                NEWLINE = 4,
+                NL = 5,
+                COMMENT = 6,
+                INDENT = 7,
+                DEDENT = 8,
+                ERRORTOKEN = 9,
+                ENDMARKER = 10;
         private static final int TABSIZE = 8;
         /** tokenize's string prefixes, the empty one last. */
         private static final String PREFIX = "(?:BR|Br|FR|Fr|RB|RF|Rb|Rf|bR|br|fR|fr|rB|rF|rb|rf|B|F|R|U|b|f|r|u|)";
@@ -634,7 +806,9 @@ public final class PyLiteral {
                 DOUBLE = compile("[^\"\\\\]*+(?:\\\\.[^\"\\\\]*+)*+\""),
                 SINGLE3 = compile("[^'\\\\]*+(?:(?:\\\\.|'(?!''))[^'\\\\]*+)*+'''"),
                 DOUBLE3 = compile("[^\"\\\\]*+(?:(?:\\\\.|\"(?!\"\"))[^\"\\\\]*+)*+\"\"\"");
-        private static final Pattern PREFIXED_QUOTE = compile(PREFIX + "['\"]"), PREFIXED_TRIPLE = compile(PREFIX + "(?:'''|\"\"\")");
+
+        private static final Pattern PREFIXED_QUOTE = compile(PREFIX + "['\"]"),
+                PREFIXED_TRIPLE = compile(PREFIX + "(?:'''|\"\"\")");
         /** tokenize's PseudoToken: whitespace, then the token as group 1. */
         private static final Pattern PSEUDO;
 
@@ -649,7 +823,9 @@ public final class PyLiteral {
             String number = "(?:" + imag + "|" + floatNumber + "|" + hex + "|" + bin + "|" + oct + "|" + dec + ")";
             // EXACT_TOKEN_TYPES sorted in reverse, as tokenize orders them
             StringBuilder special = new StringBuilder();
-            for (String op : "~ } |= | { ^= ^ ] [ @= @ >>= >> >= > == = <= <<= << < ; := : /= //= // / ... . -> -= - , += + *= **= ** * ) ( &= & %= % !=".split(" ")) {
+            for (String op :
+                    "~ } |= | { ^= ^ ] [ @= @ >>= >> >= > == = <= <<= << < ; := : /= //= // / ... . -> -= - , += + *= **= ** * ) ( &= & %= % !="
+                            .split(" ")) {
                 special.append(special.length() == 0 ? "" : "|").append(Pattern.quote(op));
             }
             String funny = "(?:\\r?\\n|" + special + ")";
@@ -663,7 +839,9 @@ public final class PyLiteral {
         }
 
         /** '.' stops at '\n' only, as in Python's re. */
-        private static Pattern compile(String re) { return Pattern.compile(re, Pattern.UNIX_LINES); }
+        private static Pattern compile(String re) {
+            return Pattern.compile(re, Pattern.UNIX_LINES);
+        }
 
         private static final class Tok {
             final int type, srow, scol, erow, ecol;
@@ -692,7 +870,9 @@ public final class PyLiteral {
             return untokenize(kept);
         }
 
-        private static Malformed tokenizeError(String what) { return new Malformed(what + " (Python's tokenize, in numpy's Python 2 filter)"); }
+        private static Malformed tokenizeError(String what) {
+            return new Malformed(what + " (Python's tokenize, in numpy's Python 2 filter)");
+        }
 
         /** tokenize._tokenize with a readline over {@code text}. */
         private static List<Tok> tokenize(String text) throws Malformed {
@@ -757,7 +937,8 @@ public final class PyLiteral {
                         out.add(new Tok(INDENT, line.substring(0, pos), lnum, 0, lnum, pos));
                     }
                     while (column < indents.get(indents.size() - 1)) {
-                        if (!indents.contains(column)) throw tokenizeError("unindent does not match any outer indentation level");
+                        if (!indents.contains(column))
+                            throw tokenizeError("unindent does not match any outer indentation level");
                         indents.remove(indents.size() - 1);
                         out.add(new Tok(DEDENT, "", lnum, pos, lnum, pos));
                     }
@@ -778,7 +959,8 @@ public final class PyLiteral {
                     if (start == end) continue;
                     String token = line.substring(start, end);
                     char initial = line.charAt(start);
-                    if ((initial >= '0' && initial <= '9') || (initial == '.' && !token.equals(".") && !token.equals("..."))) {
+                    if ((initial >= '0' && initial <= '9')
+                            || (initial == '.' && !token.equals(".") && !token.equals("..."))) {
                         out.add(new Tok(NUMBER, token, lnum, start, lnum, end));
                     } else if (initial == '\r' || initial == '\n') {
                         out.add(new Tok(parenlev > 0 ? NL : NEWLINE, token, lnum, start, lnum, end));
@@ -818,7 +1000,9 @@ public final class PyLiteral {
                 }
             }
             // an implicit NEWLINE if the input does not end in one
-            if (!lastLine.isEmpty() && "\r\n".indexOf(lastLine.charAt(lastLine.length() - 1)) < 0 && !pyStrip(lastLine).startsWith("#")) {
+            if (!lastLine.isEmpty()
+                    && "\r\n".indexOf(lastLine.charAt(lastLine.length() - 1)) < 0
+                    && !pyStrip(lastLine).startsWith("#")) {
                 out.add(new Tok(NEWLINE, "", lnum - 1, lastLine.length(), lnum - 1, lastLine.length() + 1));
             }
             for (int k = 1; k < indents.size(); k++) out.add(new Tok(DEDENT, "", lnum, 0, lnum, 0));
@@ -839,7 +1023,9 @@ public final class PyLiteral {
         }
 
         /** str.isidentifier() of one character. */
-        private static boolean isIdentifierStart(int cp) { return cp == '_' || Character.isUnicodeIdentifierStart(cp); }
+        private static boolean isIdentifierStart(int cp) {
+            return cp == '_' || Character.isUnicodeIdentifierStart(cp);
+        }
 
         /** rstrip('\r\n'). */
         private static String stripTrailing(String s) {
@@ -857,8 +1043,17 @@ public final class PyLiteral {
         }
 
         private static boolean isPySpace(char c) {
-            return (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 || c == 0x1680
-                    || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+            return (c >= '\t' && c <= '\r')
+                    || (c >= 0x1c && c <= 0x20)
+                    || c == 0x85
+                    || c == 0xa0
+                    || c == 0x1680
+                    || (c >= 0x2000 && c <= 0x200a)
+                    || c == 0x2028
+                    || c == 0x2029
+                    || c == 0x202f
+                    || c == 0x205f
+                    || c == 0x3000;
         }
 
         /** Untokenizer.untokenize over full tokens (with positions). */
@@ -890,7 +1085,8 @@ public final class PyLiteral {
                     startline = false;
                 }
                 if (t.srow < prevRow || (t.srow == prevRow && t.scol < prevCol)) { // add_whitespace
-                    throw new Malformed("untokenize: start (" + t.srow + "," + t.scol + ") precedes previous end (" + prevRow + "," + prevCol + ")");
+                    throw new Malformed("untokenize: start (" + t.srow + "," + t.scol + ") precedes previous end ("
+                            + prevRow + "," + prevCol + ")");
                 }
                 if (t.srow > prevRow) {
                     out.append("\\\n".repeat(t.srow - prevRow));

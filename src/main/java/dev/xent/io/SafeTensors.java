@@ -38,11 +38,27 @@ public final class SafeTensors {
     static final long XENT_HEADER_BYTES = 16 << 20;
     /** Bits per element of every dtype of the format (safetensors 0.8's Dtype::bitsize). */
     private static final Map<String, Integer> BITS = Map.ofEntries(
-            Map.entry("F4", 4), Map.entry("F6_E2M3", 6), Map.entry("F6_E3M2", 6),
-            Map.entry("BOOL", 8), Map.entry("U8", 8), Map.entry("I8", 8), Map.entry("F8_E5M2", 8), Map.entry("F8_E4M3", 8),
-            Map.entry("F8_E8M0", 8), Map.entry("F8_E4M3FNUZ", 8), Map.entry("F8_E5M2FNUZ", 8),
-            Map.entry("I16", 16), Map.entry("U16", 16), Map.entry("F16", 16), Map.entry("BF16", 16), Map.entry("I32", 32),
-            Map.entry("U32", 32), Map.entry("F32", 32), Map.entry("F64", 64), Map.entry("C64", 64), Map.entry("I64", 64),
+            Map.entry("F4", 4),
+            Map.entry("F6_E2M3", 6),
+            Map.entry("F6_E3M2", 6),
+            Map.entry("BOOL", 8),
+            Map.entry("U8", 8),
+            Map.entry("I8", 8),
+            Map.entry("F8_E5M2", 8),
+            Map.entry("F8_E4M3", 8),
+            Map.entry("F8_E8M0", 8),
+            Map.entry("F8_E4M3FNUZ", 8),
+            Map.entry("F8_E5M2FNUZ", 8),
+            Map.entry("I16", 16),
+            Map.entry("U16", 16),
+            Map.entry("F16", 16),
+            Map.entry("BF16", 16),
+            Map.entry("I32", 32),
+            Map.entry("U32", 32),
+            Map.entry("F32", 32),
+            Map.entry("F64", 64),
+            Map.entry("C64", 64),
+            Map.entry("I64", 64),
             Map.entry("U64", 64));
 
     private SafeTensors() {}
@@ -95,32 +111,60 @@ public final class SafeTensors {
             Entry e;
             if (name == null) {
                 if (h.entries.size() != 1) {
-                    throw Npy.bad(file.toString(), "holds " + h.entries.size() + " tensors: name one as " + file + ":NAME (" + names(h.entries) + ")");
+                    throw Npy.bad(
+                            file.toString(),
+                            "holds " + h.entries.size() + " tensors: name one as " + file + ":NAME (" + names(h.entries)
+                                    + ")");
                 }
                 e = h.entries.get(0);
             } else {
                 e = h.byName.get(name);
-                if (e == null) throw Npy.bad(file.toString(), "no tensor named '" + name + "' (it holds: " + names(h.entries) + ")");
+                if (e == null)
+                    throw Npy.bad(
+                            file.toString(), "no tensor named '" + name + "' (it holds: " + names(h.entries) + ")");
             }
             int width = BITS.get(e.dtype) / 8;
             DType dt;
             boolean unsigned = false;
             switch (e.dtype) {
-                case "F16": dt = DType.F16; break;
-                case "BF16": dt = DType.BF16; break;
-                case "F32": dt = DType.F32; break;
-                case "F64": dt = DType.F64; break;
-                case "I32": dt = DType.I32; break;
-                case "I64": dt = DType.I64; break;
-                case "BOOL": case "U8": dt = DType.I32; unsigned = true; break;
-                case "I8": case "I16": dt = DType.I32; break;
+                case "F16":
+                    dt = DType.F16;
+                    break;
+                case "BF16":
+                    dt = DType.BF16;
+                    break;
+                case "F32":
+                    dt = DType.F32;
+                    break;
+                case "F64":
+                    dt = DType.F64;
+                    break;
+                case "I32":
+                    dt = DType.I32;
+                    break;
+                case "I64":
+                    dt = DType.I64;
+                    break;
+                case "BOOL":
+                case "U8":
+                    dt = DType.I32;
+                    unsigned = true;
+                    break;
+                case "I8":
+                case "I16":
+                    dt = DType.I32;
+                    break;
                 default:
-                    throw Npy.bad(file.toString(), "tensor '" + e.name + "' is " + e.dtype
-                            + ": unsupported (BF16, F16, F32, F64, I32, I64, and BOOL, U8, I8, I16 as int32)");
+                    throw Npy.bad(
+                            file.toString(),
+                            "tensor '" + e.name + "' is " + e.dtype
+                                    + ": unsupported (BF16, F16, F32, F64, I32, I64, and BOOL, U8, I8, I16 as int32)");
             }
             long at = h.dataStart + e.begin;
             java.nio.ByteBuffer[] segs = Npy.segments(ch, at, e.end - e.begin, width, Npy.SEGMENT_BYTES);
-            return e.dtype.equals("BOOL") ? Tensor.ofBoolSegments(segs, e.shape) : Tensor.ofSegments(dt, width, unsigned, segs, e.shape);
+            return e.dtype.equals("BOOL")
+                    ? Tensor.ofBoolSegments(segs, e.shape)
+                    : Tensor.ofSegments(dt, width, unsigned, segs, e.shape);
         } catch (IOException ex) {
             throw Inputs.cannotRead(file, ex);
         }
@@ -128,7 +172,8 @@ public final class SafeTensors {
 
     private static String names(List<Entry> entries) {
         StringBuilder b = new StringBuilder();
-        for (int k = 0; k < entries.size() && k < 20; k++) b.append(k == 0 ? "" : ", ").append(entries.get(k).name);
+        for (int k = 0; k < entries.size() && k < 20; k++)
+            b.append(k == 0 ? "" : ", ").append(entries.get(k).name);
         if (entries.size() > 20) b.append(", ...");
         return b.length() == 0 ? "none" : b.toString();
     }
@@ -149,20 +194,38 @@ public final class SafeTensors {
         long size = ch.size();
         if (size < 8) throw Npy.bad(name, "not a safetensors file (shorter than the 8-byte header length)");
         ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        while (len.hasRemaining() && ch.read(len, len.position()) >= 0) { /* fill */ }
-        long n = len.getLong(0);
-        if (n < 0 || n > MAX_HEADER_BYTES) throw Npy.bad(name, "safetensors header length " + Long.toUnsignedString(n) + " exceeds the format's limit of 100 MB");
-        if (n > XENT_HEADER_BYTES) {
-            throw Npy.bad(name, "a safetensors header of " + n + " bytes: xent reads headers of up to 16 MiB (a tensor table that large is not"
-                    + " a logits file; split it)");
+        while (len.hasRemaining() && ch.read(len, len.position()) >= 0) {
+            /* fill */
         }
-        if (8 + n > size) throw Npy.bad(name, "truncated: the safetensors header announces " + n + " bytes, the file has " + (size - 8) + " after the length");
+        long n = len.getLong(0);
+        if (n < 0 || n > MAX_HEADER_BYTES)
+            throw Npy.bad(
+                    name,
+                    "safetensors header length " + Long.toUnsignedString(n) + " exceeds the format's limit of 100 MB");
+        if (n > XENT_HEADER_BYTES) {
+            throw Npy.bad(
+                    name,
+                    "a safetensors header of " + n
+                            + " bytes: xent reads headers of up to 16 MiB (a tensor table that large is not"
+                            + " a logits file; split it)");
+        }
+        if (8 + n > size)
+            throw Npy.bad(
+                    name,
+                    "truncated: the safetensors header announces " + n + " bytes, the file has " + (size - 8)
+                            + " after the length");
         ByteBuffer hb = ByteBuffer.allocate((int) n);
-        while (hb.hasRemaining() && ch.read(hb, 8 + hb.position()) >= 0) { /* fill */ }
+        while (hb.hasRemaining() && ch.read(hb, 8 + hb.position()) >= 0) {
+            /* fill */
+        }
         String json;
         try {
-            json = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(hb.array())).toString();
+            json = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(hb.array()))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw Npy.bad(name, "the safetensors header is not valid UTF-8");
         }
@@ -195,8 +258,11 @@ public final class SafeTensors {
         Map<String, Entry> byName = new LinkedHashMap<>();
         for (Entry e : entries) {
             if (e.begin != at || e.end < e.begin) {
-                throw Npy.bad(name, "tensor '" + e.name + "' has data_offsets [" + e.begin + ", " + e.end + "]; expected it to start at " + at
-                        + " (offsets must tile the data with no gap or overlap)");
+                throw Npy.bad(
+                        name,
+                        "tensor '" + e.name + "' has data_offsets [" + e.begin + ", " + e.end
+                                + "]; expected it to start at " + at
+                                + " (offsets must tile the data with no gap or overlap)");
             }
             long bits;
             try {
@@ -205,40 +271,52 @@ public final class SafeTensors {
                 throw Npy.bad(name, "tensor '" + e.name + "' has a shape whose byte size overflows 64 bits");
             }
             if (bits % 8 != 0) {
-                throw Npy.bad(name, "tensor '" + e.name + "' of shape " + Tensor.shapeString(e.shape) + " " + e.dtype + " does not fill whole bytes");
+                throw Npy.bad(
+                        name,
+                        "tensor '" + e.name + "' of shape " + Tensor.shapeString(e.shape) + " " + e.dtype
+                                + " does not fill whole bytes");
             }
             long bytes = bits / 8;
             if (e.end - e.begin != bytes) {
-                throw Npy.bad(name, "tensor '" + e.name + "' of shape " + Tensor.shapeString(e.shape) + " " + e.dtype + " needs " + bytes
-                        + " bytes, its data_offsets span " + (e.end - e.begin));
+                throw Npy.bad(
+                        name,
+                        "tensor '" + e.name + "' of shape " + Tensor.shapeString(e.shape) + " " + e.dtype + " needs "
+                                + bytes + " bytes, its data_offsets span " + (e.end - e.begin));
             }
             at = e.end;
             byName.put(e.name, e);
         }
         if (8 + n + at != size) {
-            throw Npy.bad(name, (8 + n + at > size ? "truncated: the tensors need " : "the tensors account for ") + (8 + n + at)
-                    + " bytes, the file has " + size);
+            throw Npy.bad(
+                    name,
+                    (8 + n + at > size ? "truncated: the tensors need " : "the tensors account for ") + (8 + n + at)
+                            + " bytes, the file has " + size);
         }
         return new Header(entries, byName, 8 + n);
     }
 
     private static Entry entry(String key, Object v, String name) {
-        if (!(v instanceof Map)) throw Npy.bad(name, "tensor '" + key + "' is not an object with dtype, shape and data_offsets");
+        if (!(v instanceof Map))
+            throw Npy.bad(name, "tensor '" + key + "' is not an object with dtype, shape and data_offsets");
         Map<?, ?> m = (Map<?, ?>) v;
         Object dt = m.get("dtype"), shape = m.get("shape"), offsets = m.get("data_offsets");
-        if (!(dt instanceof String) || !BITS.containsKey(dt)) throw Npy.bad(name, "tensor '" + key + "' has an unknown dtype " + dt);
+        if (!(dt instanceof String) || !BITS.containsKey(dt))
+            throw Npy.bad(name, "tensor '" + key + "' has an unknown dtype " + dt);
         if (!(shape instanceof List)) throw Npy.bad(name, "tensor '" + key + "' has no shape list");
-        if (!(offsets instanceof List) || ((List<?>) offsets).size() != 2) throw Npy.bad(name, "tensor '" + key + "' has no data_offsets pair");
+        if (!(offsets instanceof List) || ((List<?>) offsets).size() != 2)
+            throw Npy.bad(name, "tensor '" + key + "' has no data_offsets pair");
         List<?> sl = (List<?>) shape;
         long[] s = new long[sl.size()];
         for (int k = 0; k < s.length; k++) s[k] = unsigned(sl.get(k), name, key, "shape");
-        long b = unsigned(((List<?>) offsets).get(0), name, key, "data_offsets"), e = unsigned(((List<?>) offsets).get(1), name, key, "data_offsets");
+        long b = unsigned(((List<?>) offsets).get(0), name, key, "data_offsets"),
+                e = unsigned(((List<?>) offsets).get(1), name, key, "data_offsets");
         return new Entry(key, (String) dt, s, b, e);
     }
 
     private static long unsigned(Object o, String name, String key, String field) {
         if (!(o instanceof BigInteger) || ((BigInteger) o).signum() < 0 || ((BigInteger) o).bitLength() > 63) {
-            throw Npy.bad(name, "tensor '" + key + "' has a " + field + " entry that is not an integer in [0, 2^63): " + o);
+            throw Npy.bad(
+                    name, "tensor '" + key + "' has a " + field + " entry that is not an integer in [0, 2^63): " + o);
         }
         return ((BigInteger) o).longValue();
     }

@@ -22,7 +22,9 @@ final class Temporaries {
     private Temporaries() {}
 
     /** What creates the file, under the lock. */
-    interface Creator<T> { T create() throws IOException; }
+    interface Creator<T> {
+        T create() throws IOException;
+    }
 
     /** Runs {@code create} (which makes {@code path}) and registers the path, unless the JVM is shutting down. */
     static <T> T create(Path path, Creator<T> create) throws IOException {

@@ -74,7 +74,8 @@ public final class DivergenceRows {
         ExactSum d = new ExactSum(), e = new ExactSum();
         d.addAll(div, 0, div.length);
         e.addAll(ce, 0, ce.length);
-        return new Divergence.Part(Tensor.of(loss, loss.length), grad == null ? null : Tensor.of(grad, loss.length, p.classes()), d, e);
+        return new Divergence.Part(
+                Tensor.of(loss, loss.length), grad == null ? null : Tensor.of(grad, loss.length, p.classes()), d, e);
     }
 
     /**
@@ -99,7 +100,10 @@ public final class DivergenceRows {
             }
             p.student().readDoubles((long) r * c, 1, s, 0, c);
             p.teacher().readDoubles((long) r * c, 1, t, 0, c);
-            for (int k = 0; k < c; k++) { lq[k] = s[k] / tau; lp[k] = t[k] / tau; }
+            for (int k = 0; k < c; k++) {
+                lq[k] = s[k] / tau;
+                lp[k] = t[k] / tau;
+            }
             ReferenceBackend.logSoftmaxInPlace(lq);
             ReferenceBackend.logSoftmaxInPlace(lp);
             double d = kind == DivergenceSpec.Kind.KD ? kd() : jsd();

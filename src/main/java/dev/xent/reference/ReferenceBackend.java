@@ -14,9 +14,13 @@ import dev.xent.Tensor;
  */
 public final class ReferenceBackend implements Backend {
 
-    @Override public String name() { return "reference"; }
+    @Override
+    public String name() {
+        return "reference";
+    }
 
-    @Override public LossResult loss(LossProblem p) {
+    @Override
+    public LossResult loss(LossProblem p) {
         int rows = Backend.checkRowsFit(p);
         p.totals(); // every target checked, and W known, before any logit is read
         if (p.needsTrainingPath()) {
@@ -57,7 +61,8 @@ public final class ReferenceBackend implements Backend {
         return p.finish(Tensor.of(out, rows), name());
     }
 
-    @Override public Tensor softmax(Tensor input, int dim, boolean logOutput) {
+    @Override
+    public Tensor softmax(Tensor input, int dim, boolean logOutput) {
         RowLayout rl = RowLayout.along(input.shape(), dim);
         double[] out = new double[Backend.checkElementsFit(input)];
         double[] x = new double[rl.classes];
@@ -65,7 +70,8 @@ public final class ReferenceBackend implements Backend {
             long start = rl.rowStart(r);
             input.readDoubles(start, rl.inner, x, 0, rl.classes);
             double[] lp = logSoftmax(x);
-            for (int k = 0; k < rl.classes; k++) out[(int) (start + k * rl.inner)] = logOutput ? lp[k] : Math.exp(lp[k]);
+            for (int k = 0; k < rl.classes; k++)
+                out[(int) (start + k * rl.inner)] = logOutput ? lp[k] : Math.exp(lp[k]);
         }
         return Tensor.of(out, input.shape());
     }
@@ -91,5 +97,6 @@ public final class ReferenceBackend implements Backend {
         for (int k = 0; k < x.length; k++) x[k] = (x[k] - m) - logS;
     }
 
-    @Override public void close() {}
+    @Override
+    public void close() {}
 }

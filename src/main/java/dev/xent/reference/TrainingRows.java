@@ -68,10 +68,15 @@ public final class TrainingRows {
      */
     public void run(int lo, int hi) {
         int c = p.classes();
-        double eps = p.spec().labelSmoothing(), zs = p.spec().zLossScale(), cap = p.spec().softcap();
+        double eps = p.spec().labelSmoothing(),
+                zs = p.spec().zLossScale(),
+                cap = p.spec().softcap();
         boolean mean = p.spec().reduction() == Reduction.MEAN;
         double rs = mean ? 1 / divisor : 1, zScale = mean ? 1.0 / valid : 1;
-        double[] x = new double[c], xc = new double[c], logp = new double[c], t = p.probabilityTarget() ? new double[c] : null;
+        double[] x = new double[c],
+                xc = new double[c],
+                logp = new double[c],
+                t = p.probabilityTarget() ? new double[c] : null;
         double[] g = p.outputs().gradient() ? new double[c] : null;
         double weightTotal = 0;
         for (int k = 0; k < c; k++) weightTotal += p.weight(k);
@@ -106,10 +111,15 @@ public final class TrainingRows {
                 perRow[r] = l + z;
                 zRow[r] = z;
                 ceRow[r] = l;
-                if (g != null) for (int k = 0; k < c; k++) g[k] = rs * (Math.exp(logp[k]) * a - t[k]) + zScale * 2 * zs * lse * Math.exp(logp[k]);
+                if (g != null)
+                    for (int k = 0; k < c; k++)
+                        g[k] = rs * (Math.exp(logp[k]) * a - t[k]) + zScale * 2 * zs * lse * Math.exp(logp[k]);
             } else {
                 long y = p.targetOf(r);
-                if (p.isIgnored(y)) { store(start, g, x, cap, true); continue; }
+                if (p.isIgnored(y)) {
+                    store(start, g, x, cap, true);
+                    continue;
+                }
                 int yi = (int) y;
                 double wy = p.weight(yi);
                 if (hit1 != null) hit1[r] = (byte) (best == yi ? 1 : 0);
@@ -195,13 +205,23 @@ public final class TrainingRows {
             for (int r = 0; r < rows; r++) f[r] = (float) perRow[r];
             per = Tensor.of(f, rows);
         }
-        Tensor gradient = grad64 != null ? Tensor.of(grad64, p.input().shape()) : grad32 != null ? Tensor.of(grad32, p.input().shape())
-                : grad16 != null ? Tensor.ofHalfBits(gradType, grad16, p.input().shape()) : null;
+        Tensor gradient = grad64 != null
+                ? Tensor.of(grad64, p.input().shape())
+                : grad32 != null
+                        ? Tensor.of(grad32, p.input().shape())
+                        : grad16 != null
+                                ? Tensor.ofHalfBits(gradType, grad16, p.input().shape())
+                                : null;
         boolean z = p.spec().zLossScale() != 0;
-        LossResult.Extras extras = new LossResult.Extras(gradient, hit1 != null ? h1 : -1, hitK != null ? hk : -1,
-                p.outputs().topK(), pred != null ? Tensor.of(pred, p.outputShape()) : null,
+        LossResult.Extras extras = new LossResult.Extras(
+                gradient,
+                hit1 != null ? h1 : -1,
+                hitK != null ? hk : -1,
+                p.outputs().topK(),
+                pred != null ? Tensor.of(pred, p.outputShape()) : null,
                 // the reduction sums the loss without z apart from z: exact even where l + z overflows
-                z ? Tensor.of(zRow, rows) : null, z ? Tensor.of(ceRow, rows) : null);
+                z ? Tensor.of(zRow, rows) : null,
+                z ? Tensor.of(ceRow, rows) : null);
         return p.finish(per, device, extras);
     }
 }

@@ -68,9 +68,13 @@ public final class BlockStream {
         long outer = p.outerSize();
         long slabElements = (long) rl.classes * rl.inner; // one index of axis 0
         long slabRows = rl.inner;
-        boolean oneBlock = p.input().rank() == 1 || (sink == null && p.input().isArrayBacked() && p.target().isArrayBacked());
-        long perBlock = oneBlock ? Math.max(1, outer) : Math.max(1, Settings.blockElements() / Math.max(1, slabElements));
-        if (!oneBlock && (slabRows > Tensor.MAX_ARRAY_ELEMENTS || (p.outputs().gradient() && slabElements > Tensor.MAX_ARRAY_ELEMENTS))) {
+        boolean oneBlock = p.input().rank() == 1
+                || (sink == null && p.input().isArrayBacked() && p.target().isArrayBacked());
+        long perBlock =
+                oneBlock ? Math.max(1, outer) : Math.max(1, Settings.blockElements() / Math.max(1, slabElements));
+        if (!oneBlock
+                && (slabRows > Tensor.MAX_ARRAY_ELEMENTS
+                        || (p.outputs().gradient() && slabElements > Tensor.MAX_ARRAY_ELEMENTS))) {
             throw new InvalidInputException("one index of axis 0 of " + p.input() + " holds " + slabElements
                     + " elements: too many for one row block (blocks are cut along axis 0)");
         }
@@ -79,7 +83,9 @@ public final class BlockStream {
         Gather losses = null, gradient = null, predictions = null;
         if (sink == null) {
             losses = new Gather("per-element losses", rows, p.outputShape());
-            if (p.outputs().gradient()) gradient = new Gather("the gradient", p.input().numel(), p.input().shape());
+            if (p.outputs().gradient())
+                gradient =
+                        new Gather("the gradient", p.input().numel(), p.input().shape());
             if (p.outputs().predictions()) predictions = new Gather("the predictions", rows, p.outputShape());
         }
         LossAccumulator acc = new LossAccumulator();
@@ -90,8 +96,11 @@ public final class BlockStream {
                 LossProblem block = o == 0 && to >= outer ? p : p.block(o, to);
                 LossResult r0 = backend.loss(block);
                 long firstRow = o * slabRows, firstElement = o * slabElements, done = to * slabElements;
-                LossResult r = go == null ? r0 : r0.withExtras(r0.extras().withGradient(
-                        Upstream.apply(r0.gradient(), go, p.spec().reduction(), firstRow, rl.classes, rl.inner)));
+                LossResult r = go == null
+                        ? r0
+                        : r0.withExtras(r0.extras()
+                                .withGradient(Upstream.apply(
+                                        r0.gradient(), go, p.spec().reduction(), firstRow, rl.classes, rl.inner)));
                 device = r.device();
                 acc.add(r.perElement(), r.extras());
                 if (sink == null) {
@@ -128,20 +137,26 @@ public final class BlockStream {
         long threads = Runtime.getRuntime().availableProcessors();
         long rowBytes = (long) p.classes() * ROW_BYTES_PER_CLASS * (threads + 1);
         if (rowBytes > heap / 2) {
-            throw new InvalidInputException("rows of " + p.classes() + " classes need about " + (rowBytes >> 20) + " MiB of working memory on "
-                    + threads + " threads, more than half the " + (heap >> 20) + " MiB heap: give the JVM more (XENT_JVM_OPTS=-Xmx...)");
+            throw new InvalidInputException("rows of " + p.classes() + " classes need about " + (rowBytes >> 20)
+                    + " MiB of working memory on " + threads + " threads, more than half the " + (heap >> 20)
+                    + " MiB heap: give the JVM more (XENT_JVM_OPTS=-Xmx...)");
         }
         if (p.outputs().gradient()) {
-            long gradBytes = blockElements * (p.input().dtype() == dev.xent.DType.F64 ? 8 : 4) * (blockElements < p.input().numel() ? 2 : 1);
+            long gradBytes = blockElements
+                    * (p.input().dtype() == dev.xent.DType.F64 ? 8 : 4)
+                    * (blockElements < p.input().numel() ? 2 : 1);
             if (gradBytes > heap / 2) {
-                throw new InvalidInputException("the gradient of one row block of " + blockElements + " elements (one index of axis 0 of "
-                        + p.input() + " at least) needs about " + (gradBytes >> 20) + " MiB, more than half the " + (heap >> 20)
-                        + " MiB heap: give the JVM more (XENT_JVM_OPTS=-Xmx...)");
+                throw new InvalidInputException(
+                        "the gradient of one row block of " + blockElements + " elements (one index of axis 0 of "
+                                + p.input() + " at least) needs about " + (gradBytes >> 20)
+                                + " MiB, more than half the " + (heap >> 20)
+                                + " MiB heap: give the JVM more (XENT_JVM_OPTS=-Xmx...)");
             }
         }
     }
 
-    // ------------------------------------------------------------------------------------------------ elementwise losses
+    // ------------------------------------------------------------------------------------------------ elementwise
+    // losses
 
     /**
      * Binary cross-entropy with logits of {@code p}, in blocks of elements.
@@ -153,8 +168,17 @@ public final class BlockStream {
      * @throws InvalidInputException for an upstream gradient of the wrong shape
      */
     public static LossResult bce(Backend backend, BinaryCrossEntropy p, ResultSink sink) {
-        return elementwise(p.size(), p.shape(), p.input().isArrayBacked(), p.outputs().gradient(), p.outputs().gradOutput(), p.spec().reduction(),
-                backend.name(), (o, count) -> backend.bce(o == 0 && count == p.size() ? p : p.block(o, count)), p::result, sink);
+        return elementwise(
+                p.size(),
+                p.shape(),
+                p.input().isArrayBacked(),
+                p.outputs().gradient(),
+                p.outputs().gradOutput(),
+                p.spec().reduction(),
+                backend.name(),
+                (o, count) -> backend.bce(o == 0 && count == p.size() ? p : p.block(o, count)),
+                p::result,
+                sink);
     }
 
     /**
@@ -167,26 +191,49 @@ public final class BlockStream {
      * @throws InvalidInputException for an upstream gradient of the wrong shape
      */
     public static LossResult klDiv(Backend backend, dev.xent.KlDivergence p, ResultSink sink) {
-        return elementwise(p.size(), p.shape(), p.input().isArrayBacked(), p.wantsGradient(), p.gradOutput(), p.reduction(),
-                backend.name(), (o, count) -> backend.klDiv(o == 0 && count == p.size() ? p : p.block(o, count)), p::result, sink);
+        return elementwise(
+                p.size(),
+                p.shape(),
+                p.input().isArrayBacked(),
+                p.wantsGradient(),
+                p.gradOutput(),
+                p.reduction(),
+                backend.name(),
+                (o, count) -> backend.klDiv(o == 0 && count == p.size() ? p : p.block(o, count)),
+                p::result,
+                sink);
     }
 
     /** One element block of an elementwise loss, elements [from, from + count) of the flattened request. */
-    private interface ElementBlock { LossResult compute(long from, long count); }
+    private interface ElementBlock {
+        LossResult compute(long from, long count);
+    }
 
     /** The whole request's result from its blocks' accumulated losses and the gathered outputs (null with a sink). */
-    private interface ElementResult { LossResult result(LossAccumulator acc, Tensor perElement, Tensor gradient, String device); }
+    private interface ElementResult {
+        LossResult result(LossAccumulator acc, Tensor perElement, Tensor gradient, String device);
+    }
 
     /**
      * The block loop of the elementwise losses (BCE, kl_div) over {@code n} elements of {@code shape}: each block's
      * gradient times the upstream gradient {@code go} (if any), its losses summed exactly, its outputs to the sink or
      * gathered in memory.
      */
-    private static LossResult elementwise(long n, long[] shape, boolean arrayBacked, boolean wantsGradient, Tensor go, dev.xent.Reduction red,
-                                          String backendName, ElementBlock compute, ElementResult finish, ResultSink sink) {
+    private static LossResult elementwise(
+            long n,
+            long[] shape,
+            boolean arrayBacked,
+            boolean wantsGradient,
+            Tensor go,
+            dev.xent.Reduction red,
+            String backendName,
+            ElementBlock compute,
+            ElementResult finish,
+            ResultSink sink) {
         Upstream.check(go, red, shape);
         boolean oneBlock = sink == null && arrayBacked;
-        long perBlock = oneBlock ? Math.max(1, n) : Math.max(1, Settings.blockElements() / 2); // two float64 arrays a block
+        long perBlock =
+                oneBlock ? Math.max(1, n) : Math.max(1, Settings.blockElements() / 2); // two float64 arrays a block
         Gather losses = null, gradient = null;
         if (sink == null) {
             losses = new Gather("per-element losses", n, shape);
@@ -198,7 +245,9 @@ public final class BlockStream {
             for (long o = 0; o < Math.max(1, n); o += perBlock) {
                 long count = Math.min(n, o + perBlock) - o;
                 LossResult r0 = compute.compute(o, count);
-                LossResult r = go == null ? r0 : r0.withExtras(r0.extras().withGradient(Upstream.apply(r0.gradient(), go, red, o, 1, 1)));
+                LossResult r = go == null
+                        ? r0
+                        : r0.withExtras(r0.extras().withGradient(Upstream.apply(r0.gradient(), go, red, o, 1, 1)));
                 device = r.device();
                 acc.add(r.perElement(), r.extras());
                 long first = o, done = o + count;
@@ -214,7 +263,8 @@ public final class BlockStream {
                 }
             }
         }
-        return finish.result(acc, losses == null ? null : losses.tensor(), gradient == null ? null : gradient.tensor(), device);
+        return finish.result(
+                acc, losses == null ? null : losses.tensor(), gradient == null ? null : gradient.tensor(), device);
     }
 
     // ------------------------------------------------------------------------------------------------ distillation
@@ -233,12 +283,15 @@ public final class BlockStream {
         long n = p.rows(), c = Math.max(1, p.classes());
         Tensor go = p.gradOutput();
         Upstream.check(go, p.spec().reduction(), new long[] {n});
-        boolean oneBlock = sink == null && p.student().isArrayBacked() && p.teacher().isArrayBacked();
+        boolean oneBlock =
+                sink == null && p.student().isArrayBacked() && p.teacher().isArrayBacked();
         long perBlock = oneBlock ? Math.max(1, n) : Math.max(1, Settings.blockElements() / c);
         Gather losses = null, gradient = null;
         if (sink == null) {
             losses = new Gather("per-row losses", n, new long[] {n});
-            if (p.wantsGradient()) gradient = new Gather("the gradient", n * p.classes(), p.student().shape());
+            if (p.wantsGradient())
+                gradient =
+                        new Gather("the gradient", n * p.classes(), p.student().shape());
         }
         ExactSum div = new ExactSum(), ce = new ExactSum();
         String device = backend.name();
@@ -247,8 +300,14 @@ public final class BlockStream {
                 long to = Math.min(n, o + perBlock);
                 dev.xent.Divergence block = o == 0 && to == n ? p : p.block(o, to);
                 dev.xent.Divergence.Part part0 = backend.divergence(block);
-                dev.xent.Divergence.Part part = go == null ? part0 : new dev.xent.Divergence.Part(part0.perRow,
-                        Upstream.apply(part0.gradient, go, p.spec().reduction(), o, p.classes(), 1), part0.divergence, part0.crossEntropy, part0.device);
+                dev.xent.Divergence.Part part = go == null
+                        ? part0
+                        : new dev.xent.Divergence.Part(
+                                part0.perRow,
+                                Upstream.apply(part0.gradient, go, p.spec().reduction(), o, p.classes(), 1),
+                                part0.divergence,
+                                part0.crossEntropy,
+                                part0.device);
                 if (part.device != null) device = part.device;
                 div.add(part.divergence);
                 ce.add(part.crossEntropy);
@@ -265,7 +324,8 @@ public final class BlockStream {
                 }
             }
         }
-        return p.result(div, ce, losses == null ? null : losses.tensor(), gradient == null ? null : gradient.tensor(), device);
+        return p.result(
+                div, ce, losses == null ? null : losses.tensor(), gradient == null ? null : gradient.tensor(), device);
     }
 
     // ------------------------------------------------------------------------------------------------ softmax
@@ -302,17 +362,34 @@ public final class BlockStream {
      */
     public static Tensor softmax(Backend backend, Tensor x, int dim, boolean log, DType dtype, ResultSink sink) {
         if (x.rank() == 0) {
-            if (dim != 0 && dim != -1) throw new InvalidInputException("dim " + dim + " is out of range for a 0-d input (0 or -1)");
-            Tensor y = softmax(backend, x.reshape(1), 0, log, dtype, sink == null ? null : new ResultSink() {
-                @Override public void values(long firstElement, Tensor values) { sink.values(firstElement, values.reshape()); }
+            if (dim != 0 && dim != -1)
+                throw new InvalidInputException("dim " + dim + " is out of range for a 0-d input (0 or -1)");
+            Tensor y = softmax(
+                    backend,
+                    x.reshape(1),
+                    0,
+                    log,
+                    dtype,
+                    sink == null
+                            ? null
+                            : new ResultSink() {
+                                @Override
+                                public void values(long firstElement, Tensor values) {
+                                    sink.values(firstElement, values.reshape());
+                                }
 
-                @Override public void progress(long done, long total) { sink.progress(done, total); }
-            });
+                                @Override
+                                public void progress(long done, long total) {
+                                    sink.progress(done, total);
+                                }
+                            });
             return y == null ? null : y.reshape();
         }
-        if (dtype != null && !dtype.isFloating()) throw new InvalidInputException("softmax's dtype must be floating, got " + dtype.label());
+        if (dtype != null && !dtype.isFloating())
+            throw new InvalidInputException("softmax's dtype must be floating, got " + dtype.label());
         if (dtype == null && !x.dtype().isFloating()) {
-            throw new InvalidInputException("softmax of " + x.dtype().label() + " input needs a floating dtype to cast it to (PyTorch's dtype=...)");
+            throw new InvalidInputException("softmax of " + x.dtype().label()
+                    + " input needs a floating dtype to cast it to (PyTorch's dtype=...)");
         }
         RowLayout.along(x.shape(), dim); // checks dim
         int d = dim < 0 ? dim + x.rank() : dim;
@@ -325,14 +402,16 @@ public final class BlockStream {
             for (long o = 0; o < Math.max(1, outer); o += perBlock) {
                 long to = Math.min(outer, o + perBlock);
                 Tensor block = o == 0 && to >= outer ? x : x.slice(o, to);
-                if (dtype != null) block = block.to(dtype); // a block at a time: the cast copy is bounded like the output
+                if (dtype != null)
+                    block = block.to(dtype); // a block at a time: the cast copy is bounded like the output
                 Tensor y = backend.softmax(block, dim, log);
                 long first = o * slab, done = to * slab;
                 if (out != null) out.put(first, y);
-                else delivery.submit(() -> {
-                    sink.values(first, y);
-                    sink.progress(done, x.numel());
-                });
+                else
+                    delivery.submit(() -> {
+                        sink.values(first, y);
+                        sink.progress(done, x.numel());
+                    });
             }
         }
         return out == null ? null : out.tensor();
@@ -371,13 +450,15 @@ public final class BlockStream {
             for (long o = 0; o < Math.max(1, outer); o += perBlock) {
                 long to = Math.min(outer, o + perBlock);
                 boolean whole = o == 0 && to >= outer;
-                Tensor g = dev.xent.SoftmaxBackward.compute(whole ? x : x.slice(o, to), whole ? go : go.slice(o, to), dim, log);
+                Tensor g = dev.xent.SoftmaxBackward.compute(
+                        whole ? x : x.slice(o, to), whole ? go : go.slice(o, to), dim, log);
                 long first = o * slab, done = to * slab;
                 if (out != null) out.put(first, g);
-                else delivery.submit(() -> {
-                    sink.gradient(first, g);
-                    sink.progress(done, x.numel());
-                });
+                else
+                    delivery.submit(() -> {
+                        sink.gradient(first, g);
+                        sink.progress(done, x.numel());
+                    });
             }
         }
         return out == null ? null : out.tensor();
@@ -394,10 +475,13 @@ public final class BlockStream {
      */
     public static Tensor targetGradient(LossProblem p, ResultSink sink) {
         p.totals();
-        long outer = p.outerSize(), slab = p.input().rank() == 0 || outer == 0 ? 0 : p.input().numel() / Math.max(1, outer);
+        long outer = p.outerSize(),
+                slab = p.input().rank() == 0 || outer == 0 ? 0 : p.input().numel() / Math.max(1, outer);
         boolean oneBlock = p.input().rank() == 1 || (sink == null && p.input().isArrayBacked());
         long perBlock = oneBlock ? Math.max(1, outer) : Math.max(1, Settings.blockElements() / 2 / Math.max(1, slab));
-        Gather out = sink == null ? new Gather("the target gradient", p.input().numel(), p.input().shape()) : null;
+        Gather out = sink == null
+                ? new Gather("the target gradient", p.input().numel(), p.input().shape())
+                : null;
         try (Delivery delivery = new Delivery(sink, outer > perBlock)) {
             for (long o = 0; o < Math.max(1, outer); o += perBlock) {
                 long to = Math.min(outer, o + perBlock);
@@ -460,7 +544,8 @@ public final class BlockStream {
         p.totals();
         RowLayout rl = p.layout();
         long outer = p.outerSize(), slabElements = (long) rl.classes * rl.inner;
-        long perBlock = p.input().rank() == 1 ? 1 : Math.max(1, Settings.blockElements() / 2 / Math.max(1, slabElements));
+        long perBlock =
+                p.input().rank() == 1 ? 1 : Math.max(1, Settings.blockElements() / 2 / Math.max(1, slabElements));
         ExactSum entropy = new ExactSum();
         long counted = 0;
         for (long o = 0; o < Math.max(1, outer); o += perBlock) {
@@ -491,7 +576,10 @@ public final class BlockStream {
         }
 
         void submit(Runnable r) {
-            if (thread == null) { r.run(); return; }
+            if (thread == null) {
+                r.run();
+                return;
+            }
             await();
             pending = thread.submit(r);
         }
@@ -504,7 +592,8 @@ public final class BlockStream {
             }
         }
 
-        @Override public void close() {
+        @Override
+        public void close() {
             try {
                 await();
             } finally {
@@ -536,34 +625,57 @@ public final class BlockStream {
             }
             if (array == null) {
                 if (n > Tensor.MAX_ARRAY_ELEMENTS) {
-                    throw new InvalidInputException(what + " of " + n + " elements do not fit one Java array: give a ResultSink"
-                            + " (the command line writes them to a file)");
+                    throw new InvalidInputException(
+                            what + " of " + n + " elements do not fit one Java array: give a ResultSink"
+                                    + " (the command line writes them to a file)");
                 }
                 dtype = block.dtype();
                 array = allocate(dtype, (int) n);
-                if (single != null) { copy(0, single); single = null; }
+                if (single != null) {
+                    copy(0, single);
+                    single = null;
+                }
             }
             copy(first, block);
         }
 
         private static Object allocate(DType t, int n) {
             switch (t) {
-                case F32: return new float[n];
-                case F64: return new double[n];
-                case F16: case BF16: return new short[n];
-                case I32: return new int[n];
-                default: return new long[n];
+                case F32:
+                    return new float[n];
+                case F64:
+                    return new double[n];
+                case F16:
+                case BF16:
+                    return new short[n];
+                case I32:
+                    return new int[n];
+                default:
+                    return new long[n];
             }
         }
 
         private void copy(long first, Tensor b) {
             int len = (int) b.numel(), at = (int) first;
             switch (dtype) {
-                case F32: b.readFloats(0, 1, (float[]) array, at, len); break;
-                case F64: b.readDoubles(0, 1, (double[]) array, at, len); break;
-                case F16: case BF16: b.readHalfBits(0, (short[]) array, at, len); break;
-                case I32: { long[] tmp = b.toLongArray(); int[] a = (int[]) array; for (int i = 0; i < len; i++) a[at + i] = (int) tmp[i]; break; }
-                default: b.readLongs(0, (long[]) array, at, len);
+                case F32:
+                    b.readFloats(0, 1, (float[]) array, at, len);
+                    break;
+                case F64:
+                    b.readDoubles(0, 1, (double[]) array, at, len);
+                    break;
+                case F16:
+                case BF16:
+                    b.readHalfBits(0, (short[]) array, at, len);
+                    break;
+                case I32: {
+                    long[] tmp = b.toLongArray();
+                    int[] a = (int[]) array;
+                    for (int i = 0; i < len; i++) a[at + i] = (int) tmp[i];
+                    break;
+                }
+                default:
+                    b.readLongs(0, (long[]) array, at, len);
             }
         }
 
@@ -573,11 +685,17 @@ public final class BlockStream {
                 return Tensor.of(new float[0], shape);
             }
             switch (dtype) {
-                case F32: return Tensor.of((float[]) array, shape);
-                case F64: return Tensor.of((double[]) array, shape);
-                case F16: case BF16: return Tensor.ofHalfBits(dtype, (short[]) array, shape);
-                case I32: return Tensor.of((int[]) array, shape);
-                default: return Tensor.of((long[]) array, shape);
+                case F32:
+                    return Tensor.of((float[]) array, shape);
+                case F64:
+                    return Tensor.of((double[]) array, shape);
+                case F16:
+                case BF16:
+                    return Tensor.ofHalfBits(dtype, (short[]) array, shape);
+                case I32:
+                    return Tensor.of((int[]) array, shape);
+                default:
+                    return Tensor.of((long[]) array, shape);
             }
         }
     }

@@ -43,12 +43,15 @@ public final class ExactSum implements java.io.Serializable {
     public void add(double v) {
         long bits = Double.doubleToRawLongBits(v);
         int e = (int) (bits >>> 52) & 0x7ff;
-        if (e == 0x7ff) { special(v); return; }
+        if (e == 0x7ff) {
+            special(v);
+            return;
+        }
         long m = bits & 0xfffffffffffffL;
         if (e != 0) m |= 1L << 52;
         if (hi == null) makeDoubleCounters();
         if (bits < 0) m = -m;
-        hi[e] += m >> LOW_BITS;   // arithmetic shift: hi * 2^27 + lo == m for either sign
+        hi[e] += m >> LOW_BITS; // arithmetic shift: hi * 2^27 + lo == m for either sign
         lo[e] += m & LOW_MASK;
         if (++adds >= FOLD_EVERY) fold();
     }
@@ -61,7 +64,10 @@ public final class ExactSum implements java.io.Serializable {
     public void add(float v) {
         int bits = Float.floatToRawIntBits(v);
         int e = (bits >>> 23) & 0xff;
-        if (e == 0xff) { special(v); return; }
+        if (e == 0xff) {
+            special(v);
+            return;
+        }
         long m = bits & 0x7fffff;
         if (e != 0) m |= 1 << 23;
         single[e] += bits < 0 ? -m : m;
@@ -98,7 +104,10 @@ public final class ExactSum implements java.io.Serializable {
     public void add(ExactSum o) {
         if (o.hi != null) {
             if (hi == null) makeDoubleCounters();
-            for (int e = 0; e < hi.length; e++) { hi[e] += o.hi[e]; lo[e] += o.lo[e]; }
+            for (int e = 0; e < hi.length; e++) {
+                hi[e] += o.hi[e];
+                lo[e] += o.lo[e];
+            }
         }
         for (int e = 0; e < single.length; e++) single[e] += o.single[e];
         folded = folded.add(o.folded);
@@ -141,13 +150,15 @@ public final class ExactSum implements java.io.Serializable {
         for (int e = 0; hi != null && e < hi.length; e++) {
             if (hi[e] == 0 && lo[e] == 0) continue;
             BigInteger m = BigInteger.valueOf(hi[e]).shiftLeft(LOW_BITS).add(BigInteger.valueOf(lo[e]));
-            total = total.add(m.shiftLeft(Math.max(e, 1) - 1)); // value m * 2^(max(e,1) - 1075) = (m << max(e,1)-1) * 2^-1074
+            total = total.add(
+                    m.shiftLeft(Math.max(e, 1) - 1)); // value m * 2^(max(e,1) - 1075) = (m << max(e,1)-1) * 2^-1074
             hi[e] = 0;
             lo[e] = 0;
         }
         for (int e = 0; e < single.length; e++) {
             if (single[e] == 0) continue;
-            total = total.add(BigInteger.valueOf(single[e]).shiftLeft(Math.max(e, 1) + 924)); // 2^(max(e,1) - 150) = 2^(max(e,1)+924) * 2^-1074
+            total = total.add(BigInteger.valueOf(single[e])
+                    .shiftLeft(Math.max(e, 1) + 924)); // 2^(max(e,1) - 150) = 2^(max(e,1)+924) * 2^-1074
             single[e] = 0;
         }
         folded = total;
@@ -160,7 +171,9 @@ public final class ExactSum implements java.io.Serializable {
     }
 
     /** {@return the number of NaN addends} */
-    public long nanCount() { return nans; }
+    public long nanCount() {
+        return nans;
+    }
 
     /** {@return the exact sum rounded once to the nearest double (ties to even); NaN and infinities as IEEE addition has them} */
     public double value() {
@@ -189,7 +202,10 @@ public final class ExactSum implements java.io.Serializable {
             boolean sticky = a.getLowestSetBit() < shift - 1;
             if (half && (sticky || (m & 1) == 1)) m++;
             long exponent = shift + 1; // biased: m * 2^(shift - 1074) with m in [2^52, 2^53)
-            if (m == 1L << 53) { m >>= 1; exponent++; }
+            if (m == 1L << 53) {
+                m >>= 1;
+                exponent++;
+            }
             bits = exponent >= 0x7ff ? 0x7ffL << 52 : exponent << 52 | (m & 0xfffffffffffffL);
         }
         double magnitude = Double.longBitsToDouble(bits);

@@ -46,9 +46,18 @@ public final class LossAccumulator implements java.io.Serializable {
             }
         }
         rows += perRow.numel();
-        if (extras.hits1() >= 0) { hits1 += extras.hits1(); anyHits1 = true; }
-        if (extras.hitsK() >= 0) { hitsK += extras.hitsK(); anyHitsK = true; }
-        if (extras.zPerRow() != null) { addAll(z, extras.zPerRow()); anyZ = true; }
+        if (extras.hits1() >= 0) {
+            hits1 += extras.hits1();
+            anyHits1 = true;
+        }
+        if (extras.hitsK() >= 0) {
+            hitsK += extras.hitsK();
+            anyHitsK = true;
+        }
+        if (extras.zPerRow() != null) {
+            addAll(z, extras.zPerRow());
+            anyZ = true;
+        }
     }
 
     /**
@@ -84,13 +93,19 @@ public final class LossAccumulator implements java.io.Serializable {
     }
 
     /** {@return the rows added so far} */
-    public long rows() { return rows; }
+    public long rows() {
+        return rows;
+    }
 
     /** {@return the non-ignored rows of the totals added so far} */
-    public long validRows() { return validRows; }
+    public long validRows() {
+        return validRows;
+    }
 
     /** {@return W of the totals added so far: the exact sum of their weights rounded once, or the count of non-ignored rows} */
-    public double divisor() { return weighted ? weight.value() : validRows; }
+    public double divisor() {
+        return weighted ? weight.value() : validRows;
+    }
 
     /**
      * The result from the parts and the totals added here (no {@link LossProblem} of the whole needed: a Spark job's).
@@ -103,7 +118,8 @@ public final class LossAccumulator implements java.io.Serializable {
      * @param device the name of the device that computed it
      * @return the reduced result
      */
-    public LossResult result(Reduction red, int topK, Tensor perElement, Tensor gradient, Tensor predictions, String device) {
+    public LossResult result(
+            Reduction red, int topK, Tensor perElement, Tensor gradient, Tensor predictions, String device) {
         return result(red, divisor(), validRows, topK, perElement, gradient, predictions, device);
     }
 
@@ -136,7 +152,15 @@ public final class LossAccumulator implements java.io.Serializable {
      */
     public LossResult result(LossProblem p, Tensor perElement, Tensor gradient, Tensor predictions, String device) {
         LossProblem.Totals t = p.totals();
-        return result(p.spec().reduction(), t.divisor(), t.validRows(), p.outputs().topK(), perElement, gradient, predictions, device);
+        return result(
+                p.spec().reduction(),
+                t.divisor(),
+                t.validRows(),
+                p.outputs().topK(),
+                perElement,
+                gradient,
+                predictions,
+                device);
     }
 
     /**
@@ -152,8 +176,15 @@ public final class LossAccumulator implements java.io.Serializable {
      * @param device the name of the device that computed it
      * @return the reduced result
      */
-    public LossResult result(Reduction red, double divisor, long validRows, int topK, Tensor perElement, Tensor gradient,
-                             Tensor predictions, String device) {
+    public LossResult result(
+            Reduction red,
+            double divisor,
+            long validRows,
+            int topK,
+            Tensor perElement,
+            Tensor gradient,
+            Tensor predictions,
+            String device) {
         double value, zLoss = Double.NaN;
         double zs = anyZ ? z.value() : 0;
         switch (red) {
@@ -165,11 +196,16 @@ public final class LossAccumulator implements java.io.Serializable {
                 break;
             }
             // with z-loss the two parts are divided apart (an infinite z part leaves the cross-entropy part finite)
-            case MEAN: case BATCHMEAN: value = anyZ ? ce.value() / divisor + zs / validRows : ce.value() / divisor; break;
-            default: value = Double.NaN;
+            case MEAN:
+            case BATCHMEAN:
+                value = anyZ ? ce.value() / divisor + zs / validRows : ce.value() / divisor;
+                break;
+            default:
+                value = Double.NaN;
         }
         if (anyZ && red != Reduction.NONE) zLoss = red == Reduction.SUM ? zs : zs / validRows;
-        LossResult.Extras extras = new LossResult.Extras(gradient, anyHits1 ? hits1 : -1, anyHitsK ? hitsK : -1, topK, predictions, null);
+        LossResult.Extras extras =
+                new LossResult.Extras(gradient, anyHits1 ? hits1 : -1, anyHitsK ? hitsK : -1, topK, predictions, null);
         return new LossResult(red, value, perElement, divisor, validRows, device, extras, zLoss);
     }
 }

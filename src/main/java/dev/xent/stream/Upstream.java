@@ -19,11 +19,12 @@ final class Upstream {
         if (go == null) return;
         if (red == Reduction.NONE) {
             if (!java.util.Arrays.equals(go.shape(), lossShape)) {
-                throw new InvalidInputException("grad_output for reduction 'none' must have the losses' shape " + Tensor.shapeString(lossShape)
-                        + ", got " + Tensor.shapeString(go.shape()));
+                throw new InvalidInputException("grad_output for reduction 'none' must have the losses' shape "
+                        + Tensor.shapeString(lossShape) + ", got " + Tensor.shapeString(go.shape()));
             }
         } else if (go.numel() != 1) {
-            throw new InvalidInputException("grad_output for reduction '" + red.label() + "' is one value, got shape " + Tensor.shapeString(go.shape()));
+            throw new InvalidInputException("grad_output for reduction '" + red.label() + "' is one value, got shape "
+                    + Tensor.shapeString(go.shape()));
         }
     }
 

@@ -21,13 +21,21 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class QuietTest {
     private static final String INCUBATOR = "WARNING: Using incubator modules: jdk.incubator.vector";
-    @TempDir Path dir;
+
+    @TempDir
+    Path dir;
 
     private record Run(int code, String out, String err) {}
 
     private Run xent(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--add-modules", "jdk.incubator.vector", "-Xmx256m", "-cp", System.getProperty("java.class.path"), "dev.xent.cli.Main"));
+        List<String> cmd = new ArrayList<>(List.of(
+                ProcessHandle.current().info().command().orElse("java"),
+                "--add-modules",
+                "jdk.incubator.vector",
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.xent.cli.Main"));
         cmd.addAll(List.of(args));
         Path out = dir.resolve("out.txt"), err = dir.resolve("err.txt");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile());
@@ -43,12 +51,14 @@ class QuietTest {
         Path l = dir.resolve("l.npy"), t = dir.resolve("t.npy");
         Npy.write(l, Tensor.of(new float[] {3.2f, 1.3f, 0.2f, 0.8f, 1.2f, 4.1f, 3.8f, 0.1f}, 2, 4));
         Npy.write(t, Tensor.of(new long[] {0, 2}, 2));
-        List<String> a = new ArrayList<>(List.of("eval", "--logits", l.toString(), "--targets", t.toString(), "--device", device));
+        List<String> a = new ArrayList<>(
+                List.of("eval", "--logits", l.toString(), "--targets", t.toString(), "--device", device));
         a.addAll(List.of(more));
         return a.toArray(new String[0]);
     }
 
-    @Test void evalOnCpuAndAutoPrintsNothingOnStderr() throws Exception {
+    @Test
+    void evalOnCpuAndAutoPrintsNothingOnStderr() throws Exception {
         for (String device : new String[] {"cpu", "auto"}) {
             Run r = xent(eval(device));
             assertEquals(0, r.code, r.err);
@@ -57,14 +67,17 @@ class QuietTest {
         }
     }
 
-    @Test void verboseSaysWhichDeviceAutoChose() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeFalse(dev.xent.cuda.CudaProbe.probe().usable, "auto picks the GPU here, silently");
+    @Test
+    void verboseSaysWhichDeviceAutoChose() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(
+                dev.xent.cuda.CudaProbe.probe().usable, "auto picks the GPU here, silently");
         Run r = xent(eval("auto", "--verbose"));
         assertEquals(0, r.code, r.err);
         assertTrue(r.err.contains("using the CPU: CUDA is unusable"), r.err);
     }
 
-    @Test void versionNamesTheCommit() throws Exception {
+    @Test
+    void versionNamesTheCommit() throws Exception {
         Run r = xent("--version");
         assertEquals(0, r.code, r.err);
         // a 12-digit commit (maybe "-dirty") where git was there at build time, else "unknown"

@@ -24,16 +24,19 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link VectorRowMath#MANY_ROWS_MAX_CLASSES}, one row at a time above).
  */
 class HalfWideningTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
-    @Test void halfLogitsGiveTheBitsOfTheirFloat32Twin() throws IOException {
+    @Test
+    void halfLogitsGiveTheBitsOfTheirFloat32Twin() throws IOException {
         Random r = new Random(5);
         for (boolean vector : new boolean[] {true, false}) {
             try (Xent x = Xent.on(new CpuBackend(2, vector))) {
                 for (int c : new int[] {1, 5, 10, 31, 128, 129, 1000, 5000}) {
                     int n = 37;
                     float[] v = new float[n * c];
-                    for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * 3 + (r.nextInt(8) == 0 ? 40 : 0));
+                    for (int i = 0; i < v.length; i++)
+                        v[i] = (float) (r.nextGaussian() * 3 + (r.nextInt(8) == 0 ? 40 : 0));
                     long[] y = new long[n];
                     for (int i = 0; i < n; i++) y[i] = i % 7 == 3 ? -100 : r.nextInt(c);
                     Tensor t = Tensor.of(y, n);
@@ -42,7 +45,8 @@ class HalfWideningTest {
                         Path f = dir.resolve(half.label() + c + ".npy");
                         if (half == DType.F16) Npy.write(f, h);
                         for (Tensor in : half == DType.F16 ? new Tensor[] {h, Npy.read(f)} : new Tensor[] {h}) {
-                            String what = (vector ? "vector " : "scalar ") + half.label() + " C=" + c + (in.isArrayBacked() ? "" : " mapped");
+                            String what = (vector ? "vector " : "scalar ") + half.label() + " C=" + c
+                                    + (in.isArrayBacked() ? "" : " mapped");
                             compare(x, in, wide, t, what);
                         }
                     }
@@ -53,18 +57,31 @@ class HalfWideningTest {
 
     private static void compare(Xent x, Tensor in, Tensor wide, Tensor t, String what) {
         LossSpec none = LossSpec.builder().reduction(Reduction.NONE).build();
-        assertArrayEquals(bits(x.crossEntropy(wide, t, none).perElement()), bits(x.crossEntropy(in, t, none).perElement()), what);
+        assertArrayEquals(
+                bits(x.crossEntropy(wide, t, none).perElement()),
+                bits(x.crossEntropy(in, t, none).perElement()),
+                what);
         LossSpec smooth = none.toBuilder().labelSmoothing(0.1).build();
-        assertArrayEquals(bits(x.crossEntropy(wide, t, smooth).perElement()), bits(x.crossEntropy(in, t, smooth).perElement()), what + " smoothing");
-        Outputs metrics = Outputs.builder().topK((int) Math.min(2, wide.dim(1))).predictions(true).build();
+        assertArrayEquals(
+                bits(x.crossEntropy(wide, t, smooth).perElement()),
+                bits(x.crossEntropy(in, t, smooth).perElement()),
+                what + " smoothing");
+        Outputs metrics = Outputs.builder()
+                .topK((int) Math.min(2, wide.dim(1)))
+                .predictions(true)
+                .build();
         LossResult a = x.crossEntropy(wide, t, none, metrics), b = x.crossEntropy(in, t, none, metrics);
         assertArrayEquals(bits(a.perElement()), bits(b.perElement()), what + " with metrics");
         assertEquals(a.accuracy(), b.accuracy(), 0.0, what + " accuracy");
         assertEquals(a.topkAccuracy(), b.topkAccuracy(), 0.0, what + " top-2");
         Outputs grad = Outputs.builder().gradient(true).build();
-        LossResult ga = x.crossEntropy(wide, t, LossSpec.DEFAULT, grad), gb = x.crossEntropy(in, t, LossSpec.DEFAULT, grad);
+        LossResult ga = x.crossEntropy(wide, t, LossSpec.DEFAULT, grad),
+                gb = x.crossEntropy(in, t, LossSpec.DEFAULT, grad);
         assertEquals(ga.value(), gb.value(), 0.0, what + " mean loss");
-        assertArrayEquals(bits(ga.gradient().to(in.dtype()).to(DType.F32)), bits(gb.gradient().to(DType.F32)), what + " gradient");
+        assertArrayEquals(
+                bits(ga.gradient().to(in.dtype()).to(DType.F32)),
+                bits(gb.gradient().to(DType.F32)),
+                what + " gradient");
     }
 
     private static long[] bits(Tensor t) {

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /** The error bounds and edge values that VectorRowMath.expOfNegated's comment promises, lane by lane against Math.exp. */
 class VectorRowMathTest {
-    @BeforeAll static void vectorModule() {
+    @BeforeAll
+    static void vectorModule() {
         assumeTrue(CpuBackend.vectorModulePresent(), "jdk.incubator.vector is not in this JVM");
     }
 
@@ -21,7 +22,8 @@ class VectorRowMathTest {
         double worst = 0;
         for (int i = 0; i < n; i += lanes) {
             for (int k = 0; k < lanes; k++) d[k] = (float) (lo + (hi - lo) * Math.min(i + k, n - 1) / (n - 1));
-            VectorRowMath.expOfNegated(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, d, 0)).intoArray(e, 0);
+            VectorRowMath.expOfNegated(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, d, 0))
+                    .intoArray(e, 0);
             for (int k = 0; k < lanes; k++) {
                 double exact = Math.exp(-d[k]); // of the float gap actually passed in
                 worst = Math.max(worst, Math.abs(e[k] - exact) / exact);
@@ -30,24 +32,28 @@ class VectorRowMathTest {
         return worst;
     }
 
-    @Test void nearZeroTheErrorIsFloatRounding() {
+    @Test
+    void nearZeroTheErrorIsFloatRounding() {
         // |d| < 1: only the polynomial and float32 roundings; 2e-7 is under two ulps (measured 1.74e-7)
         double err = worstRelativeError(-1, 1, 1_000_001);
         assertTrue(err < 2e-7, "relative error " + err);
     }
 
-    @Test void overTheWholeRangeTheBoundHolds() {
+    @Test
+    void overTheWholeRangeTheBoundHolds() {
         double err = worstRelativeError(-60, 87, 4_000_001); // measured 1.31e-6
         assertTrue(err < 1.5e-6, "relative error " + err);
     }
 
-    @Test void edgeValues() {
+    @Test
+    void edgeValues() {
         int lanes = FloatVector.SPECIES_PREFERRED.length();
         float[] g = new float[lanes], e = new float[lanes];
         float negativeNaN = Float.intBitsToFloat(0xffc00000); // what x86 makes of inf - inf
         float[] special = {0f, -0f, negativeNaN, Float.POSITIVE_INFINITY, 1000f, 87.3f, Float.NaN};
         for (int k = 0; k < lanes; k++) g[k] = special[k % special.length];
-        VectorRowMath.expOfNegated(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, g, 0)).intoArray(e, 0);
+        VectorRowMath.expOfNegated(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, g, 0))
+                .intoArray(e, 0);
         assertEquals(1f, e[0], 1e-7f);
         assertEquals(1f, e[1], 1e-7f);
         assertTrue(Float.isNaN(e[2]), "a negative NaN gap stays NaN");
@@ -80,7 +86,8 @@ class VectorRowMathTest {
         assertEquals(want[1], out[1], 2e-6 + 2e-6 * Math.abs(want[1]), what + ": log of the sum");
     }
 
-    @Test void rowsAgainstDoublePrecision() {
+    @Test
+    void rowsAgainstDoublePrecision() {
         java.util.SplittableRandom r = new java.util.SplittableRandom(7);
         // tails of 1, 15, 1, 15, 4 and 1 values after whole vectors, in the row's only block or a later one
         int[] lengths = {1, 15, 16, 17, 31, 33, 4095, 4096, 4097, 4100, 8192 + 5, 32000, 50257};
@@ -106,7 +113,8 @@ class VectorRowMathTest {
             e[len / 3] = 1e30f;
             check("huge " + len, e);
             for (float nan : new float[] {Float.NaN, Float.intBitsToFloat(0xffc00000)}) {
-                for (int at : new int[] {0, len / 2, Math.max(0, len - 9), len - 1}) { // len - 9: summed once, then masked in the tail step
+                for (int at : new int[] {0, len / 2, Math.max(0, len - 9), len - 1
+                }) { // len - 9: summed once, then masked in the tail step
                     float[] f = a.clone();
                     f[at] = nan;
                     check("NaN " + Integer.toHexString(Float.floatToRawIntBits(nan)) + " at " + at + " of " + len, f);
@@ -124,11 +132,20 @@ class VectorRowMathTest {
         check("one class", new float[] {42f});
     }
 
-    @Test void manyRowsMatchOneRowAtATime() {
+    @Test
+    void manyRowsMatchOneRowAtATime() {
         java.util.SplittableRandom r = new java.util.SplittableRandom(11);
         VectorRowMath math = new VectorRowMath();
-        float[] specials = {Float.NaN, Float.intBitsToFloat(0xffc00000), Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY,
-                -1e9f, 1e30f, -0f, 0f};
+        float[] specials = {
+            Float.NaN,
+            Float.intBitsToFloat(0xffc00000),
+            Float.NEGATIVE_INFINITY,
+            Float.POSITIVE_INFINITY,
+            -1e9f,
+            1e30f,
+            -0f,
+            0f
+        };
         for (int c : new int[] {1, 2, 10, 16, 31, 128, 129}) {
             for (int rows : new int[] {1, 15, 16, 17, 50}) {
                 float[] a = new float[3 + rows * c];
@@ -151,7 +168,8 @@ class VectorRowMathTest {
         }
     }
 
-    @Test void halfConversionIsExactForEveryPattern() {
+    @Test
+    void halfConversionIsExactForEveryPattern() {
         short[] all = new short[65536 + 5];
         for (int i = 0; i < all.length; i++) all[i] = (short) i;
         float[] out = new float[all.length + 3];
@@ -160,17 +178,24 @@ class VectorRowMathTest {
             math.halfToFloat(all, 0, out, 3, all.length, bf16); // at a destination offset, with a scalar tail of 5
             for (int i = 0; i < all.length; i++) {
                 float want = bf16 ? dev.xent.Half.bf16ToFloat(all[i]) : dev.xent.Half.toFloat(all[i]);
-                if (Float.isNaN(want)) assertTrue(Float.isNaN(out[3 + i]), "NaN pattern " + Integer.toHexString(i & 0xffff));
-                else assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(out[3 + i]),
-                        (bf16 ? "bfloat16 " : "float16 ") + Integer.toHexString(i & 0xffff));
+                if (Float.isNaN(want))
+                    assertTrue(Float.isNaN(out[3 + i]), "NaN pattern " + Integer.toHexString(i & 0xffff));
+                else
+                    assertEquals(
+                            Float.floatToRawIntBits(want),
+                            Float.floatToRawIntBits(out[3 + i]),
+                            (bf16 ? "bfloat16 " : "float16 ") + Integer.toHexString(i & 0xffff));
             }
         }
     }
 
-    @Test void halfRowsMatchConvertedRows() {
+    @Test
+    void halfRowsMatchConvertedRows() {
         java.util.SplittableRandom r = new java.util.SplittableRandom(5);
         VectorRowMath math = new VectorRowMath();
-        short[] specials = {(short) 0x7e00, (short) 0xfe00, (short) 0xfc00, (short) 0x7c00, (short) 0x0001, (short) 0x8000};
+        short[] specials = {
+            (short) 0x7e00, (short) 0xfe00, (short) 0xfc00, (short) 0x7c00, (short) 0x0001, (short) 0x8000
+        };
         for (boolean bf16 : new boolean[] {false, true}) {
             for (int len : new int[] {1, 15, 16, 33, 4096, 4097, 32000}) {
                 for (int variant = 0; variant < 4; variant++) {
@@ -179,15 +204,20 @@ class VectorRowMathTest {
                         float v = (float) (r.nextGaussian() * 4);
                         h[i] = bf16 ? dev.xent.Half.bf16FromFloat(v) : dev.xent.Half.fromFloat(v);
                     }
-                    if (variant == 1) h[9 + len - 1] = bf16 ? dev.xent.Half.bf16FromFloat(200f) : dev.xent.Half.fromFloat(200f);
+                    if (variant == 1)
+                        h[9 + len - 1] = bf16 ? dev.xent.Half.bf16FromFloat(200f) : dev.xent.Half.fromFloat(200f);
                     if (variant >= 2) h[9 + r.nextInt(len)] = specials[r.nextInt(specials.length)];
-                    if (variant == 3) for (int i = 9; i < 9 + len; i += 2) h[i] = (short) (bf16 ? 0xff80 : 0xfc00); // -inf
+                    if (variant == 3)
+                        for (int i = 9; i < 9 + len; i += 2) h[i] = (short) (bf16 ? 0xff80 : 0xfc00); // -inf
                     float[] row = new float[len], want = new float[2], got = new float[2];
                     math.halfToFloat(h, 9, row, 0, len, bf16);
                     CpuBackend.rowStats(math, row, 0, len, want);
                     CpuBackend.rowStatsHalf(math, h, bf16, 9, len, got);
                     String what = (bf16 ? "bfloat16 " : "float16 ") + len + " variant " + variant;
-                    if (Float.isNaN(want[1])) { assertTrue(Float.isNaN(got[1]), what + ": NaN expected, got " + got[1]); continue; }
+                    if (Float.isNaN(want[1])) {
+                        assertTrue(Float.isNaN(got[1]), what + ": NaN expected, got " + got[1]);
+                        continue;
+                    }
                     assertEquals(want[0], got[0], what + ": max");
                     assertEquals(want[1], got[1], 0f, what + ": the same values in the same order give the same sum");
                 }
@@ -196,7 +226,8 @@ class VectorRowMathTest {
     }
 
     /** The fused gradient row gives the bits of its definition: normalize, then the products and difference. */
-    @Test void gradientRowMatchesNormalizeThenCombine() {
+    @Test
+    void gradientRowMatchesNormalizeThenCombine() {
         java.util.SplittableRandom r = new java.util.SplittableRandom(13);
         RowMath[] maths = {new VectorRowMath(), new ScalarRowMath()};
         for (RowMath math : maths) {
@@ -204,7 +235,10 @@ class VectorRowMathTest {
                 for (boolean weighted : new boolean[] {false, true}) {
                     float[] a = new float[5 + c], u = weighted ? new float[c] : null;
                     for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextGaussian() * 6);
-                    if (c > 8) { a[5 + 3] = Float.NEGATIVE_INFINITY; a[5 + 4] = -1e30f; }
+                    if (c > 8) {
+                        a[5 + 3] = Float.NEGATIVE_INFINITY;
+                        a[5 + 4] = -1e30f;
+                    }
                     if (u != null) for (int i = 0; i < c; i++) u[i] = (float) r.nextDouble() * 3;
                     float[] st = new float[2];
                     CpuBackend.rowStats(math, a, 5, c, st);
@@ -214,8 +248,11 @@ class VectorRowMathTest {
                     for (int k = 0; k < c; k++) want[k] = coefA * want[k] - coefB * (u == null ? 1f : u[k]);
                     math.gradientRow(a, 5, c, st[0], invS, coefA, coefB, u, got, 2);
                     for (int k = 0; k < c; k++) {
-                        assertEquals(Float.floatToRawIntBits(want[k]), Float.floatToRawIntBits(got[k + 2]),
-                                math.name() + ", " + c + " classes, weighted " + weighted + ", class " + k + ": " + want[k] + " vs " + got[k + 2]);
+                        assertEquals(
+                                Float.floatToRawIntBits(want[k]),
+                                Float.floatToRawIntBits(got[k + 2]),
+                                math.name() + ", " + c + " classes, weighted " + weighted + ", class " + k + ": "
+                                        + want[k] + " vs " + got[k + 2]);
                     }
                 }
             }

@@ -7,9 +7,10 @@ import org.junit.jupiter.api.Test;
 
 /** Launch shapes by regime (pure arithmetic: runs without a GPU). */
 class PlanTest {
-    @Test void fewClassesShareAWarp() {
+    @Test
+    void fewClassesShareAWarp() {
         Plan p = Plan.forRows(1000, 10, 132, true);
-        assertEquals(4, p.group);   // ceil(10 / 4) = 3 -> 4 threads per row
+        assertEquals(4, p.group); // ceil(10 / 4) = 3 -> 4 threads per row
         assertEquals(1, p.splits);
         assertEquals((1000 + 63) / 64, p.grid);
         assertEquals(1, Plan.forRows(5, 1, 132, true).group);
@@ -19,7 +20,8 @@ class PlanTest {
         assertEquals(32, Plan.forRows(5, 2048, 132, true).group);
     }
 
-    @Test void manyClassesTakeABlockPerRow() {
+    @Test
+    void manyClassesTakeABlockPerRow() {
         Plan p = Plan.forRows(8192, 32000, 132, true);
         assertEquals(256, p.group);
         assertEquals(p.block, p.group);
@@ -28,12 +30,13 @@ class PlanTest {
         assertEquals(512, Plan.forRows(8192, 128256, 132, true).block);
     }
 
-    @Test void fewLongRowsAreSplit() {
+    @Test
+    void fewLongRowsAreSplit() {
         Plan p = Plan.forRows(1, 1048576, 132, true);
-        assertEquals(128, p.splits);                   // slices of 8192 classes, capped by size
+        assertEquals(128, p.splits); // slices of 8192 classes, capped by size
         assertEquals(128, p.grid);
         Plan q = Plan.forRows(3, 1048576, 132, true);
-        assertEquals(128, q.splits);                   // ceil(528 / 3) = 176 > 128: capped at C / 8192
+        assertEquals(128, q.splits); // ceil(528 / 3) = 176 > 128: capped at C / 8192
         assertTrue(Plan.forRows(1, 1048576, 132, false).splits == 1, "softmax never splits");
         assertEquals(1, Plan.forRows(1000, 1048576, 132, true).splits);
     }

@@ -3,7 +3,6 @@ package dev.xent.io;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -48,7 +47,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@link InvalidInputException} that names the file and the problem, and never any other exception.
  */
 class FormatsTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     // ------------------------------------------------------------------------------------------- fixtures
 
@@ -60,14 +60,17 @@ class FormatsTest {
         }
     }
 
-    private static Tensor twin(String name) { return Npy.read(res(name)); }
+    private static Tensor twin(String name) {
+        return Npy.read(res(name));
+    }
 
     /** Every element's raw bits: floats as their IEEE patterns (16-bit types as stored), integers as values. */
     private static long[] bits(Tensor t) {
         int n = (int) t.numel();
         long[] out = new long[n];
         switch (t.dtype()) {
-            case F16: case BF16: {
+            case F16:
+            case BF16: {
                 short[] s = new short[n];
                 t.readHalfBits(0, s, 0, n);
                 for (int i = 0; i < n; i++) out[i] = s[i] & 0xffff;
@@ -85,7 +88,8 @@ class FormatsTest {
                 for (int i = 0; i < n; i++) out[i] = Double.doubleToRawLongBits(d[i]);
                 return out;
             }
-            default: return t.toLongArray();
+            default:
+                return t.toLongArray();
         }
     }
 
@@ -102,7 +106,8 @@ class FormatsTest {
         return s.get(0).open();
     }
 
-    @Test void npzFromNumpyMatchesItsNpyTwins() throws IOException {
+    @Test
+    void npzFromNumpyMatchesItsNpyTwins() throws IOException {
         Path saturated = saturatedZip64(res("savez_zip64.npz"));
         for (Path f : List.of(res("savez.npz"), res("savez_compressed.npz"), res("savez_zip64.npz"), saturated)) {
             List<String> names = new ArrayList<>();
@@ -128,11 +133,15 @@ class FormatsTest {
         byte[] b = Files.readAllBytes(zip64);
         int eocd = eocd(b);
         ByteBuffer w = le(b);
-        w.putShort(eocd + 8, (short) 0xffff).putShort(eocd + 10, (short) 0xffff).putInt(eocd + 12, -1).putInt(eocd + 16, -1);
+        w.putShort(eocd + 8, (short) 0xffff)
+                .putShort(eocd + 10, (short) 0xffff)
+                .putInt(eocd + 12, -1)
+                .putInt(eocd + 16, -1);
         return write("saturated.npz", b);
     }
 
-    @Test void safetensorsFromThePackageMatchesItsNpyTwins() {
+    @Test
+    void safetensorsFromThePackageMatchesItsNpyTwins() {
         Path f = res("tensors.safetensors");
         List<String> names = new ArrayList<>();
         for (SafeTensors.Entry e : SafeTensors.entries(f)) names.add(e.name);
@@ -149,7 +158,8 @@ class FormatsTest {
         assertSame(twin("logits.npy"), SafeTensors.read(single, null), "single.safetensors");
     }
 
-    @Test void bfloat16IsTheRoundedFloat32ItWasMadeFrom() {
+    @Test
+    void bfloat16IsTheRoundedFloat32ItWasMadeFrom() {
         Path f = res("bf16.safetensors");
         Tensor bf = open(f + ":logits");
         assertEquals(DType.BF16, bf.dtype());
@@ -162,8 +172,12 @@ class FormatsTest {
         for (int i = 0; i < got.length; i++) {
             assertEquals(widened[i] >>> 16, got[i], "element " + i + " against logits_bf16.npy");
             assertEquals(0, widened[i] & 0xffff, "element " + i + " of logits_bf16.npy is not a bfloat16 value");
-            assertEquals(Half.bf16FromFloat(source[i]) & 0xffff, got[i], "element " + i + " against logits.npy rounded to nearest even");
-            assertEquals(Float.intBitsToFloat((int) widened[i]), bf.getDouble(i), 0.0, "element " + i + " read as a number");
+            assertEquals(
+                    Half.bf16FromFloat(source[i]) & 0xffff,
+                    got[i],
+                    "element " + i + " against logits.npy rounded to nearest even");
+            assertEquals(
+                    Float.intBitsToFloat((int) widened[i]), bf.getDouble(i), 0.0, "element " + i + " read as a number");
         }
         // the two rounding ties the generator planted: 0x40488000 stays at 0x4048 (even), 0xc0118000 goes up to 0xc012
         assertEquals(0x4048, got[0]);
@@ -171,7 +185,8 @@ class FormatsTest {
         assertSame(twin("targets.npy"), SafeTensors.read(f, "targets"), "bf16.safetensors:targets");
     }
 
-    @Test void globsOfNpzMembersAreShards() throws IOException {
+    @Test
+    void globsOfNpzMembersAreShards() throws IOException {
         Path shards = Files.createDirectories(dir.resolve("shards"));
         Files.copy(res("savez.npz"), shards.resolve("a.npz"));
         Files.copy(res("savez_compressed.npz"), shards.resolve("b.npz"));
@@ -186,19 +201,27 @@ class FormatsTest {
 
     // ------------------------------------------------------------------------------------------- CLI
 
-    private static final ObjectMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .build();
 
     /** {@code xent eval ... --device cpu --json}: exit status 0 and its JSON line (as CliTest runs Main). */
     private static JsonNode eval(String logits, String targets) throws IOException {
         StringWriter o = new StringWriter(), e = new StringWriter();
-        int code = Main.run(new String[] {"eval", "--logits", logits, "--targets", targets, "--device", "cpu", "--json"}, new PrintWriter(o), new PrintWriter(e));
+        int code = Main.run(
+                new String[] {"eval", "--logits", logits, "--targets", targets, "--device", "cpu", "--json"},
+                new PrintWriter(o),
+                new PrintWriter(e));
         assertEquals(0, code, logits + " / " + targets + ": " + e);
         String[] lines = o.toString().trim().split("\n");
         return JSON.readTree(lines[lines.length - 1]);
     }
 
-    @Test void evalReadsNpzAndSafetensorsAsItReadsTheirNpyTwins() throws IOException {
-        double expected = eval(res("logits.npy").toString(), res("targets.npy").toString()).get("loss").asDouble();
+    @Test
+    void evalReadsNpzAndSafetensorsAsItReadsTheirNpyTwins() throws IOException {
+        double expected = eval(res("logits.npy").toString(), res("targets.npy").toString())
+                .get("loss")
+                .asDouble();
         assertTrue(expected > 0 && Double.isFinite(expected), "loss " + expected);
         for (String npz : List.of("savez.npz", "savez_compressed.npz", "savez_zip64.npz")) {
             JsonNode j = eval(res(npz) + ":logits", res(npz) + ":targets");
@@ -207,15 +230,27 @@ class FormatsTest {
             assertEquals(5, j.get("classes").asInt());
         }
         Path st = res("tensors.safetensors");
-        assertEquals(expected, eval(st + ":logits", st + ":targets").get("loss").asDouble(), 0.0, "tensors.safetensors F32 / I64");
+        assertEquals(
+                expected,
+                eval(st + ":logits", st + ":targets").get("loss").asDouble(),
+                0.0,
+                "tensors.safetensors F32 / I64");
         // bfloat16 logits are computed in float32, so they give exactly the loss of their values widened to float32
-        double bfExpected = eval(res("logits_bf16.npy").toString(), res("targets.npy").toString()).get("loss").asDouble();
+        double bfExpected = eval(
+                        res("logits_bf16.npy").toString(), res("targets.npy").toString())
+                .get("loss")
+                .asDouble();
         Path bf = res("bf16.safetensors");
-        assertEquals(bfExpected, eval(bf + ":logits", bf + ":targets").get("loss").asDouble(), 0.0, "bf16.safetensors BF16 / I64");
+        assertEquals(
+                bfExpected,
+                eval(bf + ":logits", bf + ":targets").get("loss").asDouble(),
+                0.0,
+                "bf16.safetensors BF16 / I64");
         assertTrue(Math.abs(bfExpected - expected) < 0.05 * expected, bfExpected + " vs " + expected);
     }
 
-    // ------------------------------------------------------------------------------------------- helpers for broken files
+    // ------------------------------------------------------------------------------------------- helpers for broken
+    // files
 
     private Path write(String name, byte[] b) {
         Path p = dir.resolve(name);
@@ -239,7 +274,8 @@ class FormatsTest {
     }
 
     /** Calls {@code check} with the file {@code name} holding {@code b} with byte k xor {@code mask}, for k in [from, to). */
-    private void flips(String name, byte[] b, int from, int to, int mask, BiConsumer<Path, Integer> check) throws IOException {
+    private void flips(String name, byte[] b, int from, int to, int mask, BiConsumer<Path, Integer> check)
+            throws IOException {
         Path p = write(name, b);
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
             for (int k = from; k < to; k++) {
@@ -250,20 +286,24 @@ class FormatsTest {
         }
     }
 
-    private static ByteBuffer le(byte[] b) { return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN); }
+    private static ByteBuffer le(byte[] b) {
+        return ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+    }
 
     /** Runs {@code read}, which must fail with an InvalidInputException naming {@code file} and containing {@code parts}. */
     private static InvalidInputException invalid(Path file, Supplier<?> read, String... parts) {
         Throwable thrown;
         try {
             Object v = read.get();
-            throw new AssertionError(file + ": read " + v + ", expected an InvalidInputException containing " + Arrays.toString(parts));
+            throw new AssertionError(
+                    file + ": read " + v + ", expected an InvalidInputException containing " + Arrays.toString(parts));
         } catch (AssertionError e) {
             throw e;
         } catch (Throwable t) {
             thrown = t;
         }
-        if (!(thrown instanceof InvalidInputException)) throw new AssertionError(file + ": " + thrown + " instead of an InvalidInputException", thrown);
+        if (!(thrown instanceof InvalidInputException))
+            throw new AssertionError(file + ": " + thrown + " instead of an InvalidInputException", thrown);
         String m = thrown.getMessage();
         assertTrue(m.startsWith(file.toString() + ":"), "message does not start with the file: " + m);
         for (String part : parts) assertTrue(m.contains(part), "message lacks '" + part + "': " + m);
@@ -276,7 +316,9 @@ class FormatsTest {
             read.get();
             return null;
         } catch (InvalidInputException e) {
-            assertTrue(e.getMessage().startsWith(file.toString() + ":"), "message does not start with the file: " + e.getMessage());
+            assertTrue(
+                    e.getMessage().startsWith(file.toString() + ":"),
+                    "message does not start with the file: " + e.getMessage());
             return e.getMessage();
         } catch (Throwable t) {
             throw new AssertionError(file + ": " + t + " instead of an InvalidInputException", t);
@@ -301,9 +343,12 @@ class FormatsTest {
 
     private static final String A = "\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}";
 
-    private static Supplier<Tensor> stRead(Path f, String name) { return () -> SafeTensors.read(f, name); }
+    private static Supplier<Tensor> stRead(Path f, String name) {
+        return () -> SafeTensors.read(f, name);
+    }
 
-    @Test void brokenSafetensorsHeaders() {
+    @Test
+    void brokenSafetensorsHeaders() {
         Path p = st("past-eof", 1000, "{}".getBytes(StandardCharsets.UTF_8), new byte[0]);
         invalid(p, stRead(p, null), "truncated", "announces 1000 bytes");
         p = st("too-long", 100_000_001L, new byte[16], new byte[0]);
@@ -328,8 +373,17 @@ class FormatsTest {
         p = st("empty", "", 0);
         invalid(p, stRead(p, null), "does not start with '{'");
         for (String json : new String[] {
-            "{\"a\":{\"dtype\":\"F32\",}}", "{" + A, "{" + A + "}}", "{" + A + "} x", "{'a': 1}", "{\"a\":01}",
-            "{\"\\ud800\":1}", "{\"\\udc00\":1}", "{\"\\ud800\\u0041\":1}", "{\"\\u00\u0664\u0661\":1}", "{\"a\tb\":1}",
+            "{\"a\":{\"dtype\":\"F32\",}}",
+            "{" + A,
+            "{" + A + "}}",
+            "{" + A + "} x",
+            "{'a': 1}",
+            "{\"a\":01}",
+            "{\"\\ud800\":1}",
+            "{\"\\udc00\":1}",
+            "{\"\\ud800\\u0041\":1}",
+            "{\"\\u00\u0664\u0661\":1}",
+            "{\"a\tb\":1}",
             "{\"a\":[" + "[".repeat(300) + "]".repeat(300) + "]}",
         }) {
             p = st("json", json, 8);
@@ -361,7 +415,8 @@ class FormatsTest {
         invalid(p, stRead(p, "a"), "unknown dtype f32");
     }
 
-    @Test void brokenSafetensorsLayouts() {
+    @Test
+    void brokenSafetensorsLayouts() {
         String b = "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[%d,%d]}";
         Path p = st("trailing", "{" + A + "}", 12);
         invalid(p, stRead(p, "a"), "the tensors account for", "the file has");
@@ -379,17 +434,33 @@ class FormatsTest {
         invalid(p, stRead(p, "a"), "tensor 'a' of shape (3,) F32 needs 12 bytes, its data_offsets span 8");
         p = st("size-dtype", "{\"a\":{\"dtype\":\"F64\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
         invalid(p, stRead(p, "a"), "needs 16 bytes");
-        p = st("numel-overflow", "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,2],\"data_offsets\":[0,8]}}", 8);
+        p = st(
+                "numel-overflow",
+                "{\"a\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,2],\"data_offsets\":[0,8]}}",
+                8);
         invalid(p, stRead(p, "a"), "tensor 'a' has a shape whose byte size overflows 64 bits");
-        p = st("bytes-overflow", "{\"a\":{\"dtype\":\"F64\",\"shape\":[2305843009213693952],\"data_offsets\":[0,8]}}", 8);
+        p = st(
+                "bytes-overflow",
+                "{\"a\":{\"dtype\":\"F64\",\"shape\":[2305843009213693952],\"data_offsets\":[0,8]}}",
+                8);
         invalid(p, stRead(p, "a"), "overflows 64 bits");
         p = st("sub-byte", "{\"a\":{\"dtype\":\"F4\",\"shape\":[3],\"data_offsets\":[0,2]}}", 2);
         invalid(p, stRead(p, "a"), "tensor 'a' of shape (3,) F4 does not fill whole bytes");
     }
 
-    @Test void namesAndDtypesInSafetensors() {
+    @Test
+    void namesAndDtypesInSafetensors() {
         Path f = res("tensors.safetensors");
-        invalid(f, () -> open(f.toString()), "holds 5 tensors", f + ":NAME", "logits", "logits_f16", "logits_f64", "targets", "targets_i32");
+        invalid(
+                f,
+                () -> open(f.toString()),
+                "holds 5 tensors",
+                f + ":NAME",
+                "logits",
+                "logits_f16",
+                "logits_f64",
+                "targets",
+                "targets_i32");
         invalid(f, () -> open(f + ":nope"), "no tensor named 'nope'", "logits_f16", "targets_i32");
         Path empty = st("none", "{\"__metadata__\":{\"k\":\"v\"}}", 0);
         invalid(empty, stRead(empty, null), "holds 0 tensors");
@@ -408,10 +479,13 @@ class FormatsTest {
         invalid(p, stRead(p, "c"), "tensor 'c' is C64: unsupported");
         invalid(p, stRead(p, "q"), "tensor 'q' is F4: unsupported");
         // small integer types are read as int32
-        String small = "{\"b\":{\"dtype\":\"BOOL\",\"shape\":[2],\"data_offsets\":[0,2]},\"u\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[2,4]},"
-                + "\"i\":{\"dtype\":\"I8\",\"shape\":[2],\"data_offsets\":[4,6]},\"s\":{\"dtype\":\"I16\",\"shape\":[2],\"data_offsets\":[6,10]}}";
+        String small =
+                "{\"b\":{\"dtype\":\"BOOL\",\"shape\":[2],\"data_offsets\":[0,2]},\"u\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[2,4]},"
+                        + "\"i\":{\"dtype\":\"I8\",\"shape\":[2],\"data_offsets\":[4,6]},\"s\":{\"dtype\":\"I16\",\"shape\":[2],\"data_offsets\":[6,10]}}";
         h = small.getBytes(StandardCharsets.UTF_8);
-        p = st("small", h.length, h, new byte[] {1, 0, (byte) 200, 3, (byte) -5, 7, (byte) 0x2c, 1, (byte) 0xff, (byte) 0xff});
+        p = st("small", h.length, h, new byte[] {
+            1, 0, (byte) 200, 3, (byte) -5, 7, (byte) 0x2c, 1, (byte) 0xff, (byte) 0xff
+        });
         assertArrayEquals(new long[] {1, 0}, SafeTensors.read(p, "b").toLongArray());
         assertArrayEquals(new long[] {200, 3}, SafeTensors.read(p, "u").toLongArray());
         assertArrayEquals(new long[] {-5, 7}, SafeTensors.read(p, "i").toLongArray());
@@ -420,14 +494,16 @@ class FormatsTest {
     }
 
     /** Files the safetensors package 0.8.0 accepts (checked with its deserialize) that a stricter reading once refused. */
-    @Test void safetensorsTheReferenceAccepts() {
+    @Test
+    void safetensorsTheReferenceAccepts() {
         byte[] data = new byte[8];
         le(data).putFloat(0, 1.5f).putFloat(4, -3f);
         for (String header : new String[] {
             " \t\n{" + A + "}", // leading JSON whitespace: the reference has no '{' check (it is commented out)
             "{\"__metadata__\":null," + A + "}", // an Option in the reference
             "{" + A + "}        ", // the writers' padding
-            "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"extra\":[1,{}]}}", // unknown fields ignored
+            "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"extra\":[1,{}]}}", // unknown fields
+            // ignored
             "{\"z\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}," + A + "}", // empty tensors share offsets
             "{\"\\u0061\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"\\ud83d\\ude00\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[8,8]}}",
         }) {
@@ -440,7 +516,8 @@ class FormatsTest {
         assertEquals(0, SafeTensors.read(p, null).numel());
     }
 
-    @Test void everyPrefixAndEveryFlippedByteOfASafetensorsFile() throws IOException {
+    @Test
+    void everyPrefixAndEveryFlippedByteOfASafetensorsFile() throws IOException {
         byte[] b = Files.readAllBytes(res("tensors.safetensors"));
         prefixes("prefix.safetensors", b, p -> invalid(p, stRead(p, "logits")));
         int header = (int) le(b).getLong(0) + 8;
@@ -454,7 +531,9 @@ class FormatsTest {
 
     // ------------------------------------------------------------------------------------------- npz
 
-    private static Supplier<Tensor> npzRead(Path f, String name) { return () -> Npz.read(f, name); }
+    private static Supplier<Tensor> npzRead(Path f, String name) {
+        return () -> Npz.read(f, name);
+    }
 
     /** Offset of the end of central directory record (no comment: the last 22 bytes). */
     private static int eocd(byte[] b) {
@@ -467,7 +546,8 @@ class FormatsTest {
     private static int central(byte[] b, int k) {
         ByteBuffer w = le(b);
         int at = w.getInt(eocd(b) + 16);
-        for (int i = 0; i < k; i++) at += 46 + (w.getShort(at + 28) & 0xffff) + (w.getShort(at + 30) & 0xffff) + (w.getShort(at + 32) & 0xffff);
+        for (int i = 0; i < k; i++)
+            at += 46 + (w.getShort(at + 28) & 0xffff) + (w.getShort(at + 30) & 0xffff) + (w.getShort(at + 32) & 0xffff);
         assertEquals(0x02014b50, w.getInt(at));
         return at;
     }
@@ -479,10 +559,16 @@ class FormatsTest {
         return lho + 30 + (w.getShort(lho + 26) & 0xffff) + (w.getShort(lho + 28) & 0xffff);
     }
 
-    private static int compressedSize(byte[] b, int k) { return le(b).getInt(central(b, k) + 20); }
+    private static int compressedSize(byte[] b, int k) {
+        return le(b).getInt(central(b, k) + 20);
+    }
 
-    @Test void notAZipAndTruncatedZips() throws IOException {
-        Path p = write("text.npz", "this is not a zip archive, though it is long enough to hold an end record".getBytes(StandardCharsets.US_ASCII));
+    @Test
+    void notAZipAndTruncatedZips() throws IOException {
+        Path p = write(
+                "text.npz",
+                "this is not a zip archive, though it is long enough to hold an end record"
+                        .getBytes(StandardCharsets.US_ASCII));
         invalid(p, npzRead(p, null), "not a zip archive");
         p = write("npy.npz", Files.readAllBytes(res("logits.npy")));
         invalid(p, npzRead(p, "logits"), "not a zip archive");
@@ -502,7 +588,8 @@ class FormatsTest {
         }
     }
 
-    @Test void directoriesPointingOutsideTheFile() throws IOException {
+    @Test
+    void directoriesPointingOutsideTheFile() throws IOException {
         byte[] b = Files.readAllBytes(res("savez.npz"));
         byte[] c = b.clone();
         le(c).putInt(eocd(c) + 16, c.length + 100);
@@ -535,7 +622,10 @@ class FormatsTest {
         c = b.clone();
         le(c).putInt(central(c, 0) + 24, compressedSize(c, 0) - 1);
         p = write("stored-sizes.npz", c);
-        invalid(p, npzRead(p, "logits"), p + ":logits: a stored zip member whose compressed and uncompressed sizes differ");
+        invalid(
+                p,
+                npzRead(p, "logits"),
+                p + ":logits: a stored zip member whose compressed and uncompressed sizes differ");
         c = b.clone();
         le(c).putShort(central(c, 0) + 10, (short) 14);
         p = write("lzma.npz", c);
@@ -545,7 +635,8 @@ class FormatsTest {
         p = write("encrypted.npz", c);
         invalid(p, npzRead(p, "logits"), "encrypted zip members are not supported (targets.npy)");
         c = b.clone();
-        int second = central(c, 1); // "targets.npy" renamed "logits.npy": its 11th byte is left over after the last entry
+        int second =
+                central(c, 1); // "targets.npy" renamed "logits.npy": its 11th byte is left over after the last entry
         le(c).putShort(second + 28, (short) 10);
         System.arraycopy("logits.npy".getBytes(StandardCharsets.US_ASCII), 0, c, second + 46, 10);
         p = write("twice.npz", c);
@@ -573,7 +664,8 @@ class FormatsTest {
         invalid(p, npzRead(p, "logits"), "entries cannot fit");
     }
 
-    @Test void corruptCompressedMembers() throws IOException {
+    @Test
+    void corruptCompressedMembers() throws IOException {
         byte[] b = Files.readAllBytes(res("savez_compressed.npz"));
         assertEquals(8, le(b).getShort(central(b, 0) + 10), "savez_compressed.npz deflates");
         int d = data(b, 0), n = compressedSize(b, 0);
@@ -622,7 +714,8 @@ class FormatsTest {
     /** An npz of {@code members} (name, bytes), stored or deflated, written by java.util.zip. */
     private Path zip(String name, boolean deflate, Object... members) throws IOException {
         Path p = dir.resolve(name);
-        try (OutputStream o = Files.newOutputStream(p); ZipOutputStream z = new ZipOutputStream(o)) {
+        try (OutputStream o = Files.newOutputStream(p);
+                ZipOutputStream z = new ZipOutputStream(o)) {
             for (int k = 0; k < members.length; k += 2) {
                 byte[] data = (byte[]) members[k + 1];
                 ZipEntry e = new ZipEntry((String) members[k]);
@@ -648,19 +741,38 @@ class FormatsTest {
         h.append('\n');
         byte[] out = new byte[10 + h.length() + dataBytes];
         ByteBuffer w = le(out);
-        w.put(Npy.MAGIC).put((byte) 1).put((byte) 0).putShort((short) h.length()).put(h.toString().getBytes(StandardCharsets.ISO_8859_1));
+        w.put(Npy.MAGIC)
+                .put((byte) 1)
+                .put((byte) 0)
+                .putShort((short) h.length())
+                .put(h.toString().getBytes(StandardCharsets.ISO_8859_1));
         return out;
     }
 
-    @Test void malformedNpyMembersAndNames() throws IOException {
+    @Test
+    void malformedNpyMembersAndNames() throws IOException {
         byte[] good = Files.readAllBytes(res("targets.npy"));
         byte[] truncated = npy("{'descr': '<f4', 'fortran_order': False, 'shape': (10,), }", 4);
         byte[] badDescr = npy("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", 8);
         byte[] badDict = npy("{'descr': '<f4', 'shape': (1,), }", 4);
         for (boolean deflate : new boolean[] {false, true}) {
-            Path p = zip("bad-" + deflate + ".npz", deflate, "good.npy", good, "text.npy", "hello, world".getBytes(StandardCharsets.US_ASCII),
-                    "truncated.npy", truncated, "descr.npy", badDescr, "dict.npy", badDict, "empty.npy", new byte[0]);
-            assertArrayEquals(twin("targets.npy").toLongArray(), Npz.read(p, "good").toLongArray());
+            Path p = zip(
+                    "bad-" + deflate + ".npz",
+                    deflate,
+                    "good.npy",
+                    good,
+                    "text.npy",
+                    "hello, world".getBytes(StandardCharsets.US_ASCII),
+                    "truncated.npy",
+                    truncated,
+                    "descr.npy",
+                    badDescr,
+                    "dict.npy",
+                    badDict,
+                    "empty.npy",
+                    new byte[0]);
+            assertArrayEquals(
+                    twin("targets.npy").toLongArray(), Npz.read(p, "good").toLongArray());
             invalid(p, npzRead(p, "text"), p + ":text: not a .npy file");
             invalid(p, npzRead(p, "truncated"), p + ":truncated: truncated: shape (10,) of <f4 needs");
             invalid(p, npzRead(p, "descr"), p + ":descr: unsupported dtype '<c8'");
@@ -689,7 +801,8 @@ class FormatsTest {
      * 65535 members: the classic end record's count is 0xffff and Python's zipfile writes no zip64 records (only past
      * 65535), so the count is read as it stands. Hand-built: stored empty members, one real array.
      */
-    @Test void npzOf65535MembersWithoutZip64() throws IOException {
+    @Test
+    void npzOf65535MembersWithoutZip64() throws IOException {
         int count = 0xffff;
         byte[] npy = Files.readAllBytes(res("targets.npy"));
         CRC32 crc = new CRC32();
@@ -700,31 +813,64 @@ class FormatsTest {
             long at = 0;
             ByteBuffer w = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
             for (int k = 0; k < count; k++) {
-                byte[] name = ("m" + (100000 + k + ".npy").substring(1)).getBytes(StandardCharsets.US_ASCII); // m00000.npy ...
+                byte[] name = ("m" + (100000 + k + ".npy").substring(1))
+                        .getBytes(StandardCharsets.US_ASCII); // m00000.npy ...
                 byte[] data = k == count - 1 ? npy : new byte[0];
                 int c = k == count - 1 ? (int) crc.getValue() : 0;
                 w.clear();
-                w.putInt(0x04034b50).putShort((short) 20).putShort((short) 0).putShort((short) 0).putInt(0).putInt(c)
-                        .putInt(data.length).putInt(data.length).putShort((short) name.length).putShort((short) 0).put(name).put(data);
+                w.putInt(0x04034b50)
+                        .putShort((short) 20)
+                        .putShort((short) 0)
+                        .putShort((short) 0)
+                        .putInt(0)
+                        .putInt(c)
+                        .putInt(data.length)
+                        .putInt(data.length)
+                        .putShort((short) name.length)
+                        .putShort((short) 0)
+                        .put(name)
+                        .put(data);
                 w.flip();
                 long lho = at;
                 at += w.remaining();
                 out.write(w.array(), 0, w.remaining());
                 ByteBuffer e = ByteBuffer.allocate(46 + name.length).order(ByteOrder.LITTLE_ENDIAN);
-                e.putInt(0x02014b50).putShort((short) 20).putShort((short) 20).putShort((short) 0).putShort((short) 0).putInt(0).putInt(c)
-                        .putInt(data.length).putInt(data.length).putShort((short) name.length).putShort((short) 0).putShort((short) 0)
-                        .putShort((short) 0).putShort((short) 0).putInt(0).putInt((int) lho).put(name);
+                e.putInt(0x02014b50)
+                        .putShort((short) 20)
+                        .putShort((short) 20)
+                        .putShort((short) 0)
+                        .putShort((short) 0)
+                        .putInt(0)
+                        .putInt(c)
+                        .putInt(data.length)
+                        .putInt(data.length)
+                        .putShort((short) name.length)
+                        .putShort((short) 0)
+                        .putShort((short) 0)
+                        .putShort((short) 0)
+                        .putShort((short) 0)
+                        .putInt(0)
+                        .putInt((int) lho)
+                        .put(name);
                 central.write(e.array());
             }
             byte[] dirBytes = central.toByteArray();
             ByteBuffer end = ByteBuffer.allocate(22).order(ByteOrder.LITTLE_ENDIAN);
-            end.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) count).putShort((short) count)
-                    .putInt(dirBytes.length).putInt((int) at).putShort((short) 0).flip();
+            end.putInt(0x06054b50)
+                    .putShort((short) 0)
+                    .putShort((short) 0)
+                    .putShort((short) count)
+                    .putShort((short) count)
+                    .putInt(dirBytes.length)
+                    .putInt((int) at)
+                    .putShort((short) 0)
+                    .flip();
             out.write(dirBytes);
             out.write(end.array());
         }
         assertEquals(count, Npz.members(p).size());
-        assertArrayEquals(twin("targets.npy").toLongArray(), Npz.read(p, "m65534").toLongArray());
+        assertArrayEquals(
+                twin("targets.npy").toLongArray(), Npz.read(p, "m65534").toLongArray());
         invalid(p, npzRead(p, "m00000"), p + ":m00000: not a .npy file");
     }
 }

@@ -27,9 +27,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** What a hostile-input hunt found, each now refused (or read) as numpy does, and the commit that puts targets back. */
 class HostileInputTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
-    @AfterEach void noSeams() { OutputSet.setRenameHookForTests(null); }
+    @AfterEach
+    void noSeams() {
+        OutputSet.setRenameHookForTests(null);
+    }
 
     private static byte[] npy(String dict, ByteBuffer data) throws IOException {
         Path tmp = Files.createTempFile("h", ".npy");
@@ -78,7 +82,8 @@ class HostileInputTest {
         assertTrue(e.getMessage().startsWith(f.toString()) && e.getMessage().contains(part), e.getMessage());
     }
 
-    @Test void aStoredMemberWithABadCrcIsRefusedAsNpLoadRefusesIt() throws IOException {
+    @Test
+    void aStoredMemberWithABadCrcIsRefusedAsNpLoadRefusesIt() throws IOException {
         ByteBuffer data = NpyTest.le(16);
         for (int i = 0; i < 4; i++) data.putFloat(i * 4, i + 0.5f);
         byte[] x = npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), }", data);
@@ -93,7 +98,8 @@ class HostileInputTest {
         refused(bad, "x", "CRC-32 mismatch");
     }
 
-    @Test void aLocalHeaderNamedOtherwiseThanTheDirectoryIsRefused() throws IOException {
+    @Test
+    void aLocalHeaderNamedOtherwiseThanTheDirectoryIsRefused() throws IOException {
         byte[] x = npy("{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }", NpyTest.le(8));
         byte[] z = zip(false, "x.npy", x);
         int local = indexOf(z, "x.npy".getBytes(StandardCharsets.US_ASCII), 0); // the first copy: the local header's
@@ -103,8 +109,10 @@ class HostileInputTest {
         refused(f, "x", "is named q.npy in its header");
     }
 
-    @Test void boolBytesOtherThanZeroAndOneReadAsTrue() throws IOException {
-        ByteBuffer data = NpyTest.le(4).put((byte) 0).put((byte) 3).put((byte) 1).put((byte) 0xff);
+    @Test
+    void boolBytesOtherThanZeroAndOneReadAsTrue() throws IOException {
+        ByteBuffer data =
+                NpyTest.le(4).put((byte) 0).put((byte) 3).put((byte) 1).put((byte) 0xff);
         Path f = dir.resolve("b.npy");
         NpyTest.write(f, 1, "{'descr': '|b1', 'fortran_order': False, 'shape': (4,), }", data);
         assertArrayEquals(new long[] {0, 1, 1, 1}, Npy.read(f).toLongArray());
@@ -113,25 +121,40 @@ class HostileInputTest {
         assertArrayEquals(new long[] {0, 3, 1, 255}, Npy.read(u).toLongArray(), "uint8 stays itself");
     }
 
-    @Test void boolClassTargetsAreRefusedAndUint8Accepted() throws IOException {
+    @Test
+    void boolClassTargetsAreRefusedAndUint8Accepted() throws IOException {
         ByteBuffer data = NpyTest.le(2).put((byte) 0).put((byte) 1);
         Path b = dir.resolve("yb.npy"), u = dir.resolve("yu.npy");
         NpyTest.write(b, 1, "{'descr': '|b1', 'fortran_order': False, 'shape': (2,), }", data);
         NpyTest.write(u, 1, "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }", data);
         dev.xent.Tensor x = dev.xent.Tensor.of(new float[] {1, 2, 3, 4}, 2, 2);
-        dev.xent.InvalidInputException e = assertThrows(dev.xent.InvalidInputException.class,
-                () -> dev.xent.LossProblem.of(dev.xent.LossKind.CROSS_ENTROPY, x, Npy.read(b), dev.xent.LossSpec.DEFAULT));
+        dev.xent.InvalidInputException e = assertThrows(
+                dev.xent.InvalidInputException.class,
+                () -> dev.xent.LossProblem.of(
+                        dev.xent.LossKind.CROSS_ENTROPY, x, Npy.read(b), dev.xent.LossSpec.DEFAULT));
         assertTrue(e.getMessage().contains("targets are bool"), e.getMessage());
         dev.xent.Tensor x4 = dev.xent.Tensor.of(new float[8], 4, 2);
-        assertThrows(dev.xent.InvalidInputException.class, () -> dev.xent.Divergence.of(x4, x4,
-                ArraySource.openAll(ArraySource.resolveAll(java.util.List.of(u.toString(), b.toString()))),
-                dev.xent.DivergenceSpec.builder(dev.xent.DivergenceSpec.Kind.KD).build(), false), "a bool shard among integer ones");
-        assertEquals(2, dev.xent.LossProblem.of(dev.xent.LossKind.CROSS_ENTROPY, x, Npy.read(u), dev.xent.LossSpec.DEFAULT).rows());
+        assertThrows(
+                dev.xent.InvalidInputException.class,
+                () -> dev.xent.Divergence.of(
+                        x4,
+                        x4,
+                        ArraySource.openAll(ArraySource.resolveAll(java.util.List.of(u.toString(), b.toString()))),
+                        dev.xent.DivergenceSpec.builder(dev.xent.DivergenceSpec.Kind.KD)
+                                .build(),
+                        false),
+                "a bool shard among integer ones");
+        assertEquals(
+                2,
+                dev.xent.LossProblem.of(dev.xent.LossKind.CROSS_ENTROPY, x, Npy.read(u), dev.xent.LossSpec.DEFAULT)
+                        .rows());
     }
 
-    @Test void aCompressedMemberWithABadHeaderIsRefusedBeforeItIsInflated() throws IOException {
+    @Test
+    void aCompressedMemberWithABadHeaderIsRefusedBeforeItIsInflated() throws IOException {
         byte[] head = npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4,), 'extra': 1}", NpyTest.le(0));
-        byte[] member = new byte[head.length + (256 << 20)]; // 256 MiB of zeros after the bad header: deflates to little
+        byte[] member =
+                new byte[head.length + (256 << 20)]; // 256 MiB of zeros after the bad header: deflates to little
         System.arraycopy(head, 0, member, 0, head.length);
         Path f = dir.resolve("bomb.npz");
         Files.write(f, zip(true, "x.npy", member));
@@ -141,24 +164,34 @@ class HostileInputTest {
         refused(f, "x", "does not have exactly the keys");
         assertTrue(System.nanoTime() - t0 < 5_000_000_000L, "refused without inflating 256 MiB");
         try (Stream<Path> s = Files.list(tmp)) {
-            assertEquals(0, s.filter(p -> p.getFileName().toString().startsWith("xent-npz-")).count(), "no inflation temporary left");
+            assertEquals(
+                    0,
+                    s.filter(p -> p.getFileName().toString().startsWith("xent-npz-"))
+                            .count(),
+                    "no inflation temporary left");
         }
     }
 
-    @Test void namesWithColonsAndBadGlobs() throws IOException {
-        byte[] x = npy("{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }", NpyTest.le(8).putLong(0, 42));
+    @Test
+    void namesWithColonsAndBadGlobs() throws IOException {
+        byte[] x = npy(
+                "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }",
+                NpyTest.le(8).putLong(0, 42));
         Path f = dir.resolve("c.npz");
         Files.write(f, zip(false, "a:b.npy", x));
         List<ArraySource> s = ArraySource.resolve(f + ":a:b");
         assertEquals("a:b", s.get(0).member);
         assertArrayEquals(new long[] {42}, s.get(0).open().toLongArray());
         for (String g : new String[] {"a[.npy", "{a,{b}}.npy", "t-[5-0].npy"}) {
-            InvalidInputException e = assertThrows(InvalidInputException.class, () -> ArraySource.resolve(dir.resolve(g).toString()));
+            InvalidInputException e = assertThrows(
+                    InvalidInputException.class,
+                    () -> ArraySource.resolve(dir.resolve(g).toString()));
             assertTrue(e.getMessage().contains("not a valid glob"), e.getMessage());
         }
     }
 
-    @Test void aFailedRenamePutsBackTheTargetsAlreadyReplaced() throws IOException {
+    @Test
+    void aFailedRenamePutsBackTheTargetsAlreadyReplaced() throws IOException {
         Path a = dir.resolve("a.npy"), b = dir.resolve("b.npy"), c = dir.resolve("c.npy");
         Files.writeString(a, "old a");
         Files.writeString(b, "old b");
@@ -166,27 +199,38 @@ class HostileInputTest {
             if (t.getFileName().toString().equals("c.npy")) throw new IOException("injected: rename refused");
         });
         try (OutputSet outs = new OutputSet()) {
-            for (Path p : new Path[] {a, b, c}) outs.npy(p, DType.F32, new long[] {2}).write(0, Tensor.of(new float[] {1, 2}, 2));
+            for (Path p : new Path[] {a, b, c})
+                outs.npy(p, DType.F32, new long[] {2}).write(0, Tensor.of(new float[] {1, 2}, 2));
             InvalidInputException e = assertThrows(InvalidInputException.class, outs::commit);
-            assertTrue(e.getMessage().contains("injected: rename refused") && e.getMessage().contains("put back"), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains("injected: rename refused")
+                            && e.getMessage().contains("put back"),
+                    e.getMessage());
         }
         assertEquals("old a", Files.readString(a));
         assertEquals("old b", Files.readString(b));
         assertTrue(Files.notExists(c));
         try (Stream<Path> s = Files.list(dir)) {
-            assertEquals(List.of("a.npy", "b.npy"), s.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary or backup left");
+            assertEquals(
+                    List.of("a.npy", "b.npy"),
+                    s.map(p -> p.getFileName().toString()).sorted().toList(),
+                    "no temporary or backup left");
         }
     }
 
-    @Test void anImmutableTargetIsFoundBeforeAnyTargetChanges() throws Exception {
+    @Test
+    void anImmutableTargetIsFoundBeforeAnyTargetChanges() throws Exception {
         Path a = dir.resolve("a.npy"), b = dir.resolve("b.npy");
         Files.writeString(a, "old a");
         Files.writeString(b, "old b");
-        Process p = new ProcessBuilder("chattr", "+i", b.toString()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder("chattr", "+i", b.toString())
+                .redirectErrorStream(true)
+                .start();
         assumeTrue(p.waitFor() == 0, "chattr +i (root, a file system with the immutable attribute) is needed");
         try {
             try (OutputSet outs = new OutputSet()) {
-                for (Path t : new Path[] {a, b}) outs.npy(t, DType.F32, new long[] {1}).write(0, Tensor.of(new float[] {1}, 1));
+                for (Path t : new Path[] {a, b})
+                    outs.npy(t, DType.F32, new long[] {1}).write(0, Tensor.of(new float[] {1}, 1));
                 InvalidInputException e = assertThrows(InvalidInputException.class, outs::commit);
                 assertTrue(e.getMessage().contains("cannot be replaced"), e.getMessage());
             }
@@ -197,9 +241,11 @@ class HostileInputTest {
         }
     }
 
-    @Test void outputsUnderDevAndProcAreRefused() {
+    @Test
+    void outputsUnderDevAndProcAreRefused() {
         for (String p : new String[] {"/dev/stdout", "/proc/self/fd/1", "/dev/shm/../null"}) {
-            InvalidInputException e = assertThrows(InvalidInputException.class, () -> OutputSet.resolveTarget(Path.of(p)));
+            InvalidInputException e =
+                    assertThrows(InvalidInputException.class, () -> OutputSet.resolveTarget(Path.of(p)));
             assertTrue(e.getMessage().contains("cannot be devices or descriptors"), e.getMessage());
         }
         assertEquals(ByteOrder.LITTLE_ENDIAN, ByteOrder.nativeOrder(), "the readers assume a little-endian machine");

@@ -34,21 +34,26 @@ import org.junit.jupiter.api.io.TempDir;
  * array with more than one axis longer than 1), which must then be an {@link InvalidInputException} that says so.
  */
 class NpyCorpusTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
     /** numpy's dtype.str of the types xent reads, and the type it reads them as. */
     private static final Map<String, DType> SUPPORTED = Map.of(
-            "<f2", DType.F16, "<f4", DType.F32, "<f8", DType.F64, "<i8", DType.I64, "<i4", DType.I32,
-            "<i2", DType.I32, "|i1", DType.I32, "|u1", DType.I32, "|b1", DType.I32);
+            "<f2", DType.F16, "<f4", DType.F32, "<f8", DType.F64, "<i8", DType.I64, "<i4", DType.I32, "<i2", DType.I32,
+            "|i1", DType.I32, "|u1", DType.I32, "|b1", DType.I32);
     /** The type codes xent must take, with '<', '|', '=' or no byte order before them. */
     private static final Set<String> CODES = Set.of("f2", "f4", "f8", "i1", "i2", "i4", "i8", "u1", "b1");
+
     private static final List<String> REFUSAL_WORDS = List.of("unsupported", "big-endian", "Fortran", "structured");
     private static final long TIMEOUT_MS = 10_000;
 
-    @Test void agreesWithNumpyOnEveryCase() throws Exception {
+    @Test
+    void agreesWithNumpyOnEveryCase() throws Exception {
         JsonNode doc;
         try (InputStream in = NpyCorpusTest.class.getResourceAsStream("/npy-corpus/corpus.json")) {
-            assertTrue(in != null, "src/test/resources/npy-corpus/corpus.json is missing: run python3 scripts/npy-corpus.py");
+            assertTrue(
+                    in != null,
+                    "src/test/resources/npy-corpus/corpus.json is missing: run python3 scripts/npy-corpus.py");
             doc = new ObjectMapper().readTree(in);
         }
         JsonNode cases = doc.get("cases");
@@ -79,8 +84,10 @@ class NpyCorpusTest {
         } finally {
             pool.shutdownNow();
         }
-        assertTrue(mismatches.isEmpty(), mismatches.size() + " of " + cases.size() + " cases (" + accepted + " accepted by numpy "
-                + doc.get("numpy").asText() + ") disagree with np.load:\n  " + String.join("\n  ", mismatches));
+        assertTrue(
+                mismatches.isEmpty(),
+                mismatches.size() + " of " + cases.size() + " cases (" + accepted + " accepted by numpy "
+                        + doc.get("numpy").asText() + ") disagree with np.load:\n  " + String.join("\n  ", mismatches));
     }
 
     /** Why xent's answer on {@code file} differs from numpy's, or null. */
@@ -93,11 +100,14 @@ class NpyCorpusTest {
             String m = String.valueOf(e.getMessage());
             if (!m.startsWith(file.toString())) return "the message does not start with the file name: " + m;
             if (!"accept".equals(c.get("numpy").asText())) return null;
-            if (mustAccept(c)) return "numpy accepts " + c.get("dtype").asText() + " " + c.get("shape") + (why.isEmpty() ? "" : " (" + why + ")") + " but xent refuses: " + m;
+            if (mustAccept(c))
+                return "numpy accepts " + c.get("dtype").asText() + " " + c.get("shape")
+                        + (why.isEmpty() ? "" : " (" + why + ")") + " but xent refuses: " + m;
             for (String w : REFUSAL_WORDS) {
                 if (m.contains(w)) return null;
             }
-            return "numpy accepts " + c.get("dtype").asText() + " " + c.get("shape") + "; xent's refusal names none of " + REFUSAL_WORDS + ": " + m;
+            return "numpy accepts " + c.get("dtype").asText() + " " + c.get("shape") + "; xent's refusal names none of "
+                    + REFUSAL_WORDS + ": " + m;
         } catch (Throwable e) { // StackOverflowError, NullPointerException, ArithmeticException ...: never acceptable
             return "threw " + e + " instead of InvalidInputException";
         }
@@ -106,12 +116,14 @@ class NpyCorpusTest {
         }
         DType want = SUPPORTED.get(c.get("dtype").asText());
         if (want == null || c.path("descr").isNull() || fortranDivergence(c)) {
-            return "xent accepts " + t.dtype() + " " + Arrays.toString(t.shape()) + " where it should refuse numpy's " + c.get("dtype").asText()
-                    + (fortranDivergence(c) ? " (Fortran order)" : "");
+            return "xent accepts " + t.dtype() + " " + Arrays.toString(t.shape()) + " where it should refuse numpy's "
+                    + c.get("dtype").asText() + (fortranDivergence(c) ? " (Fortran order)" : "");
         }
         long[] shape = shape(c);
-        if (!Arrays.equals(shape, t.shape())) return "shape " + Arrays.toString(t.shape()) + ", numpy " + Arrays.toString(shape);
-        if (t.dtype() != want) return "dtype " + t.dtype() + ", numpy " + c.get("dtype").asText() + " (" + want + ")";
+        if (!Arrays.equals(shape, t.shape()))
+            return "shape " + Arrays.toString(t.shape()) + ", numpy " + Arrays.toString(shape);
+        if (t.dtype() != want)
+            return "dtype " + t.dtype() + ", numpy " + c.get("dtype").asText() + " (" + want + ")";
         return null;
     }
 

@@ -18,9 +18,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 public class NpyTest {
-    @TempDir Path dir;
+    @TempDir
+    Path dir;
 
-    @Test void roundTripsEveryType() {
+    @Test
+    void roundTripsEveryType() {
         Tensor[] ts = {
             Tensor.of(new float[] {1.5f, -2f, Float.NaN, Float.NEGATIVE_INFINITY, 0f, 7f}, 2, 3),
             Tensor.of(new double[] {1e300, -0.0, 3}, 3),
@@ -41,25 +43,37 @@ public class NpyTest {
         }
     }
 
-    @Test void readsVersions2And3AndSmallIntegerTargets() throws IOException {
+    @Test
+    void readsVersions2And3AndSmallIntegerTargets() throws IOException {
         for (int v : new int[] {1, 2, 3}) {
-            Path f = write(dir.resolve("v" + v + ".npy"), v, "{'descr': '<i2', 'fortran_order': False, 'shape': (3,), }", le(6).putShort((short) 1).putShort((short) -2).putShort((short) 300));
+            Path f = write(
+                    dir.resolve("v" + v + ".npy"),
+                    v,
+                    "{'descr': '<i2', 'fortran_order': False, 'shape': (3,), }",
+                    le(6).putShort((short) 1).putShort((short) -2).putShort((short) 300));
             Tensor t = Npy.read(f);
             assertEquals(DType.I32, t.dtype());
             assertArrayEquals(new long[] {1, -2, 300}, t.toLongArray());
         }
-        Path u8 = write(dir.resolve("u8.npy"), 1, "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }", le(2).put((byte) 200).put((byte) 3));
+        Path u8 = write(
+                dir.resolve("u8.npy"),
+                1,
+                "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }",
+                le(2).put((byte) 200).put((byte) 3));
         assertArrayEquals(new long[] {200, 3}, Npy.read(u8).toLongArray());
     }
 
-    @Test void clearErrorsNameTheFileAndTheProblem() throws IOException {
-        Path fortran = write(dir.resolve("f.npy"), 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", le(16));
+    @Test
+    void clearErrorsNameTheFileAndTheProblem() throws IOException {
+        Path fortran =
+                write(dir.resolve("f.npy"), 1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", le(16));
         assertMessage(fortran, "Fortran-order arrays are not supported");
         Path big = write(dir.resolve("be.npy"), 1, "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", le(4));
         assertMessage(big, "big-endian data (>f4) is not supported");
         Path cplx = write(dir.resolve("c.npy"), 1, "{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", le(8));
         assertMessage(cplx, "unsupported dtype '<c8'");
-        Path trunc = write(dir.resolve("tr.npy"), 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (10,), }", le(12));
+        Path trunc =
+                write(dir.resolve("tr.npy"), 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (10,), }", le(12));
         assertMessage(trunc, "truncated: shape (10,) of <f4 needs");
         Path text = dir.resolve("x.npy");
         Files.writeString(text, "hello, not numpy");
@@ -76,7 +90,8 @@ public class NpyTest {
         assertTrue(e.getMessage().contains(part), e.getMessage());
     }
 
-    @Test void mappedChunksGiveTheSameValuesAsArrays() {
+    @Test
+    void mappedChunksGiveTheSameValuesAsArrays() {
         float[] v = new float[1000];
         for (int i = 0; i < v.length; i++) v[i] = i * 0.25f - 7;
         Path f = dir.resolve("m.npy");
@@ -92,7 +107,9 @@ public class NpyTest {
         for (int k = 0; k < 70; k++) assertEquals(v[17 + k], bytes.getFloat());
     }
 
-    public static ByteBuffer le(int n) { return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN); }
+    public static ByteBuffer le(int n) {
+        return ByteBuffer.allocate(n).order(ByteOrder.LITTLE_ENDIAN);
+    }
 
     /** Writes a .npy by hand (any version, any header), so malformed files can be made. */
     public static Path write(Path f, int version, String dict, ByteBuffer data) throws IOException {
@@ -102,7 +119,8 @@ public class NpyTest {
         h.append('\n');
         ByteBuffer b = le(prefix + h.length() + data.capacity());
         b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', (byte) version, 0});
-        if (version == 1) b.putShort((short) h.length()); else b.putInt(h.length());
+        if (version == 1) b.putShort((short) h.length());
+        else b.putInt(h.length());
         b.put(h.toString().getBytes(StandardCharsets.ISO_8859_1));
         data.clear();
         b.put(data);

@@ -23,16 +23,23 @@ class ExactSumTest {
 
     private static double wild(Random r) {
         switch (r.nextInt(6)) {
-            case 0: return r.nextGaussian();
-            case 1: return r.nextGaussian() * Math.pow(2, r.nextInt(2000) - 1000);     // any exponent
-            case 2: return Double.longBitsToDouble(r.nextLong() & 0x000fffffffffffffL); // subnormals
-            case 3: return (r.nextBoolean() ? 1 : -1) * Double.MAX_VALUE * r.nextDouble();
-            case 4: return (float) (r.nextGaussian() * 1e30);
-            default: return r.nextBoolean() ? 1e16 : -1e16;                            // cancellation
+            case 0:
+                return r.nextGaussian();
+            case 1:
+                return r.nextGaussian() * Math.pow(2, r.nextInt(2000) - 1000); // any exponent
+            case 2:
+                return Double.longBitsToDouble(r.nextLong() & 0x000fffffffffffffL); // subnormals
+            case 3:
+                return (r.nextBoolean() ? 1 : -1) * Double.MAX_VALUE * r.nextDouble();
+            case 4:
+                return (float) (r.nextGaussian() * 1e30);
+            default:
+                return r.nextBoolean() ? 1e16 : -1e16; // cancellation
         }
     }
 
-    @Test void matchesTheCorrectlyRoundedSumInAnyOrderAndSplit() {
+    @Test
+    void matchesTheCorrectlyRoundedSumInAnyOrderAndSplit() {
         Random r = new Random(SEED);
         for (int trial = 0; trial < 300; trial++) {
             int n = 1 + r.nextInt(trial < 50 ? 5 : 400);
@@ -48,15 +55,21 @@ class ExactSumTest {
             ExactSum b = new ExactSum(), part = new ExactSum();
             for (int i = 0; i < xs.size(); i++) {
                 part.add(xs.get(i));
-                if (r.nextInt(7) == 0) { b.add(part); part = new ExactSum(); }
+                if (r.nextInt(7) == 0) {
+                    b.add(part);
+                    part = new ExactSum();
+                }
             }
             b.add(part);
-            assertEquals(Double.doubleToRawLongBits(want == 0 ? 0.0 : want), Double.doubleToRawLongBits(b.value() == 0 ? 0.0 : b.value()),
+            assertEquals(
+                    Double.doubleToRawLongBits(want == 0 ? 0.0 : want),
+                    Double.doubleToRawLongBits(b.value() == 0 ? 0.0 : b.value()),
                     "shuffled and merged, seed " + SEED + " trial " + trial);
         }
     }
 
-    @Test void floatsAndDoublesMixExactly() {
+    @Test
+    void floatsAndDoublesMixExactly() {
         Random r = new Random(SEED + 1);
         List<Double> xs = new ArrayList<>();
         ExactSum s = new ExactSum();
@@ -73,7 +86,8 @@ class ExactSumTest {
         assertEquals(exact(xs), s.value());
     }
 
-    @Test void roundsHalfToEvenAtTheLastBit() {
+    @Test
+    void roundsHalfToEvenAtTheLastBit() {
         ExactSum s = new ExactSum();
         s.add(1.0);
         s.add(Math.ulp(1.0) / 2); // exactly half an ulp: ties to even, stays 1
@@ -88,7 +102,8 @@ class ExactSumTest {
         assertEquals(1e308, t.value(), "but an exact sum that comes back into range is exact");
     }
 
-    @Test void subtractIsExact() {
+    @Test
+    void subtractIsExact() {
         ExactSum a = new ExactSum(), b = new ExactSum();
         a.add(1e20);
         a.add(3.0);
@@ -97,7 +112,8 @@ class ExactSumTest {
         assertEquals(3.0, a.value());
     }
 
-    @Test void nanAndInfinitiesAsIeeeAddition() {
+    @Test
+    void nanAndInfinitiesAsIeeeAddition() {
         ExactSum s = new ExactSum();
         s.add(1.0);
         s.add(Double.POSITIVE_INFINITY);

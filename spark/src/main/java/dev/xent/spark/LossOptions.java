@@ -22,8 +22,11 @@ final class LossOptions implements Serializable {
     LossOptions(LossKind kind, LossSpec spec, Outputs outputs) {
         LossSpec s = spec == null ? LossSpec.DEFAULT : spec;
         Outputs o = outputs == null ? Outputs.LOSS_ONLY : outputs;
-        if (o.gradient()) throw new dev.xent.InvalidInputException("the Spark job computes losses and metrics, not gradients");
-        if (o.predictions()) throw new dev.xent.InvalidInputException("the Spark job reports accuracy and top-k, not per-row predictions");
+        if (o.gradient())
+            throw new dev.xent.InvalidInputException("the Spark job computes losses and metrics, not gradients");
+        if (o.predictions())
+            throw new dev.xent.InvalidInputException(
+                    "the Spark job reports accuracy and top-k, not per-row predictions");
         this.kind = kind;
         this.reduction = s.reduction();
         this.ignoreIndex = s.ignoreIndex();
@@ -42,11 +45,17 @@ final class LossOptions implements Serializable {
     }
 
     LossSpec spec() {
-        LossSpec.Builder b = LossSpec.builder().reduction(reduction).ignoreIndex(ignoreIndex).labelSmoothing(labelSmoothing)
-                .zLossScale(zLossScale).softcap(softcap);
+        LossSpec.Builder b = LossSpec.builder()
+                .reduction(reduction)
+                .ignoreIndex(ignoreIndex)
+                .labelSmoothing(labelSmoothing)
+                .zLossScale(zLossScale)
+                .softcap(softcap);
         if (weights != null) b.weights(weights);
         return b.build();
     }
 
-    Outputs outputs() { return Outputs.builder().accuracy(accuracy).topK(topK).build(); }
+    Outputs outputs() {
+        return Outputs.builder().accuracy(accuracy).topK(topK).build();
+    }
 }

@@ -13,18 +13,18 @@ final class PartResult implements Serializable {
 
     final int partition;
     final long rows;
-    final long firstRow;          // of the partition in the whole dataset, when known (file shards), else -1
+    final long firstRow; // of the partition in the whole dataset, when known (file shards), else -1
     final LossAccumulator sums;
-    final int classes;            // the logits' row length seen (DataFrames), or -1 for none
-    final long badRow, badValue;  // the first bad target, numbered in the partition; -1 for none
-    final long wrongLengthRow;    // a row whose logits are not `classes` long (DataFrames); -1 for none
+    final int classes; // the logits' row length seen (DataFrames), or -1 for none
+    final long badRow, badValue; // the first bad target, numbered in the partition; -1 for none
+    final long wrongLengthRow; // a row whose logits are not `classes` long (DataFrames); -1 for none
     final int wrongLength;
     final String device;
-    final float[] perRow;         // per-row losses, when the driver asked for them, else null
-    long nullRow = -1;            // a row holding a null (DataFrames), numbered in the partition; -1 for none
-    boolean nullInTarget;         // in the target column, else the logits column
-    int nullElement;              // the array element that is null, or -1 for the whole value
-    String error;                 // a bad input met by the task (deterministic: returned, not retried), or null
+    final float[] perRow; // per-row losses, when the driver asked for them, else null
+    long nullRow = -1; // a row holding a null (DataFrames), numbered in the partition; -1 for none
+    boolean nullInTarget; // in the target column, else the logits column
+    int nullElement; // the array element that is null, or -1 for the whole value
+    String error; // a bad input met by the task (deterministic: returned, not retried), or null
 
     /** A task that met bad input: its message goes to the driver, which fails the job with it. */
     static PartResult failed(int partition, String message) {
@@ -33,8 +33,18 @@ final class PartResult implements Serializable {
         return r;
     }
 
-    PartResult(int partition, long rows, long firstRow, LossAccumulator sums, int classes, long badRow, long badValue,
-               long wrongLengthRow, int wrongLength, String device, float[] perRow) {
+    PartResult(
+            int partition,
+            long rows,
+            long firstRow,
+            LossAccumulator sums,
+            int classes,
+            long badRow,
+            long badValue,
+            long wrongLengthRow,
+            int wrongLength,
+            String device,
+            float[] perRow) {
         this.partition = partition;
         this.rows = rows;
         this.firstRow = firstRow;

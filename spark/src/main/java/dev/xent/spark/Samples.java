@@ -23,8 +23,12 @@ final class Samples {
     /** The rows of {@code data} as (logits, target): the target cast to long, or to an array of the logits' element type. */
     static JavaRDD<InternalRow> of(Dataset<Row> data, String logits, String target, XentSpark.Columns cols) {
         String elem = cols.f64 ? "double" : "float";
-        Dataset<Row> two = data.select(functions.col(logits).as("logits"),
-                functions.col(target).cast(cols.probabilities ? "array<" + elem + ">" : "long").as("target"));
+        Dataset<Row> two = data.select(
+                functions.col(logits).as("logits"),
+                functions
+                        .col(target)
+                        .cast(cols.probabilities ? "array<" + elem + ">" : "long")
+                        .as("target"));
         return two.queryExecution().toRdd().toJavaRDD();
     }
 
@@ -45,8 +49,12 @@ final class Samples {
     }
 
     /** {@code a}'s elements as a float[] or double[]. */
-    static Object values(ArrayData a, boolean f64) { return f64 ? a.toDoubleArray() : a.toFloatArray(); }
+    static Object values(ArrayData a, boolean f64) {
+        return f64 ? a.toDoubleArray() : a.toFloatArray();
+    }
 
     /** The first null element of {@code a}, copied out as {@code v} (a float[] or double[]), or -1. */
-    static int firstNull(ArrayData a, Object v) { return v instanceof float[] ? firstNull(a, (float[]) v) : firstNull(a, (double[]) v); }
+    static int firstNull(ArrayData a, Object v) {
+        return v instanceof float[] ? firstNull(a, (float[]) v) : firstNull(a, (double[]) v);
+    }
 }

@@ -26,26 +26,42 @@ public final class SparkLossResult {
     }
 
     /** {@return the rows (predictions) of the dataset} */
-    public long rows() { return rows; }
+    public long rows() {
+        return rows;
+    }
 
     /** {@return the classes per row} */
-    public long classes() { return classes; }
+    public long classes() {
+        return classes;
+    }
 
     /** {@return the reduced loss and its bookkeeping, exactly as {@code Xent} gives them for the same rows} */
-    public LossResult result() { return result; }
+    public LossResult result() {
+        return result;
+    }
 
     /** {@return the perplexity: exp of a 'mean' loss (NaN for any other reduction)} */
-    public double perplexity() { return result.reduction() == dev.xent.Reduction.MEAN ? Math.exp(result.value()) : Double.NaN; }
+    public double perplexity() {
+        return result.reduction() == dev.xent.Reduction.MEAN ? Math.exp(result.value()) : Double.NaN;
+    }
 
     /** {@return the partitions the rows were cut into} */
-    public int partitions() { return partitions; }
+    public int partitions() {
+        return partitions;
+    }
 
     /** {@return the tasks whose results were merged (one per partition; a retried task counts once)} */
-    public long tasks() { return tasks; }
+    public long tasks() {
+        return tasks;
+    }
 
     /** {@return for reduction 'none' over a DataFrame, its rows with a float column "loss" (computed when read); else null} */
-    public Dataset<Row> perRow() { return perRow; }
+    public Dataset<Row> perRow() {
+        return perRow;
+    }
 
     /** {@return for file shards with per-row losses asked, the losses (float32, the target's shape); else null} */
-    public Tensor perRowLosses() { return perRowLosses; }
+    public Tensor perRowLosses() {
+        return perRowLosses;
+    }
 }

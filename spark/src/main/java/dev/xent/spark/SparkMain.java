@@ -31,47 +31,86 @@ import picocli.CommandLine.Option;
  * options and output (its JSON plus partitions, tasks and master). {@code --master} takes any Spark master URL; the
  * default, {@code local[2]}, runs the job in this process.
  */
-@Command(name = "xent-spark", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Cross-entropy (or NLL) of a whole dataset on Apache Spark, the same bits as xent eval on the same rows.",
-                "Inputs: --logits and --targets shards (.npy, .npz[:NAME], .safetensors[:NAME], quoted globs), or --parquet TABLE "
-                + "with an array<float> logits column and an integer (or array) target column."})
+@Command(
+        name = "xent-spark",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "Cross-entropy (or NLL) of a whole dataset on Apache Spark, the same bits as xent eval on the same rows.",
+            "Inputs: --logits and --targets shards (.npy, .npz[:NAME], .safetensors[:NAME], quoted globs), or --parquet TABLE "
+                    + "with an array<float> logits column and an integer (or array) target column."
+        })
 public final class SparkMain implements Callable<Integer> {
     static final String PARQUET_BATCH_ROWS = "spark.sql.parquet.columnarReaderBatchSize";
 
-    @Option(names = "--master", description = "Spark master URL (default: spark-submit's, else local[2]: in this process, 2 threads).")
+    @Option(
+            names = "--master",
+            description = "Spark master URL (default: spark-submit's, else local[2]: in this process, 2 threads).")
     String master;
 
-    @Option(names = "--logits", arity = "1..*", paramLabel = "L", description = "Logit shards, as xent eval takes them.")
+    @Option(
+            names = "--logits",
+            arity = "1..*",
+            paramLabel = "L",
+            description = "Logit shards, as xent eval takes them.")
     List<String> logits;
 
-    @Option(names = "--targets", arity = "1..*", paramLabel = "T", description = "Target shards, matched to the logits' rows.")
+    @Option(
+            names = "--targets",
+            arity = "1..*",
+            paramLabel = "T",
+            description = "Target shards, matched to the logits' rows.")
     List<String> targets;
 
-    @Option(names = "--parquet", paramLabel = "PATH", description = "A Parquet table (or any path spark.read().parquet takes) instead of shards.")
+    @Option(
+            names = "--parquet",
+            paramLabel = "PATH",
+            description = "A Parquet table (or any path spark.read().parquet takes) instead of shards.")
     String parquet;
 
-    @Option(names = "--logits-column", defaultValue = "logits", description = "With --parquet: the logits column (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--logits-column",
+            defaultValue = "logits",
+            description = "With --parquet: the logits column (default: ${DEFAULT-VALUE}).")
     String logitsColumn;
 
-    @Option(names = "--target-column", defaultValue = "target", description = "With --parquet: the target column (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--target-column",
+            defaultValue = "target",
+            description = "With --parquet: the target column (default: ${DEFAULT-VALUE}).")
     String targetColumn;
 
-    @Option(names = "--partitions", paramLabel = "P", description = "Partitions (default: Spark's default parallelism; for --parquet, the table's own).")
+    @Option(
+            names = "--partitions",
+            paramLabel = "P",
+            description = "Partitions (default: Spark's default parallelism; for --parquet, the table's own).")
     Integer partitions;
 
     @Option(names = "--weights", paramLabel = "W", description = "Class weights, shape (C).")
     String weights;
 
-    @Option(names = "--reduction", defaultValue = "mean", description = "none, sum or mean (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--reduction",
+            defaultValue = "mean",
+            description = "none, sum or mean (default: ${DEFAULT-VALUE}).")
     String reduction;
 
-    @Option(names = "--ignore-index", defaultValue = "-100", description = "Target value to ignore (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--ignore-index",
+            defaultValue = "-100",
+            description = "Target value to ignore (default: ${DEFAULT-VALUE}).")
     long ignoreIndex;
 
-    @Option(names = "--label-smoothing", defaultValue = "0", description = "Label smoothing in [0, 1] (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--label-smoothing",
+            defaultValue = "0",
+            description = "Label smoothing in [0, 1] (default: ${DEFAULT-VALUE}).")
     double labelSmoothing;
 
-    @Option(names = "--loss", defaultValue = "ce", description = "ce (logits in) or nll (log-probabilities in); default: ${DEFAULT-VALUE}.")
+    @Option(
+            names = "--loss",
+            defaultValue = "ce",
+            description = "ce (logits in) or nll (log-probabilities in); default: ${DEFAULT-VALUE}.")
     String loss;
 
     @Option(names = "--accuracy", description = "Report top-1 accuracy over non-ignored targets.")
@@ -80,13 +119,24 @@ public final class SparkMain implements Callable<Integer> {
     @Option(names = "--topk", paramLabel = "K", description = "Report top-K accuracy too (K >= 1).")
     Integer topK;
 
-    @Option(names = "--z-loss", paramLabel = "S", defaultValue = "0", description = "Add S * lse^2 per non-ignored row (S >= 0).")
+    @Option(
+            names = "--z-loss",
+            paramLabel = "S",
+            defaultValue = "0",
+            description = "Add S * lse^2 per non-ignored row (S >= 0).")
     double zLoss;
 
-    @Option(names = "--softcap", paramLabel = "C", defaultValue = "0", description = "Cap logits as C * tanh(x / C) first (0: off).")
+    @Option(
+            names = "--softcap",
+            paramLabel = "C",
+            defaultValue = "0",
+            description = "Cap logits as C * tanh(x / C) first (0: off).")
     double softcap;
 
-    @Option(names = "--out", paramLabel = "FILE.npy", description = "With shards: write the per-row losses (they pass through the driver).")
+    @Option(
+            names = "--out",
+            paramLabel = "FILE.npy",
+            description = "With shards: write the per-row losses (they pass through the driver).")
     Path out;
 
     @Option(names = "--json", description = "Print one JSON object as the last line of stdout.")
@@ -94,21 +144,35 @@ public final class SparkMain implements Callable<Integer> {
 
     private PrintWriter o;
 
-    @Override public Integer call() {
+    @Override
+    public Integer call() {
         Reduction red = Reduction.parse(reduction);
         String kindName = loss.toLowerCase(Locale.ROOT);
-        if (!kindName.equals("ce") && !kindName.equals("nll")) throw new InvalidInputException("--loss must be ce or nll, not '" + loss + "'");
+        if (!kindName.equals("ce") && !kindName.equals("nll"))
+            throw new InvalidInputException("--loss must be ce or nll, not '" + loss + "'");
         LossKind kind = kindName.equals("nll") ? LossKind.NLL : LossKind.CROSS_ENTROPY;
         if (topK != null && topK < 1) throw new InvalidInputException("--topk must be at least 1, got " + topK);
-        if (partitions != null && partitions < 1) throw new InvalidInputException("--partitions must be at least 1, got " + partitions);
+        if (partitions != null && partitions < 1)
+            throw new InvalidInputException("--partitions must be at least 1, got " + partitions);
         boolean files = logits != null || targets != null;
         if (files == (parquet != null)) throw new InvalidInputException("give --logits and --targets, or --parquet");
-        if (files && (logits == null || targets == null)) throw new InvalidInputException("--logits and --targets go together");
-        if (out != null && !files) throw new InvalidInputException("--out writes the per-row losses of shards; with --parquet use the API's perRow()");
-        LossSpec.Builder b = LossSpec.builder().reduction(red).ignoreIndex(ignoreIndex).labelSmoothing(labelSmoothing).zLossScale(zLoss).softcap(softcap);
+        if (files && (logits == null || targets == null))
+            throw new InvalidInputException("--logits and --targets go together");
+        if (out != null && !files)
+            throw new InvalidInputException(
+                    "--out writes the per-row losses of shards; with --parquet use the API's perRow()");
+        LossSpec.Builder b = LossSpec.builder()
+                .reduction(red)
+                .ignoreIndex(ignoreIndex)
+                .labelSmoothing(labelSmoothing)
+                .zLossScale(zLoss)
+                .softcap(softcap);
         if (weights != null) b.weights(ArraySource.openAll(ArraySource.resolve(weights)));
         LossSpec spec = b.build();
-        Outputs outs = Outputs.builder().accuracy(accuracy).topK(topK == null ? 0 : topK).build();
+        Outputs outs = Outputs.builder()
+                .accuracy(accuracy)
+                .topK(topK == null ? 0 : topK)
+                .build();
         if (out != null) {
             List<OutputSet.Named> ins = new ArrayList<>();
             for (ArraySource s : ArraySource.resolveAll(logits)) ins.add(new OutputSet.Named("--logits", s.file));
@@ -118,7 +182,8 @@ public final class SparkMain implements Callable<Integer> {
         String submitted = System.getProperty("spark.master"); // set by spark-submit
         if (master == null) master = submitted != null ? submitted : "local[2]";
         long t0 = System.nanoTime();
-        // the session takes seconds to start, on one core: meanwhile the other compiles the row loops the tasks will run
+        // the session takes seconds to start, on one core: meanwhile the other compiles the row loops the tasks will
+        // run
         Thread warm = new Thread(() -> dev.xent.cpu.CpuBackend.warmUp(5_000_000_000L), "xent-warm-up");
         warm.setDaemon(true);
         if (master.startsWith("local")) warm.start();
@@ -157,27 +222,60 @@ public final class SparkMain implements Callable<Integer> {
         double seconds = (System.nanoTime() - t0) / 1e9;
         LossResult res = r.result();
         if (res.isScalar()) o.printf(Locale.ROOT, "loss (%s): %s%n", red.label(), fmt(res.value()));
-        else o.printf(Locale.ROOT, "loss (none): %d per-row values%s%n", r.rows(), out == null ? "" : " written to " + out);
+        else
+            o.printf(
+                    Locale.ROOT,
+                    "loss (none): %d per-row values%s%n",
+                    r.rows(),
+                    out == null ? "" : " written to " + out);
         if (red == Reduction.MEAN) o.printf(Locale.ROOT, "perplexity: %s%n", fmt(r.perplexity()));
         if (zLoss > 0 && res.isScalar()) o.printf(Locale.ROOT, "z-loss part (%s): %s%n", red.label(), fmt(res.zLoss()));
-        if (outs.accuracy()) o.printf(Locale.ROOT, "accuracy: %s%s%n", fmt(res.accuracy()),
-                topK != null ? String.format(Locale.ROOT, ", top-%d accuracy: %s", topK, fmt(res.topkAccuracy())) : "");
-        o.printf(Locale.ROOT, "device: %s, rows: %d, classes: %d, partitions: %d, tasks: %d, master: %s, seconds: %.6f (the job %.6f)%n",
-                res.device(), r.rows(), r.classes(), r.partitions(), r.tasks(), master, seconds, jobSeconds);
+        if (outs.accuracy())
+            o.printf(
+                    Locale.ROOT,
+                    "accuracy: %s%s%n",
+                    fmt(res.accuracy()),
+                    topK != null
+                            ? String.format(Locale.ROOT, ", top-%d accuracy: %s", topK, fmt(res.topkAccuracy()))
+                            : "");
+        o.printf(
+                Locale.ROOT,
+                "device: %s, rows: %d, classes: %d, partitions: %d, tasks: %d, master: %s, seconds: %.6f (the job %.6f)%n",
+                res.device(),
+                r.rows(),
+                r.classes(),
+                r.partitions(),
+                r.tasks(),
+                master,
+                seconds,
+                jobSeconds);
         if (json) {
-            o.println(new Json().put("loss", res.isScalar() ? (Object) res.value() : null).put("reduction", red.label())
-                    .put("device", res.device()).put("rows", r.rows()).put("classes", r.classes()).put("seconds", seconds).put("weight_sum", res.weightSum()).put("loss_kind", kindName)
+            o.println(new Json()
+                    .put("loss", res.isScalar() ? (Object) res.value() : null)
+                    .put("reduction", red.label())
+                    .put("device", res.device())
+                    .put("rows", r.rows())
+                    .put("classes", r.classes())
+                    .put("seconds", seconds)
+                    .put("weight_sum", res.weightSum())
+                    .put("loss_kind", kindName)
                     .put("out", out == null ? null : out.toString())
                     .put("perplexity", red == Reduction.MEAN ? (Object) r.perplexity() : null)
                     .put("accuracy", outs.accuracy() ? (Object) res.accuracy() : null)
-                    .put("topk", topK).put("topk_accuracy", topK != null ? (Object) res.topkAccuracy() : null)
+                    .put("topk", topK)
+                    .put("topk_accuracy", topK != null ? (Object) res.topkAccuracy() : null)
                     .put("z_loss", zLoss > 0 && res.isScalar() ? (Object) res.zLoss() : null)
-                    .put("partitions", r.partitions()).put("tasks", r.tasks()).put("master", master).put("job_seconds", jobSeconds));
+                    .put("partitions", r.partitions())
+                    .put("tasks", r.tasks())
+                    .put("master", master)
+                    .put("job_seconds", jobSeconds));
         }
         return 0;
     }
 
-    private static String fmt(double v) { return Double.isNaN(v) ? "NaN" : Double.toString(v); }
+    private static String fmt(double v) {
+        return Double.isNaN(v) ? "NaN" : Double.toString(v);
+    }
 
     /**
      * The {@code xent-spark} command: runs {@link #run(String[], PrintWriter, PrintWriter)} on the standard streams and

@@ -26,7 +26,9 @@ final class TaskBackends {
             int n = gpu.getAsInt();
             return BACKENDS.computeIfAbsent("cuda:" + n, k -> {
                 CudaProbe.Result r = CudaProbe.probe();
-                if (!r.usable) throw new dev.xent.InvalidInputException("Spark gave this task gpu " + n + ", but CUDA is not usable: " + r.reason);
+                if (!r.usable)
+                    throw new dev.xent.InvalidInputException(
+                            "Spark gave this task gpu " + n + ", but CUDA is not usable: " + r.reason);
                 return new CudaBackend(n);
             });
         }

@@ -65,7 +65,8 @@ public final class XentSpark {
      * @return the loss over every row, as the single-machine library gives it
      * @throws InvalidInputException for a column or row that does not fit, or a class index out of range
      */
-    public static SparkLossResult crossEntropy(Dataset<Row> data, String logitsColumn, String targetColumn, LossSpec spec, Outputs outputs) {
+    public static SparkLossResult crossEntropy(
+            Dataset<Row> data, String logitsColumn, String targetColumn, LossSpec spec, Outputs outputs) {
         return loss(LossKind.CROSS_ENTROPY, data, logitsColumn, targetColumn, spec, outputs);
     }
 
@@ -80,7 +81,8 @@ public final class XentSpark {
      * @return the loss over every row
      * @throws InvalidInputException for a column or row that does not fit, or a class index out of range
      */
-    public static SparkLossResult nllLoss(Dataset<Row> data, String logitsColumn, String targetColumn, LossSpec spec, Outputs outputs) {
+    public static SparkLossResult nllLoss(
+            Dataset<Row> data, String logitsColumn, String targetColumn, LossSpec spec, Outputs outputs) {
         return loss(LossKind.NLL, data, logitsColumn, targetColumn, spec, outputs);
     }
 
@@ -100,27 +102,45 @@ public final class XentSpark {
      * @throws InvalidInputException for a column or row that does not fit, or a class index out of range (the
      *     message numbers the row in dataset order)
      */
-    public static SparkLossResult loss(LossKind kind, Dataset<Row> data, String logitsColumn, String targetColumn, LossSpec spec, Outputs outputs) {
+    public static SparkLossResult loss(
+            LossKind kind,
+            Dataset<Row> data,
+            String logitsColumn,
+            String targetColumn,
+            LossSpec spec,
+            Outputs outputs) {
         LossOptions opt = new LossOptions(kind, spec, outputs);
         Columns cols = Columns.of(data.schema(), logitsColumn, targetColumn);
-        List<PartResult> parts = Samples.of(data, logitsColumn, targetColumn, cols).mapPartitionsWithIndex(new RowTask(opt, cols, false), false).collect();
+        List<PartResult> parts = Samples.of(data, logitsColumn, targetColumn, cols)
+                .mapPartitionsWithIndex(new RowTask(opt, cols, false), false)
+                .collect();
         for (PartResult r : parts) if (r.error != null) throw new InvalidInputException(r.error);
         int classes = -1;
         for (PartResult r : parts) {
             if (r.classes < 0) continue;
             if (classes >= 0 && r.classes != classes) {
-                throw new InvalidInputException("column " + logitsColumn + ": partition " + r.partition + " has rows of " + r.classes
-                        + " logits, an earlier one of " + classes);
+                throw new InvalidInputException("column " + logitsColumn + ": partition " + r.partition
+                        + " has rows of " + r.classes + " logits, an earlier one of " + classes);
             }
             classes = r.classes;
         }
         long total = 0;
         for (PartResult r : parts) total += r.rows;
         long[] inShape = {total, Math.max(classes, 0)};
-        failOnBadRows(parts, kind, inShape, cols.f64 ? DType.F64 : DType.F32, cols.probabilities ? inShape : new long[] {total},
-                cols.probabilities ? DType.F32 : DType.I64, opt, logitsColumn, targetColumn);
-        SparkLossResult result = new SparkLossResult(merge(parts, opt), parts.size(), parts.size(), total, Math.max(classes, 0));
-        if (opt.reduction == dev.xent.Reduction.NONE) result.perRow = perRowColumn(data, logitsColumn, targetColumn, opt, cols);
+        failOnBadRows(
+                parts,
+                kind,
+                inShape,
+                cols.f64 ? DType.F64 : DType.F32,
+                cols.probabilities ? inShape : new long[] {total},
+                cols.probabilities ? DType.F32 : DType.I64,
+                opt,
+                logitsColumn,
+                targetColumn);
+        SparkLossResult result =
+                new SparkLossResult(merge(parts, opt), parts.size(), parts.size(), total, Math.max(classes, 0));
+        if (opt.reduction == dev.xent.Reduction.NONE)
+            result.perRow = perRowColumn(data, logitsColumn, targetColumn, opt, cols);
         return result;
     }
 
@@ -141,20 +161,32 @@ public final class XentSpark {
      * @return the loss over every row
      * @throws InvalidInputException for a spec, shard, shape or option that does not fit, or a class index out of range
      */
-    public static SparkLossResult lossOfFiles(SparkSession spark, LossKind kind, List<String> logits, List<String> targets, int partitions,
-                                              LossSpec spec, Outputs outputs, boolean perRowLosses) {
+    public static SparkLossResult lossOfFiles(
+            SparkSession spark,
+            LossKind kind,
+            List<String> logits,
+            List<String> targets,
+            int partitions,
+            LossSpec spec,
+            Outputs outputs,
+            boolean perRowLosses) {
         if (partitions < 1) throw new InvalidInputException("--partitions must be at least 1, got " + partitions);
         LossOptions opt = new LossOptions(kind, spec, outputs);
-        Shards xs = Shards.of("--logits", ArraySource.resolveAll(logits)), ts = Shards.of("--targets", ArraySource.resolveAll(targets));
+        Shards xs = Shards.of("--logits", ArraySource.resolveAll(logits)),
+                ts = Shards.of("--targets", ArraySource.resolveAll(targets));
         if (xs.rows != ts.rows) {
-            throw new InvalidInputException("the logits' shards hold " + xs.rows + " rows along axis 0, the targets' " + ts.rows);
+            throw new InvalidInputException(
+                    "the logits' shards hold " + xs.rows + " rows along axis 0, the targets' " + ts.rows);
         }
-        LossProblem whole = LossProblem.describe(kind, xs.shape(), xs.dtype, ts.shape(), ts.dtype, opt.spec()); // every shape check, once
+        LossProblem whole = LossProblem.describe(
+                kind, xs.shape(), xs.dtype, ts.shape(), ts.dtype, opt.spec()); // every shape check, once
         int p = (int) Math.max(1, Math.min(partitions, Math.max(1, xs.rows)));
         List<Integer> ids = new ArrayList<>();
         for (int i = 0; i < p; i++) ids.add(i);
         JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        List<PartResult> parts = jsc.parallelize(ids, p).mapPartitionsWithIndex(new RangeTask(opt, xs, ts, p, perRowLosses), false).collect();
+        List<PartResult> parts = jsc.parallelize(ids, p)
+                .mapPartitionsWithIndex(new RangeTask(opt, xs, ts, p, perRowLosses), false)
+                .collect();
         failOnBadRows(parts, kind, xs.shape(), xs.dtype, ts.shape(), ts.dtype, opt, "--logits", "--targets");
         SparkLossResult result = new SparkLossResult(merge(parts, opt), p, parts.size(), whole.rows(), whole.classes());
         if (perRowLosses) {
@@ -166,8 +198,16 @@ public final class XentSpark {
     }
 
     /** The first problem in dataset order, if any task met one, as the single-machine message says it. */
-    private static void failOnBadRows(List<PartResult> parts, LossKind kind, long[] inShape, DType inType, long[] tShape, DType tType,
-                                      LossOptions opt, String logitsName, String targetName) {
+    private static void failOnBadRows(
+            List<PartResult> parts,
+            LossKind kind,
+            long[] inShape,
+            DType inType,
+            long[] tShape,
+            DType tType,
+            LossOptions opt,
+            String logitsName,
+            String targetName) {
         long offset = 0;
         List<PartResult> ordered = new ArrayList<>(parts);
         ordered.sort((a, b) -> Integer.compare(a.partition, b.partition));
@@ -175,18 +215,20 @@ public final class XentSpark {
         for (PartResult r : ordered) {
             long first = r.firstRow >= 0 ? r.firstRow : offset;
             if (r.wrongLengthRow >= 0) {
-                throw new InvalidInputException(logitsName + ": row " + (first + r.wrongLengthRow) + " has " + r.wrongLength
-                        + " logits, the rows before it " + r.classes);
+                throw new InvalidInputException(logitsName + ": row " + (first + r.wrongLengthRow) + " has "
+                        + r.wrongLength + " logits, the rows before it " + r.classes);
             }
             if (r.badRow >= 0) {
                 // a task stops at its bad row, so the rows after it are not counted: size axis 0 to reach it
                 long[] in = inShape.clone(), t = tShape.clone();
                 in[0] = t[0] = Math.max(in[0], first + r.badRow + 1);
-                throw LossProblem.describe(kind, in, inType, t, tType, opt.spec()).badTarget(first + r.badRow, r.badValue);
+                throw LossProblem.describe(kind, in, inType, t, tType, opt.spec())
+                        .badTarget(first + r.badRow, r.badValue);
             }
             if (r.nullRow >= 0) {
-                throw new InvalidInputException("column " + (r.nullInTarget ? targetName : logitsName) + ": row " + (first + r.nullRow)
-                        + (r.nullElement < 0 ? " is null" : " holds a null at element " + r.nullElement));
+                throw new InvalidInputException(
+                        "column " + (r.nullInTarget ? targetName : logitsName) + ": row " + (first + r.nullRow)
+                                + (r.nullElement < 0 ? " is null" : " holds a null at element " + r.nullElement));
             }
             offset += r.rows;
         }
@@ -226,27 +268,39 @@ public final class XentSpark {
         }
 
         static Columns of(StructType schema, String logits, String target) {
-            DataType x = field(schema, logits).dataType(), t = field(schema, target).dataType();
+            DataType x = field(schema, logits).dataType(),
+                    t = field(schema, target).dataType();
             if (!(x instanceof ArrayType) || !isFloating(((ArrayType) x).elementType())) {
-                throw new InvalidInputException("column " + logits + " must be array<float> or array<double>, not " + x.simpleString());
+                throw new InvalidInputException(
+                        "column " + logits + " must be array<float> or array<double>, not " + x.simpleString());
             }
             boolean f64 = ((ArrayType) x).elementType().equals(DataTypes.DoubleType);
             boolean prob = t instanceof ArrayType;
             if (prob && !isFloating(((ArrayType) t).elementType())) {
-                throw new InvalidInputException("column " + target + " must be an integer class or array<float> or array<double> probabilities, not " + t.simpleString());
+                throw new InvalidInputException("column " + target
+                        + " must be an integer class or array<float> or array<double> probabilities, not "
+                        + t.simpleString());
             }
-            if (!prob && !(t.equals(DataTypes.LongType) || t.equals(DataTypes.IntegerType) || t.equals(DataTypes.ShortType) || t.equals(DataTypes.ByteType))) {
-                throw new InvalidInputException("column " + target + " must be an integer class or an array of probabilities, not " + t.simpleString());
+            if (!prob
+                    && !(t.equals(DataTypes.LongType)
+                            || t.equals(DataTypes.IntegerType)
+                            || t.equals(DataTypes.ShortType)
+                            || t.equals(DataTypes.ByteType))) {
+                throw new InvalidInputException("column " + target
+                        + " must be an integer class or an array of probabilities, not " + t.simpleString());
             }
             return new Columns(f64, prob, ((ArrayType) x).containsNull(), prob && ((ArrayType) t).containsNull());
         }
 
         private static StructField field(StructType schema, String name) {
             for (StructField f : schema.fields()) if (f.name().equals(name)) return f;
-            throw new InvalidInputException("no column " + name + " (the columns are " + Arrays.toString(schema.fieldNames()) + ")");
+            throw new InvalidInputException(
+                    "no column " + name + " (the columns are " + Arrays.toString(schema.fieldNames()) + ")");
         }
 
-        private static boolean isFloating(DataType t) { return t.equals(DataTypes.FloatType) || t.equals(DataTypes.DoubleType); }
+        private static boolean isFloating(DataType t) {
+            return t.equals(DataTypes.FloatType) || t.equals(DataTypes.DoubleType);
+        }
     }
 
     /** Rows into blocks, blocks through the core, the partition's sums out. */
@@ -262,7 +316,8 @@ public final class XentSpark {
             this.keepPerRow = keepPerRow;
         }
 
-        @Override public Iterator<PartResult> call(Integer partition, Iterator<InternalRow> rows) {
+        @Override
+        public Iterator<PartResult> call(Integer partition, Iterator<InternalRow> rows) {
             TaskContext tc = TaskContext.get();
             maybeFail(tc);
             try {
@@ -303,7 +358,9 @@ public final class XentSpark {
             this.perRow = keepPerRow ? new ArrayList<>() : null;
         }
 
-        boolean stopped() { return badRow >= 0 || wrongRow >= 0 || nullRow >= 0; }
+        boolean stopped() {
+            return badRow >= 0 || wrongRow >= 0 || nullRow >= 0;
+        }
 
         /**
          * Adds a row of (logits, target) in Spark's internal format ({@link Samples}): both copied out into primitive
@@ -315,8 +372,10 @@ public final class XentSpark {
                 return;
             }
             ArrayData xs = r.getArray(0), ps = cols.probabilities ? r.getArray(1) : null;
-            Object x = Samples.values(xs, cols.f64), t = ps != null ? Samples.values(ps, cols.f64) : (Object) r.getLong(1);
-            int k = cols.logitsNullElements ? Samples.firstNull(xs, x) : -1, j = ps != null && cols.targetNullElements ? Samples.firstNull(ps, t) : -1;
+            Object x = Samples.values(xs, cols.f64),
+                    t = ps != null ? Samples.values(ps, cols.f64) : (Object) r.getLong(1);
+            int k = cols.logitsNullElements ? Samples.firstNull(xs, x) : -1,
+                    j = ps != null && cols.targetNullElements ? Samples.firstNull(ps, t) : -1;
             if (k >= 0 || j >= 0) stopAtNull(k < 0, k >= 0 ? k : j);
             else add(x, t);
         }
@@ -363,9 +422,11 @@ public final class XentSpark {
             if (classes < 0) {
                 classes = len;
                 blockRows = (int) Math.max(1, Math.min(BLOCK_ROWS, Settings.blockElements() / Math.max(1, classes)));
-                if (cols.f64) x64 = new double[blockRows * classes]; else x32 = new float[blockRows * classes];
+                if (cols.f64) x64 = new double[blockRows * classes];
+                else x32 = new float[blockRows * classes];
                 if (cols.probabilities) {
-                    if (cols.f64) p64 = new double[blockRows * classes]; else p32 = new float[blockRows * classes];
+                    if (cols.f64) p64 = new double[blockRows * classes];
+                    else p32 = new float[blockRows * classes];
                 } else {
                     y = new long[blockRows];
                 }
@@ -378,12 +439,16 @@ public final class XentSpark {
                 return;
             }
             int at = n * classes;
-            if (cols.f64) System.arraycopy(logits, 0, x64, at, classes); else System.arraycopy(logits, 0, x32, at, classes);
+            if (cols.f64) System.arraycopy(logits, 0, x64, at, classes);
+            else System.arraycopy(logits, 0, x32, at, classes);
             if (cols.probabilities) {
                 double[] ps = probabilities(target);
-                if (ps.length != classes) throw new InvalidInputException("row " + (done + n) + ": " + ps.length + " probabilities for " + classes + " logits");
+                if (ps.length != classes)
+                    throw new InvalidInputException(
+                            "row " + (done + n) + ": " + ps.length + " probabilities for " + classes + " logits");
                 for (int k = 0; k < classes; k++) {
-                    if (cols.f64) p64[at + k] = ps[k]; else p32[at + k] = (float) ps[k];
+                    if (cols.f64) p64[at + k] = ps[k];
+                    else p32[at + k] = (float) ps[k];
                 }
             } else {
                 y[n] = ((Number) target).longValue();
@@ -408,9 +473,14 @@ public final class XentSpark {
         void flush() {
             if (n == 0 || stopped()) return;
             // a full block goes as it is (the core does not keep it past the call, and the next rows overwrite it)
-            Tensor x = cols.f64 ? Tensor.of(head(x64, n * classes), n, classes) : Tensor.of(head(x32, n * classes), n, classes);
-            Tensor t = !cols.probabilities ? Tensor.of(head(y, n), n)
-                    : cols.f64 ? Tensor.of(head(p64, n * classes), n, classes) : Tensor.of(head(p32, n * classes), n, classes);
+            Tensor x = cols.f64
+                    ? Tensor.of(head(x64, n * classes), n, classes)
+                    : Tensor.of(head(x32, n * classes), n, classes);
+            Tensor t = !cols.probabilities
+                    ? Tensor.of(head(y, n), n)
+                    : cols.f64
+                            ? Tensor.of(head(p64, n * classes), n, classes)
+                            : Tensor.of(head(p32, n * classes), n, classes);
             LossProblem p = LossProblem.of(opt.kind, x, t, spec, outputs);
             Object scan = p.scan();
             if (scan instanceof LossProblem.BadTarget) {
@@ -420,19 +490,33 @@ public final class XentSpark {
                 return;
             }
             float[] losses = perRow == null ? null : new float[n];
-            sums.add(BlockStream.accumulate(backend, p, losses == null ? null : new ResultSink() {
-                @Override public void losses(long firstRow, Tensor values) { values.readFloats(0, 1, losses, (int) firstRow, (int) values.numel()); }
-            }));
+            sums.add(BlockStream.accumulate(
+                    backend,
+                    p,
+                    losses == null
+                            ? null
+                            : new ResultSink() {
+                                @Override
+                                public void losses(long firstRow, Tensor values) {
+                                    values.readFloats(0, 1, losses, (int) firstRow, (int) values.numel());
+                                }
+                            }));
             if (perRow != null) perRow.add(losses);
             done += n;
             n = 0;
         }
 
-        private static float[] head(float[] a, int len) { return len == a.length ? a : Arrays.copyOf(a, len); }
+        private static float[] head(float[] a, int len) {
+            return len == a.length ? a : Arrays.copyOf(a, len);
+        }
 
-        private static double[] head(double[] a, int len) { return len == a.length ? a : Arrays.copyOf(a, len); }
+        private static double[] head(double[] a, int len) {
+            return len == a.length ? a : Arrays.copyOf(a, len);
+        }
 
-        private static long[] head(long[] a, int len) { return len == a.length ? a : Arrays.copyOf(a, len); }
+        private static long[] head(long[] a, int len) {
+            return len == a.length ? a : Arrays.copyOf(a, len);
+        }
 
         float[] perRowLosses() {
             float[] all = new float[(int) done];
@@ -445,7 +529,17 @@ public final class XentSpark {
         }
 
         PartResult result(int partition, long firstRow) {
-            PartResult r = new PartResult(partition, done, firstRow, sums, classes, badRow, badValue, wrongRow, wrongLength, backend.name(),
+            PartResult r = new PartResult(
+                    partition,
+                    done,
+                    firstRow,
+                    sums,
+                    classes,
+                    badRow,
+                    badValue,
+                    wrongRow,
+                    wrongLength,
+                    backend.name(),
                     perRow == null ? null : perRowLosses());
             r.nullRow = nullRow;
             r.nullInTarget = nullInTarget;
@@ -455,9 +549,11 @@ public final class XentSpark {
     }
 
     /** The rows of {@code data} with a float column "loss" (reduction 'none'), computed in blocks when the rows are read. */
-    private static Dataset<Row> perRowColumn(Dataset<Row> data, String logitsColumn, String targetColumn, LossOptions opt, Columns cols) {
+    private static Dataset<Row> perRowColumn(
+            Dataset<Row> data, String logitsColumn, String targetColumn, LossOptions opt, Columns cols) {
         StructType schema = data.schema().add("loss", DataTypes.FloatType);
-        int xi = Arrays.asList(data.schema().fieldNames()).indexOf(logitsColumn), ti = Arrays.asList(data.schema().fieldNames()).indexOf(targetColumn);
+        int xi = Arrays.asList(data.schema().fieldNames()).indexOf(logitsColumn),
+                ti = Arrays.asList(data.schema().fieldNames()).indexOf(targetColumn);
         org.apache.spark.api.java.JavaRDD<Row> rows = data.toJavaRDD().mapPartitions(it -> {
             Blocks b = new Blocks(opt, cols, TaskBackends.forTask(TaskContext.get()), true);
             List<Row> kept = new ArrayList<>();
@@ -465,7 +561,9 @@ public final class XentSpark {
                 Row r = it.next();
                 kept.add(r);
                 b.add(r, xi, ti);
-                if (b.stopped()) throw new InvalidInputException("a bad row in this partition (the loss itself reports it with its position)");
+                if (b.stopped())
+                    throw new InvalidInputException(
+                            "a bad row in this partition (the loss itself reports it with its position)");
             }
             b.flush();
             float[] l = b.perRowLosses();
@@ -513,10 +611,13 @@ public final class XentSpark {
                 DType d = s.dtype();
                 if (shape.length == 0) throw new InvalidInputException(s + ": a 0-d array has no rows to shard");
                 long[] tail = Arrays.copyOfRange(shape, 1, shape.length);
-                if (trailing == null) { trailing = tail; dtype = d; }
-                else if (!Arrays.equals(trailing, tail) || d != dtype) {
-                    throw new InvalidInputException(option + ": " + s + " is " + d.label() + " " + Tensor.shapeString(shape) + ", the first shard "
-                            + dtype.label() + " with " + Tensor.shapeString(trailing) + " after axis 0: shards must agree after axis 0");
+                if (trailing == null) {
+                    trailing = tail;
+                    dtype = d;
+                } else if (!Arrays.equals(trailing, tail) || d != dtype) {
+                    throw new InvalidInputException(option + ": " + s + " is " + d.label() + " "
+                            + Tensor.shapeString(shape) + ", the first shard " + dtype.label() + " with "
+                            + Tensor.shapeString(trailing) + " after axis 0: shards must agree after axis 0");
                 }
                 files[i] = s.file.toString();
                 members[i] = s.member;
@@ -564,7 +665,8 @@ public final class XentSpark {
             this.keepPerRow = keepPerRow;
         }
 
-        @Override public Iterator<PartResult> call(Integer partition, Iterator<Integer> ignored) {
+        @Override
+        public Iterator<PartResult> call(Integer partition, Iterator<Integer> ignored) {
             TaskContext tc = TaskContext.get();
             maybeFail(tc);
             try {
@@ -583,13 +685,35 @@ public final class XentSpark {
             Object scan = p.scan();
             if (scan instanceof LossProblem.BadTarget) {
                 LossProblem.BadTarget bad = (LossProblem.BadTarget) scan;
-                return List.of(new PartResult(partition, p.rows(), firstRow, new LossAccumulator(), -1, bad.row, bad.value, -1, 0, backend.name(), null)).iterator();
+                return List.of(new PartResult(
+                                partition,
+                                p.rows(),
+                                firstRow,
+                                new LossAccumulator(),
+                                -1,
+                                bad.row,
+                                bad.value,
+                                -1,
+                                0,
+                                backend.name(),
+                                null))
+                        .iterator();
             }
             float[] losses = keepPerRow ? new float[Math.toIntExact(p.rows())] : null;
-            LossAccumulator sums = BlockStream.accumulate(backend, p, losses == null ? null : new ResultSink() {
-                @Override public void losses(long first, Tensor values) { values.readFloats(0, 1, losses, (int) first, (int) values.numel()); }
-            });
-            return List.of(new PartResult(partition, p.rows(), firstRow, sums, -1, -1, 0, -1, 0, backend.name(), losses)).iterator();
+            LossAccumulator sums = BlockStream.accumulate(
+                    backend,
+                    p,
+                    losses == null
+                            ? null
+                            : new ResultSink() {
+                                @Override
+                                public void losses(long first, Tensor values) {
+                                    values.readFloats(0, 1, losses, (int) first, (int) values.numel());
+                                }
+                            });
+            return List.of(new PartResult(
+                            partition, p.rows(), firstRow, sums, -1, -1, 0, -1, 0, backend.name(), losses))
+                    .iterator();
         }
     }
 }

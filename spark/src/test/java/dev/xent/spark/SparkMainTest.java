@@ -17,10 +17,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The xent-spark command: xent eval's numbers and JSON fields, its per-row output, its one-line errors. */
 class SparkMainTest {
-    @TempDir static Path dir;
+    @TempDir
+    static Path dir;
+
     static Path x, t;
 
-    @BeforeAll static void files() {
+    @BeforeAll
+    static void files() {
         Random r = new Random(5);
         int n = 500, c = 300;
         float[] v = new float[n * c];
@@ -47,31 +50,81 @@ class SparkMainTest {
         return json.substring(from, to < 0 ? json.indexOf('}', from) : to);
     }
 
-    @Test void theJobPrintsXentEvalsNumbers() {
-        String[] spark = run(0, "--logits", x.toString(), "--targets", t.toString(), "--partitions", "3", "--topk", "5", "--json");
+    @Test
+    void theJobPrintsXentEvalsNumbers() {
+        String[] spark = run(
+                0, "--logits", x.toString(), "--targets", t.toString(), "--partitions", "3", "--topk", "5", "--json");
         StringWriter o = new StringWriter(), e = new StringWriter();
-        assertEquals(0, dev.xent.cli.Main.run(new String[] {"eval", "--logits", x.toString(), "--targets", t.toString(), "--device", "cpu",
-                "--topk", "5", "--json"}, new PrintWriter(o), new PrintWriter(e)), e.toString());
+        assertEquals(
+                0,
+                dev.xent.cli.Main.run(
+                        new String[] {
+                            "eval",
+                            "--logits",
+                            x.toString(),
+                            "--targets",
+                            t.toString(),
+                            "--device",
+                            "cpu",
+                            "--topk",
+                            "5",
+                            "--json"
+                        },
+                        new PrintWriter(o),
+                        new PrintWriter(e)),
+                e.toString());
         String[] lines = spark[0].trim().split("\n"), eval = o.toString().trim().split("\n");
         String sj = lines[lines.length - 1], ej = eval[eval.length - 1];
-        for (String f : new String[] {"loss", "weight_sum", "accuracy", "topk_accuracy", "perplexity", "rows", "classes", "reduction"}) {
+        for (String f : new String[] {
+            "loss", "weight_sum", "accuracy", "topk_accuracy", "perplexity", "rows", "classes", "reduction"
+        }) {
             assertEquals(field(ej, f), field(sj, f), f);
         }
         assertEquals("3", field(sj, "partitions"));
         assertEquals("3", field(sj, "tasks"));
     }
 
-    @Test void perRowLossesGoToAFile() {
+    @Test
+    void perRowLossesGoToAFile() {
         Path out = dir.resolve("per.npy");
-        run(0, "--logits", x.toString(), "--targets", t.toString(), "--partitions", "4", "--reduction", "none", "--out", out.toString());
+        run(
+                0,
+                "--logits",
+                x.toString(),
+                "--targets",
+                t.toString(),
+                "--partitions",
+                "4",
+                "--reduction",
+                "none",
+                "--out",
+                out.toString());
         StringWriter o = new StringWriter(), e = new StringWriter();
         Path single = dir.resolve("single.npy");
-        assertEquals(0, dev.xent.cli.Main.run(new String[] {"eval", "--logits", x.toString(), "--targets", t.toString(), "--device", "cpu",
-                "--reduction", "none", "--out", single.toString()}, new PrintWriter(o), new PrintWriter(e)), e.toString());
+        assertEquals(
+                0,
+                dev.xent.cli.Main.run(
+                        new String[] {
+                            "eval",
+                            "--logits",
+                            x.toString(),
+                            "--targets",
+                            t.toString(),
+                            "--device",
+                            "cpu",
+                            "--reduction",
+                            "none",
+                            "--out",
+                            single.toString()
+                        },
+                        new PrintWriter(o),
+                        new PrintWriter(e)),
+                e.toString());
         assertArrayEquals(Npy.read(single).toDoubleArray(), Npy.read(out).toDoubleArray());
     }
 
-    @Test void badInputIsOneLine() {
+    @Test
+    void badInputIsOneLine() {
         String[] r = run(2, "--logits", x.toString(), "--targets", t.toString(), "--partitions", "0");
         assertTrue(r[1].contains("--partitions must be at least 1"), r[1]);
         r = run(2, "--logits", x.toString());
