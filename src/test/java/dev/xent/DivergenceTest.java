@@ -202,7 +202,8 @@ class DivergenceTest {
             for (int kind = 0; kind <= 5; kind++) {
                 if (c == 1 && kind == 2) continue;
                 int n = 3 + r.nextInt(9);
-                for (DType dt : new DType[] {DType.F32, DType.BF16}) {
+                for (DType dt : new DType[] {DType.F32, DType.BF16, DType.F64}) {
+                    DType tol = dt == DType.F64 ? DType.F64 : DType.F32; // float64 rows are computed in float64
                     Tensor[] p = problem(r, n, c, kind, dt);
                     for (DivergenceSpec spec : specs()) {
                         boolean targets = spec.mixesCrossEntropy() || r.nextBoolean();
@@ -214,17 +215,17 @@ class DivergenceTest {
                             DivergenceResult got = xe.divergence(p[0], p[1], y, spec, true);
                             String w = what + " on " + xe.backend().name();
                             if (spec.reduction() != Reduction.NONE)
-                                Tolerance.assertClose(w, want.value(), got.value(), DType.F32);
+                                Tolerance.assertClose(w, want.value(), got.value(), tol);
                             Tolerance.assertAllClose(
                                     w + " per row",
                                     want.perRow().toDoubleArray(),
                                     got.perRow().toDoubleArray(),
-                                    DType.F32);
+                                    tol);
                             Tolerance.assertAllClose(
                                     w + " grad",
                                     want.gradient().toDoubleArray(),
                                     got.gradient().toDoubleArray(),
-                                    DType.F32);
+                                    tol);
                         }
                     }
                 }

@@ -33,26 +33,7 @@ class VariantsAgainstReferenceTest {
         try (Backend ref = new ReferenceBackend();
                 Backend fast = v.make.get()) {
             for (int i = 0; i < PROBLEMS; i++) {
-                LossProblem p = gen.problem();
-                if (i % 2 == 1)
-                    p = LossProblem.of(
-                            p.kind(),
-                            p.input(),
-                            p.target(),
-                            p.spec(),
-                            Outputs.builder().gradient(true).build());
-                else if (i % 4 == 2
-                        && !p.probabilityTarget()) { // accuracy, top-k, predictions: class-index targets only
-                    p = LossProblem.of(
-                            p.kind(),
-                            p.input(),
-                            p.target(),
-                            p.spec(),
-                            Outputs.builder()
-                                    .predictions(true)
-                                    .topK(1 + i % Math.min(5, p.classes()))
-                                    .build());
-                }
+                LossProblem p = withOutputs(gen.problem(), i, gen.rnd);
                 String what = v.name + " problem " + i + " (seed " + seed + ", input " + p.input() + ", " + p.kind()
                         + ", target " + p.target() + ", " + p.spec() + ")";
                 LossResult want = ref.loss(p), got = fast.loss(p);
@@ -64,6 +45,8 @@ class VariantsAgainstReferenceTest {
                         got.perElement().toDoubleArray(),
                         ct);
                 if (want.isScalar()) Tolerance.assertClose(what + " value", want.value(), got.value(), ct);
+                if (want.isScalar() && p.spec().zLossScale() != 0)
+                    Tolerance.assertClose(what + " z-loss", want.zLoss(), got.zLoss(), ct);
                 Tolerance.assertClose(what + " divisor", want.weightSum(), got.weightSum(), ct);
                 if (p.outputs().predictions()) {
                     assertArrayEquals(
@@ -81,6 +64,36 @@ class VariantsAgainstReferenceTest {
                 }
             }
         }
+    }
+
+    /**
+     * Problem i of the stream with what the request adds, in turn: the gradient; accuracy, top-k and predictions; all of
+     * them at once; and, on every other cross-entropy problem, z-loss, a softcap or both (the training options, which
+     * the CPU computes in its own rows).
+     */
+    static LossProblem withOutputs(LossProblem p, int i, java.util.SplittableRandom rnd) {
+        boolean classes = !p.probabilityTarget(); // accuracy and top-k: class-index targets only
+        Outputs.Builder o = Outputs.builder();
+        switch (i % 4) {
+            case 1 -> o.gradient(true);
+            case 2 -> {
+                if (classes) o.predictions(true).topK(1 + i % Math.min(5, p.classes()));
+            }
+            case 3 -> {
+                o.gradient(true).predictions(true);
+                if (classes) o.accuracy(true).topK(1 + i % Math.min(3, p.classes()));
+            }
+            default -> {}
+        }
+        LossSpec spec = p.spec();
+        if (p.kind() == LossKind.CROSS_ENTROPY && i % 8 >= 4) {
+            LossSpec.Builder b = spec.toBuilder();
+            int which = rnd.nextInt(3);
+            if (which != 1) b.zLossScale(rnd.nextBoolean() ? 1e-4 : 0.25);
+            if (which != 0) b.softcap(rnd.nextBoolean() ? 0.5 + rnd.nextDouble() : 30);
+            spec = b.build();
+        }
+        return LossProblem.of(p.kind(), p.input(), p.target(), spec, o.build());
     }
 
     @ParameterizedTest(name = "{0}")

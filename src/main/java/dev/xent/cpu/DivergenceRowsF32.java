@@ -5,7 +5,7 @@ import dev.xent.DivergenceSpec;
 
 /**
  * The distillation losses in float32 rows on {@link RowMath}: the formulas of
- * {@link dev.xent.reference.DivergenceRows}, each pass a vector loop: the two rows' stats, then one pass for KL
+ * the reference path (its DivergenceRows), each pass a vector loop: the two rows' stats, then one pass for KL
  * (kd, and jsd with β = 0 or 1: {@link RowMath#klTerms}) or {@link RowMath#jsdTerms}; the
  * distributions only when a gradient is asked, with ΣP and ΣQ taken as 1 there. Per-row values are
  * float32; the reduced value sums them exactly. One instance per thread.
@@ -58,9 +58,9 @@ final class DivergenceRowsF32 {
                 math.shiftAndScale(s, zs, c, invTau);
                 math.shiftAndScale(t, zt, c, invTau);
             }
-            CpuBackend.rowStats(math, zs, 0, c, stats);
+            RowStats.rowStats(math, zs, 0, c, stats);
             float mS = stats[0], lS = stats[1];
-            CpuBackend.rowStats(math, zt, 0, c, stats);
+            RowStats.rowStats(math, zt, 0, c, stats);
             float mT = stats[0], lT = stats[1];
             float k = lT - lS; // log P − log Q = (zt − mT) − (zs − mS) − k
             boolean grad = grad0 != null;
@@ -91,7 +91,7 @@ final class DivergenceRowsF32 {
 
     /** (m − s_y) + log Σ exp(s − m) on the unscaled student row; softmax(s) into lq for the gradient. */
     private float crossEntropy(int y) {
-        CpuBackend.rowStats(math, s, 0, c, stats);
+        RowStats.rowStats(math, s, 0, c, stats);
         float m = stats[0], logS = stats[1];
         math.normalize(s, 0, c, m, logS, (float) Math.exp(-logS), false, lq, 0);
         return (float) ((double) (m - s[y]) + logS);

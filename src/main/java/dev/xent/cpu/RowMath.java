@@ -32,12 +32,12 @@ interface RowMath {
 
     /**
      * For rows [0, rows) of c values each, contiguous from a[off]: max[r] and logS[r], as
-     * {@link CpuBackend#rowStats} gives them one row at a time (which this default does).
+     * {@link RowStats#rowStats} gives them one row at a time (which this default does).
      */
     default void manyRowStats(float[] a, int off, int rows, int c, float[] max, float[] logS) {
         float[] st = new float[2];
         for (int r = 0; r < rows; r++) {
-            CpuBackend.rowStats(this, a, off + r * c, c, st);
+            RowStats.rowStats(this, a, off + r * c, c, st);
             max[r] = st[0];
             logS[r] = st[1];
         }

@@ -76,7 +76,7 @@ class VectorRowMathTest {
         float[] padded = new float[a.length + 37];
         java.util.Arrays.fill(padded, 1e30f);
         System.arraycopy(a, 0, padded, 17, a.length);
-        CpuBackend.rowStats(new VectorRowMath(), padded, 17, a.length, out);
+        RowStats.rowStats(new VectorRowMath(), padded, 17, a.length, out);
         double[] want = exact(a);
         if (Double.isNaN(want[0]) || Double.isNaN(want[1])) {
             assertTrue(Float.isNaN(out[1]), what + ": log-sum-exp should be NaN, got " + out[1]);
@@ -125,7 +125,7 @@ class VectorRowMathTest {
         float[] inf = new float[40];
         inf[20] = Float.POSITIVE_INFINITY;
         float[] out = new float[2];
-        CpuBackend.rowStats(new VectorRowMath(), inf, 0, inf.length, out);
+        RowStats.rowStats(new VectorRowMath(), inf, 0, inf.length, out);
         assertTrue(Float.isNaN(out[1]), "+inf in a row makes its log-sum-exp NaN, as PyTorch's log_softmax does");
         check("zeros of both signs", new float[] {-0f, 0f, -0f, -1f});
         check("negative only", new float[] {-0f, -3f, -2f, -5f, -0.5f});
@@ -155,7 +155,7 @@ class VectorRowMathTest {
                 float[] max = new float[rows], logS = new float[rows], st = new float[2];
                 math.manyRowStats(a, 3, rows, c, max, logS);
                 for (int k = 0; k < rows; k++) {
-                    CpuBackend.rowStats(math, a, 3 + k * c, c, st);
+                    RowStats.rowStats(math, a, 3 + k * c, c, st);
                     String what = c + " classes, row " + k + " of " + rows;
                     if (Float.isNaN(st[1])) {
                         assertTrue(Float.isNaN(logS[k]), what + ": log-sum-exp should be NaN, got " + logS[k]);
@@ -211,8 +211,8 @@ class VectorRowMathTest {
                         for (int i = 9; i < 9 + len; i += 2) h[i] = (short) (bf16 ? 0xff80 : 0xfc00); // -inf
                     float[] row = new float[len], want = new float[2], got = new float[2];
                     math.halfToFloat(h, 9, row, 0, len, bf16);
-                    CpuBackend.rowStats(math, row, 0, len, want);
-                    CpuBackend.rowStatsHalf(math, h, bf16, 9, len, got);
+                    RowStats.rowStats(math, row, 0, len, want);
+                    RowStats.rowStatsHalf(math, h, bf16, 9, len, got);
                     String what = (bf16 ? "bfloat16 " : "float16 ") + len + " variant " + variant;
                     if (Float.isNaN(want[1])) {
                         assertTrue(Float.isNaN(got[1]), what + ": NaN expected, got " + got[1]);
@@ -241,7 +241,7 @@ class VectorRowMathTest {
                     }
                     if (u != null) for (int i = 0; i < c; i++) u[i] = (float) r.nextDouble() * 3;
                     float[] st = new float[2];
-                    CpuBackend.rowStats(math, a, 5, c, st);
+                    RowStats.rowStats(math, a, 5, c, st);
                     float invS = (float) Math.exp(-st[1]), coefA = 0.37f, coefB = 0.011f;
                     float[] want = new float[c], got = new float[c + 2];
                     math.normalize(a, 5, c, st[0], st[1], invS, false, want, 0);
