@@ -77,6 +77,9 @@ public final class LossProblem {
         if (kind == LossKind.NLL && (spec.zLossScale() != 0 || spec.softcap() != 0)) {
             throw new InvalidInputException("z-loss and softcap act on logits: use cross-entropy, not nll_loss");
         }
+        if (kind == LossKind.NLL && outputs.rowStatistics())
+            throw new InvalidInputException(
+                    "log-sum-exp and entropy are of logits: use cross-entropy, not nll_loss (its input is log-probabilities)");
         if (outputs.accuracy() && probabilityTarget)
             throw new InvalidInputException("accuracy needs class-index targets");
         if (outputs.topK() > classes)
@@ -349,6 +352,7 @@ public final class LossProblem {
         return outputs.gradient()
                 && !outputs.accuracy()
                 && !outputs.predictions()
+                && !outputs.rowStatistics()
                 && spec.zLossScale() == 0
                 && spec.softcap() == 0;
     }

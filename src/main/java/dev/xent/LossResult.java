@@ -29,6 +29,9 @@ public final class LossResult {
         final Tensor zPerRow;
         final Tensor sumTerms;
         final dev.xent.stream.ExactSum lossSum;
+        final Tensor lse, entropy;
+        final dev.xent.stream.ExactSum entropySum;
+        final long entropyRows;
 
         /**
          * Extras whose reduction sums the per-element losses themselves.
@@ -64,7 +67,7 @@ public final class LossResult {
                 Tensor predictions,
                 Tensor zPerRow,
                 Tensor sumTerms) {
-            this(gradient, hits1, hitsK, topK, predictions, zPerRow, sumTerms, null);
+            this(gradient, hits1, hitsK, topK, predictions, zPerRow, sumTerms, null, null, null, null, -1);
         }
 
         private Extras(
@@ -75,8 +78,16 @@ public final class LossResult {
                 Tensor predictions,
                 Tensor zPerRow,
                 Tensor sumTerms,
-                dev.xent.stream.ExactSum lossSum) {
+                dev.xent.stream.ExactSum lossSum,
+                Tensor lse,
+                Tensor entropy,
+                dev.xent.stream.ExactSum entropySum,
+                long entropyRows) {
             this.lossSum = lossSum;
+            this.lse = lse;
+            this.entropy = entropy;
+            this.entropySum = entropySum;
+            this.entropyRows = entropyRows;
             this.gradient = gradient;
             this.hits1 = hits1;
             this.hitsK = hitsK;
@@ -93,7 +104,19 @@ public final class LossResult {
          * @return a copy with {@code g}
          */
         public Extras withGradient(Tensor g) {
-            return new Extras(g, hits1, hitsK, topK, predictions, zPerRow, sumTerms, lossSum);
+            return new Extras(
+                    g,
+                    hits1,
+                    hitsK,
+                    topK,
+                    predictions,
+                    zPerRow,
+                    sumTerms,
+                    lossSum,
+                    lse,
+                    entropy,
+                    entropySum,
+                    entropyRows);
         }
 
         /**
@@ -105,7 +128,66 @@ public final class LossResult {
          * @return a copy with {@code s}
          */
         public Extras withLossSum(dev.xent.stream.ExactSum s) {
-            return new Extras(gradient, hits1, hitsK, topK, predictions, zPerRow, sumTerms, s);
+            return new Extras(
+                    gradient,
+                    hits1,
+                    hitsK,
+                    topK,
+                    predictions,
+                    zPerRow,
+                    sumTerms,
+                    s,
+                    lse,
+                    entropy,
+                    entropySum,
+                    entropyRows);
+        }
+
+        /**
+         * The same extras with the per-row statistics of {@link Outputs#rowStatistics()}. The sum is not copied: the
+         * caller must not change it afterwards.
+         *
+         * @param lse each row's log-sum-exp, or null where they went to a sink
+         * @param entropy each row's predictive entropy, or null where they went to a sink
+         * @param entropySum the exact sum of the entropies of the rows whose target is not ignored
+         * @param entropyRows how many rows that sum holds
+         * @return a copy with them
+         */
+        public Extras withRowStatistics(
+                Tensor lse, Tensor entropy, dev.xent.stream.ExactSum entropySum, long entropyRows) {
+            return new Extras(
+                    gradient,
+                    hits1,
+                    hitsK,
+                    topK,
+                    predictions,
+                    zPerRow,
+                    sumTerms,
+                    lossSum,
+                    lse,
+                    entropy,
+                    entropySum,
+                    entropyRows);
+        }
+
+        /** {@return each row's log-sum-exp (float64 for float64 logits, else float32), or null when not computed or streamed} */
+        public Tensor lse() {
+            return lse;
+        }
+
+        /** {@return each row's predictive entropy (the dtype of {@link #lse()}), or null when not computed or streamed} */
+        public Tensor entropy() {
+            return entropy;
+        }
+
+        /** {@return the exact sum of the entropies of the rows whose target is not ignored, or null when not computed} */
+        public dev.xent.stream.ExactSum entropySum() {
+            return entropySum;
+        }
+
+        /** {@return the rows {@link #entropySum()} holds, -1 when not computed} */
+        public long entropyRows() {
+            return entropyRows;
         }
 
         /** {@return the exact sum of the per-element losses (their z terms included), when the backend formed it; else null} */
@@ -223,6 +305,24 @@ public final class LossResult {
     /** {@return the z-loss part of {@link #value()}, reduced the same way (NaN when the scale is 0 or reduction is 'none')} */
     public double zLoss() {
         return zLoss;
+    }
+
+    /**
+     * {@return the mean predictive entropy −Σ p log p over the rows whose target is not ignored (every row for
+     * probability targets), NaN when not asked for ({@link Outputs#rowStatistics()}) or when no row counts}
+     */
+    public double meanEntropy() {
+        return extras.entropyRows < 0 ? Double.NaN : extras.entropySum.value() / extras.entropyRows;
+    }
+
+    /** {@return each row's log-sum-exp when asked for ({@link Outputs#rowStatistics()}) and not streamed to a sink; else null} */
+    public Tensor lse() {
+        return extras.lse;
+    }
+
+    /** {@return each row's predictive entropy when asked for and not streamed to a sink; else null} */
+    public Tensor entropy() {
+        return extras.entropy;
     }
 
     /** {@return what besides the loss this result carries, as counts} */

@@ -12,6 +12,7 @@ public final class Outputs {
     private final boolean accuracy;
     private final int topK;
     private final boolean predictions;
+    private final boolean rowStatistics;
     private final Tensor gradOutput;
 
     private Outputs(Builder b) {
@@ -22,6 +23,7 @@ public final class Outputs {
         this.accuracy = b.accuracy || b.topK > 0;
         this.topK = b.topK;
         this.predictions = b.predictions;
+        this.rowStatistics = b.rowStatistics;
     }
 
     /** {@return true when the gradient with respect to the input is computed} */
@@ -46,7 +48,7 @@ public final class Outputs {
 
     /** {@return true when anything besides the loss is asked for} */
     public boolean any() {
-        return gradient || accuracy || predictions;
+        return gradient || accuracy || predictions || rowStatistics;
     }
 
     /**
@@ -60,6 +62,15 @@ public final class Outputs {
         return gradOutput;
     }
 
+    /**
+     * {@return true when each row's log-sum-exp lse = m + log Σ exp(x − m) (as Cut Cross-Entropy returns it) and
+     * predictive entropy −Σ p log p = lse − Σ p x are computed in the loss's pass, of the logits the loss sees (capped
+     * when a softcap is set), with their mean over the rows whose target is not ignored; cross-entropy only}
+     */
+    public boolean rowStatistics() {
+        return rowStatistics;
+    }
+
     /** {@return a builder that asks for nothing besides the loss} */
     public static Builder builder() {
         return new Builder();
@@ -67,7 +78,7 @@ public final class Outputs {
 
     /** Collects what to compute; {@link #build} checks that an upstream gradient comes with the gradient. */
     public static final class Builder {
-        private boolean gradient, accuracy, predictions;
+        private boolean gradient, accuracy, predictions, rowStatistics;
         private int topK;
         private Tensor gradOutput;
 
@@ -103,6 +114,17 @@ public final class Outputs {
         public Builder topK(int k) {
             if (k < 0) throw new InvalidInputException("top-k must be >= 1 (or 0 for none), got " + k);
             topK = k;
+            return this;
+        }
+
+        /**
+         * Asks for each row's log-sum-exp and predictive entropy, and their mean (see {@link Outputs#rowStatistics()}).
+         *
+         * @param r true to compute them
+         * @return this builder
+         */
+        public Builder rowStatistics(boolean r) {
+            rowStatistics = r;
             return this;
         }
 

@@ -46,4 +46,13 @@ public interface ResultSink {
      * @param total input elements of the whole request
      */
     default void progress(long done, long total) {}
+
+    /**
+     * One block's per-row log-sum-exp and predictive entropy ({@link Outputs#rowStatistics()}).
+     *
+     * @param firstRow the block's first row in the whole request
+     * @param lse each row's log-sum-exp
+     * @param entropy each row's predictive entropy
+     */
+    default void rowStatistics(long firstRow, Tensor lse, Tensor entropy) {}
 }

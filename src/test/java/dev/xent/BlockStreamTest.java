@@ -38,10 +38,13 @@ class BlockStreamTest {
     static final class Collect implements ResultSink {
         final double[] losses, gradient, values;
         final long[] predictions;
+        final double[] lse, entropy;
         long lastDone = -1;
 
         Collect(long rows, long elements) {
             losses = new double[(int) rows];
+            lse = new double[(int) rows];
+            entropy = new double[(int) rows];
             predictions = new long[(int) rows];
             gradient = new double[(int) elements];
             values = new double[(int) elements];
@@ -66,6 +69,12 @@ class BlockStreamTest {
         public synchronized void predictions(long firstRow, Tensor v) {
             long[] p = v.toLongArray();
             System.arraycopy(p, 0, predictions, (int) firstRow, p.length);
+        }
+
+        @Override
+        public synchronized void rowStatistics(long firstRow, Tensor l, Tensor h) {
+            put(lse, firstRow, l);
+            put(entropy, firstRow, h);
         }
 
         @Override
@@ -126,6 +135,7 @@ class BlockStreamTest {
                             .gradient(pick == 1 || pick == 3)
                             .predictions(indices && pick >= 2)
                             .topK(indices && pick >= 2 ? 1 + r.nextInt(Math.min(3, p.classes())) : 0)
+                            .rowStatistics(p.kind() == LossKind.CROSS_ENTROPY && r.nextInt(3) == 0)
                             .build();
                     LossSpec spec = p.spec();
                     if (p.kind() == LossKind.CROSS_ENTROPY && r.nextInt(5) == 0)
@@ -150,6 +160,12 @@ class BlockStreamTest {
                         sameBits(what + " gradient", one.gradient().toDoubleArray(), c.gradient);
                     if (outs.predictions())
                         assertArrayEquals(one.predictions().toLongArray(), c.predictions, what + " predictions");
+                    if (outs.rowStatistics()) {
+                        sameBits(what + " lse", one.lse().toDoubleArray(), c.lse);
+                        sameBits(what + " entropy", one.entropy().toDoubleArray(), c.entropy);
+                        sameBits(what + " mean entropy", one.meanEntropy(), blocks.meanEntropy());
+                        assertArrayEquals(p.outputShape(), one.lse().shape(), what + " lse shape");
+                    }
                 }
             }
         }

@@ -54,6 +54,16 @@ class VariantsAgainstReferenceTest {
                     Tolerance.assertClose(what + " accuracy", want.accuracy(), got.accuracy(), DType.F64);
                     Tolerance.assertClose(what + " top-k accuracy", want.topkAccuracy(), got.topkAccuracy(), DType.F64);
                 }
+                if (p.outputs().rowStatistics()) {
+                    Tolerance.assertAllClose(
+                            what + " lse", want.lse().toDoubleArray(), got.lse().toDoubleArray(), ct);
+                    Tolerance.assertAllClose(
+                            what + " entropy",
+                            want.entropy().toDoubleArray(),
+                            got.entropy().toDoubleArray(),
+                            ct);
+                    Tolerance.assertClose(what + " mean entropy", want.meanEntropy(), got.meanEntropy(), ct);
+                }
                 if (p.outputs().gradient()) {
                     DType gt = got.gradient().dtype();
                     Tolerance.assertAllClose(
@@ -68,8 +78,8 @@ class VariantsAgainstReferenceTest {
 
     /**
      * Problem i of the stream with what the request adds, in turn: the gradient; accuracy, top-k and predictions; all of
-     * them at once; and, on every other cross-entropy problem, z-loss, a softcap or both (the training options, which
-     * the CPU computes in its own rows).
+     * them at once; on every third cross-entropy problem the row statistics (lse, entropy); and, on every other
+     * cross-entropy problem, z-loss, a softcap or both (the training options, which the CPU computes in its own rows).
      */
     static LossProblem withOutputs(LossProblem p, int i, java.util.SplittableRandom rnd) {
         boolean classes = !p.probabilityTarget(); // accuracy and top-k: class-index targets only
@@ -85,6 +95,7 @@ class VariantsAgainstReferenceTest {
             }
             default -> {}
         }
+        if (p.kind() == LossKind.CROSS_ENTROPY && i % 3 == 0) o.rowStatistics(true);
         LossSpec spec = p.spec();
         if (p.kind() == LossKind.CROSS_ENTROPY && i % 8 >= 4) {
             LossSpec.Builder b = spec.toBuilder();

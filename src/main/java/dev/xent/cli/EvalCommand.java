@@ -377,6 +377,7 @@ final class EvalCommand implements Callable<Integer> {
                 .accuracy(accuracy)
                 .topK(topK == null ? 0 : topK)
                 .predictions(predOut != null)
+                .rowStatistics(lseOut != null || entropy || entropyOut != null)
                 .gradOutput(go)
                 .build();
         LossProblem p = LossProblem.of(nll ? LossKind.NLL : LossKind.CROSS_ENTROPY, x, t, b.build(), want);
@@ -399,16 +400,13 @@ final class EvalCommand implements Callable<Integer> {
                     ? null
                     : files.npy(gradOut, x.dtype() == DType.BF16 ? DType.F32 : x.dtype(), x.shape());
             NpyWriter predW = predOut == null ? null : files.npy(predOut, DType.I64, p.outputShape());
-            r = xent.loss(p, sink(lossW, gradW, predW, progress));
-            if (lseOut != null || entropy) { // a second pass over the logits
-                DType st = x.dtype() == DType.F64 ? DType.F64 : DType.F32;
-                NpyWriter lw = lseOut == null ? null : files.npy(lseOut, st, p.outputShape());
-                NpyWriter ew = entropyOut == null ? null : files.npy(entropyOut, st, p.outputShape());
-                meanEntropy = BlockStream.rowStatistics(p, (first, lse, h) -> {
-                    if (lw != null) lw.write(first, Tensor.of(lse, lse.length));
-                    if (ew != null) ew.write(first, Tensor.of(h, h.length));
-                });
-            }
+            DType st = x.dtype() == DType.F64 ? DType.F64 : DType.F32;
+            NpyWriter lseW = lseOut == null ? null : files.npy(lseOut, st, p.outputShape());
+            NpyWriter entropyW = entropyOut == null ? null : files.npy(entropyOut, st, p.outputShape());
+            // the row statistics come out of the loss's own pass over the logits, block by block
+            ResultSink s = sink(lossW, gradW, predW, progress);
+            r = xent.loss(p, lseW == null && entropyW == null ? s : withRowStatistics(s, lseW, entropyW));
+            meanEntropy = r.meanEntropy();
             if (targetGradOut != null) {
                 if (!p.probabilityTarget())
                     throw new InvalidInputException(
@@ -494,6 +492,37 @@ final class EvalCommand implements Callable<Integer> {
             @Override
             public void progress(long done, long total) {
                 progress.update(done, total);
+            }
+        };
+    }
+
+    /** {@code s}, with each block's log-sum-exp and entropy written too (a writer may be null). */
+    private static ResultSink withRowStatistics(ResultSink s, NpyWriter lseW, NpyWriter entropyW) {
+        return new ResultSink() {
+            @Override
+            public void losses(long firstRow, Tensor values) {
+                s.losses(firstRow, values);
+            }
+
+            @Override
+            public void gradient(long firstElement, Tensor values) {
+                s.gradient(firstElement, values);
+            }
+
+            @Override
+            public void predictions(long firstRow, Tensor values) {
+                s.predictions(firstRow, values);
+            }
+
+            @Override
+            public void progress(long done, long total) {
+                s.progress(done, total);
+            }
+
+            @Override
+            public void rowStatistics(long firstRow, Tensor lse, Tensor entropy) {
+                if (lseW != null) lseW.write(firstRow, lse);
+                if (entropyW != null) entropyW.write(firstRow, entropy);
             }
         };
     }

@@ -191,17 +191,36 @@ public final class CpuBackend implements Backend {
         double[] zRow = z ? new double[rows] : null, ceRow = z ? new double[rows] : null;
         double zScale = z && mean ? 1.0 / p.totals().validRows() : 1;
         float[] out = new float[rows];
+        float[] lse = o.rowStatistics() ? new float[rows] : null, h = o.rowStatistics() ? new float[rows] : null;
+        RowStatisticsSum hs = new RowStatisticsSum();
         BadTarget bad = new BadTarget();
         ExactSum total = new ExactSum();
         forEachRowRange(rows, (long) rows * p.classes() * (o.gradient() ? 2 : 1), (lo, hi) -> {
-            new FloatRows(p, math, rs, g32, g16, mt).zTerms(zRow, ceRow, zScale).run(lo, hi, out, bad);
+            FloatRows fr = new FloatRows(p, math, rs, g32, g16, mt)
+                    .zTerms(zRow, ceRow, zScale)
+                    .rowStatistics(lse, h);
+            fr.run(lo, hi, out, bad);
             if (!z) sumRange(total, out, lo, hi);
+            if (lse != null) hs.add(fr.entropySum(), fr.entropyRows());
         });
         if (bad.row >= 0) throw p.badTarget(bad.row, bad.value);
         Tensor grad = g32 != null
                 ? Tensor.of(g32, p.input().shape())
                 : g16 != null ? Tensor.ofHalfBits(dt, g16, p.input().shape()) : null;
-        return p.finish(Tensor.of(out, rows), name(), extras(p, grad, mt, zRow, ceRow, z ? null : total));
+        LossResult.Extras e = extras(p, grad, mt, zRow, ceRow, z ? null : total);
+        if (lse != null) e = e.withRowStatistics(Tensor.of(lse, rows), Tensor.of(h, rows), hs.sum, hs.rows);
+        return p.finish(Tensor.of(out, rows), name(), e);
+    }
+
+    /** The entropies of the counted rows, summed exactly over the ranges the threads computed, and their count. */
+    private static final class RowStatisticsSum {
+        final ExactSum sum = new ExactSum();
+        long rows;
+
+        synchronized void add(ExactSum part, long n) {
+            sum.add(part);
+            rows += n;
+        }
     }
 
     /** The loss of float64 rows, with whatever the request adds, in float64 rows. */
@@ -212,15 +231,21 @@ public final class CpuBackend implements Backend {
         Metrics mt = o.accuracy() || o.predictions() ? new Metrics(p, rows) : null;
         boolean z = p.spec().zLossScale() != 0;
         double[] zRow = z ? new double[rows] : null, ceRow = z ? new double[rows] : null;
+        double[] lse = o.rowStatistics() ? new double[rows] : null, h = o.rowStatistics() ? new double[rows] : null;
+        RowStatisticsSum hs = new RowStatisticsSum();
         BadTarget bad = new BadTarget();
         ExactSum total = new ExactSum();
         forEachRowRange(rows, (long) rows * p.classes() * (grad != null ? 2 : 1), (lo, hi) -> {
-            new DoubleRows(p, grad, mt, zRow, ceRow).run(lo, hi, out, bad);
+            DoubleRows dr = new DoubleRows(p, grad, mt, zRow, ceRow).rowStatistics(lse, h);
+            dr.run(lo, hi, out, bad);
             if (!z) sumRange(total, out, lo, hi);
+            if (lse != null) hs.add(dr.entropySum(), dr.entropyRows());
         });
         if (bad.row >= 0) throw p.badTarget(bad.row, bad.value);
         Tensor g = grad != null ? Tensor.of(grad, p.input().shape()) : null;
-        return p.finish(Tensor.of(out, rows), name(), extras(p, g, mt, zRow, ceRow, z ? null : total));
+        LossResult.Extras e = extras(p, g, mt, zRow, ceRow, z ? null : total);
+        if (lse != null) e = e.withRowStatistics(Tensor.of(lse, rows), Tensor.of(h, rows), hs.sum, hs.rows);
+        return p.finish(Tensor.of(out, rows), name(), e);
     }
 
     /**

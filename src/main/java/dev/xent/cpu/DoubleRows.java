@@ -3,6 +3,7 @@ package dev.xent.cpu;
 import dev.xent.LossKind;
 import dev.xent.LossProblem;
 import dev.xent.Reduction;
+import dev.xent.stream.ExactSum;
 
 /**
  * Per-row float64 loss for one range of rows of a float64 input, with whatever else the request asks (gradient,
@@ -17,6 +18,9 @@ final class DoubleRows {
     private final double[] grad; // the gradient (the input's layout), or null
     private final Metrics metrics; // accuracy, top-k, predictions, or null
     private final double[] zRow, ceRow; // with z-loss: each row's z term, and its loss without it
+    private double[] lseOut, entropyOut; // with row statistics: each row's log-sum-exp and entropy
+    private final ExactSum entropySum = new ExactSum(); // the entropies of this range's counted rows
+    private long entropyRows;
 
     /** The plain loss: no gradient, metrics or z terms. */
     DoubleRows(LossProblem p) {
@@ -65,7 +69,7 @@ final class DoubleRows {
                     continue;
                 }
                 if (metrics != null) metrics.row(r, x, ignored ? -1 : (int) y);
-                if (ignored) {
+                if (ignored && (p.kind() == LossKind.NLL || lseOut == null)) {
                     out[r] = 0;
                     if (g != null) store(start, 0);
                     continue;
@@ -86,6 +90,14 @@ final class DoubleRows {
             for (int k = 0; k < c; k++) m = Math.max(m, xc[k]);
             for (int k = 0; k < c; k++) s += Math.exp(xc[k] - m);
             double logS = Math.log(s), lse = m + logS;
+            if (lseOut != null) {
+                statistics(r, m, logS, lse, p.probabilityTarget() || !p.isIgnored(y));
+                if (!p.probabilityTarget() && p.isIgnored(y)) {
+                    out[r] = 0;
+                    if (g != null) store(start, 0);
+                    continue;
+                }
+            }
             double l, mixTotal = 0;
             if (p.probabilityTarget()) {
                 p.target().readDoubles(start, p.inner(), t, 0, c);
@@ -126,6 +138,39 @@ final class DoubleRows {
                 g[k] = gk + zg * pk;
             }
             store(start, 1);
+        }
+    }
+
+    /** Sets where each row's log-sum-exp and entropy go ({@link dev.xent.Outputs#rowStatistics()}). */
+    DoubleRows rowStatistics(double[] lse, double[] entropy) {
+        this.lseOut = lse;
+        this.entropyOut = entropy;
+        return this;
+    }
+
+    /** {@return the exact sum of the entropies of this instance's rows whose target is not ignored} */
+    ExactSum entropySum() {
+        return entropySum;
+    }
+
+    /** {@return the rows {@link #entropySum()} holds} */
+    long entropyRows() {
+        return entropyRows;
+    }
+
+    /** Row r's lse, and its entropy logS − Σ e (x − m) / S over the (capped) row, e = exp(x − m). */
+    private void statistics(int r, double m, double logS, double lse, boolean counted) {
+        double sx = 0;
+        for (int k = 0; k < c; k++) {
+            double e = Math.exp(xc[k] - m);
+            if (e != 0) sx += e * (xc[k] - m);
+        }
+        double h = logS - sx * Math.exp(-logS);
+        lseOut[r] = lse;
+        entropyOut[r] = h;
+        if (counted) {
+            entropySum.add(h);
+            entropyRows++;
         }
     }
 

@@ -4,6 +4,7 @@ import dev.xent.DType;
 import dev.xent.Half;
 import dev.xent.LossKind;
 import dev.xent.LossProblem;
+import dev.xent.stream.ExactSum;
 
 /**
  * Per-row float32 loss for one range of rows, with whatever else the request asks (gradient, accuracy, top-k,
@@ -38,6 +39,9 @@ final class FloatRows {
     private final double zs; // z-loss scale, 0 for none
     private double zScale = 1; // z-loss gradient scale: 1 / (non-ignored rows) for 'mean', else 1
     private double[] zRow, ceRow; // with z-loss: each row's z term, and its loss without it
+    private float[] lseOut, entropyOut; // with row statistics: each row's log-sum-exp and entropy
+    private final ExactSum entropySum = new ExactSum(); // the entropies of this range's counted rows
+    private long entropyRows;
 
     FloatRows(LossProblem p, RowMath math) {
         this(p, math, 1, null, null, null);
@@ -69,7 +73,8 @@ final class FloatRows {
                 && grad16 == null
                 && metrics == null
                 && cap == 0
-                && zs == 0;
+                && zs == 0
+                && !p.outputs().rowStatistics();
         this.direct = plain
                 && p.inner() == 1
                 && !p.input().isArrayBacked()
@@ -107,6 +112,7 @@ final class FloatRows {
                 && metrics == null
                 && cap == 0
                 && zs == 0
+                && !p.outputs().rowStatistics()
                 && !shortRows;
         // half rows widened to float32 take float32's many-row stats, so they give the bits of their float32 twin
         this.widened = halfBits != null && shortRows
@@ -213,7 +219,7 @@ final class FloatRows {
             manyMax = shortMax;
             manyLogS = shortLogS;
             math.manyRowStats(flat, (int) (p.rowStart(lo) + flatBase), hi - lo, c, manyMax, manyLogS);
-            if (!p.probabilityTarget() && metrics == null && g == null && eps == 0 && zs == 0) {
+            if (!p.probabilityTarget() && metrics == null && g == null && eps == 0 && zs == 0 && lseOut == null) {
                 plainShortRows(lo, hi, out, bad, flat, (int) (p.rowStart(lo) + flatBase), manyMax, manyLogS);
                 return;
             }
@@ -252,6 +258,7 @@ final class FloatRows {
                 rowStatsFor(r - lo, a, off, manyMax, manyLogS);
                 float m = stats[0], logS = stats[1];
                 if (metrics != null) metrics.row(math, r, seen, seenOff, c, cap > 0 ? Float.NaN : m, logS, -1);
+                if (lseOut != null) statistics(r, a, off, m, logS, true);
                 p.target().readFloats(start, p.inner(), mix, 0, c);
                 double mixTotal = 0;
                 for (int k = 0; k < c; k++) {
@@ -270,8 +277,9 @@ final class FloatRows {
             long y = p.targetOf(r);
             boolean valid = !p.isIgnored(y) && y >= 0 && y < c;
             // once per row: the loss (cross-entropy) and the metrics (every row, ignored ones too) both use them
-            if (metrics != null || (valid && p.kind() == LossKind.CROSS_ENTROPY))
+            if (metrics != null || lseOut != null || (valid && p.kind() == LossKind.CROSS_ENTROPY))
                 rowStatsFor(r - lo, a, off, manyMax, manyLogS);
+            if (lseOut != null) statistics(r, a, off, stats[0], stats[1], valid);
             if (metrics != null)
                 metrics.row(math, r, seen, seenOff, c, cap > 0 ? Float.NaN : stats[0], stats[1], valid ? (int) y : -1);
             if (p.isIgnored(y)) {
@@ -358,6 +366,37 @@ final class FloatRows {
         this.ceRow = ceRow;
         this.zScale = zScale;
         return this;
+    }
+
+    /** Sets where each row's log-sum-exp and entropy go ({@link dev.xent.Outputs#rowStatistics()}). */
+    FloatRows rowStatistics(float[] lse, float[] entropy) {
+        this.lseOut = lse;
+        this.entropyOut = entropy;
+        return this;
+    }
+
+    /** {@return the exact sum of the entropies of this instance's rows whose target is not ignored} */
+    ExactSum entropySum() {
+        return entropySum;
+    }
+
+    /** {@return the rows {@link #entropySum()} holds} */
+    long entropyRows() {
+        return entropyRows;
+    }
+
+    /**
+     * Row r's lse = m + logS and entropy H = logS − Σ e (x − m) / S, e = exp(x − m), S = exp(logS) (−Σ p log p with
+     * log p = (x − m) − logS), from the row's stats while it is in cache; NaN wherever the stats are.
+     */
+    private void statistics(int r, float[] a, int off, float m, float logS, boolean counted) {
+        lseOut[r] = m + logS;
+        float h = Float.isNaN(logS) ? Float.NaN : (float) (logS - math.sumExpTimesGap(a, off, c, m) * Math.exp(-logS));
+        entropyOut[r] = h;
+        if (counted) {
+            entropySum.add(h);
+            entropyRows++;
+        }
     }
 
     /** Row r's loss l, plus its z term zs · lse² (lse = m + logS) where z-loss is on; both parts kept for the sum. */

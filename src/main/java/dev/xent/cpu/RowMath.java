@@ -115,4 +115,24 @@ interface RowMath {
     }
 
     String name();
+
+    /**
+     * Σ exp(x − m) · (x − m) over a row whose max is m, in double: the entropy's second term. A value of probability 0
+     * (x = −inf) adds 0, as 0 log 0 = 0.
+     *
+     * @param a the row's array
+     * @param off where the row starts
+     * @param c its length
+     * @param m its max
+     * @return the sum
+     */
+    default double sumExpTimesGap(float[] a, int off, int c, float m) {
+        double s = 0;
+        for (int k = 0; k < c; k++) {
+            float d = a[off + k] - m;
+            double e = Math.exp(d);
+            if (e != 0) s += e * d;
+        }
+        return s;
+    }
 }

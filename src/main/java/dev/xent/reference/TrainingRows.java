@@ -32,6 +32,8 @@ public final class TrainingRows {
     private final double[] grad64;
     private final float[] grad32;
     private final short[] grad16;
+    private final double[] lse, entropy; // with row statistics, per row
+    private final boolean[] counted; // with row statistics: the rows whose target is not ignored
 
     /**
      * Sizes the outputs; the problem's target pre-pass ({@link LossProblem#totals()}) has checked every target.
@@ -54,6 +56,9 @@ public final class TrainingRows {
         this.hit1 = o.accuracy() ? new byte[rows] : null;
         this.hitK = o.topK() > 0 ? new byte[rows] : null;
         this.pred = o.predictions() ? new long[rows] : null;
+        this.lse = o.rowStatistics() ? new double[rows] : null;
+        this.entropy = o.rowStatistics() ? new double[rows] : null;
+        this.counted = o.rowStatistics() ? new boolean[rows] : null;
         int numel = o.gradient() ? Backend.checkElementsFit(p.input()) : 0;
         this.grad64 = o.gradient() && gradType == DType.F64 ? new double[numel] : null;
         this.grad32 = o.gradient() && gradType == DType.F32 ? new float[numel] : null;
@@ -96,6 +101,16 @@ public final class TrainingRows {
                 double logS = Math.log(s);
                 lse = m + logS;
                 for (int k = 0; k < c; k++) logp[k] = (xc[k] - m) - logS;
+                if (this.lse != null) {
+                    this.lse[r] = lse;
+                    double h = 0; // -Σ p log p, a class of probability 0 adding 0
+                    for (int k = 0; k < c; k++) {
+                        double pk = Math.exp(logp[k]);
+                        if (pk != 0) h -= pk * logp[k];
+                    }
+                    entropy[r] = Double.isNaN(lse) ? Double.NaN : h;
+                    counted[r] = p.probabilityTarget() || !p.isIgnored(p.targetOf(r));
+                }
             }
             double z = zs > 0 ? zs * lse * lse : 0;
             if (g != null) java.util.Arrays.fill(g, 0);
@@ -222,6 +237,16 @@ public final class TrainingRows {
                 // the reduction sums the loss without z apart from z: exact even where l + z overflows
                 z ? Tensor.of(zRow, rows) : null,
                 z ? Tensor.of(ceRow, rows) : null);
+        if (lse != null) {
+            dev.xent.stream.ExactSum h = new dev.xent.stream.ExactSum();
+            long n = 0;
+            for (int r = 0; r < rows; r++)
+                if (counted[r]) {
+                    h.add(entropy[r]);
+                    n++;
+                }
+            extras = extras.withRowStatistics(Tensor.of(lse, rows), Tensor.of(entropy, rows), h, n);
+        }
         return p.finish(per, device, extras);
     }
 }

@@ -38,9 +38,14 @@ public final class BlockStream {
      *     of the wrong shape, or outputs gathered in memory that do not fit Java arrays
      */
     public static LossResult loss(Backend backend, LossProblem p, ResultSink sink) {
-        Object[] parts = new Object[4];
+        Object[] parts = new Object[6];
         LossAccumulator acc = run(backend, p, sink, parts);
-        return acc.result(p, (Tensor) parts[0], (Tensor) parts[1], (Tensor) parts[2], (String) parts[3]);
+        LossResult r = acc.result(p, (Tensor) parts[0], (Tensor) parts[1], (Tensor) parts[2], (String) parts[3]);
+        LossResult.Extras e = r.extras();
+        return e.entropySum() == null
+                ? r
+                : r.withExtras(
+                        e.withRowStatistics((Tensor) parts[4], (Tensor) parts[5], e.entropySum(), e.entropyRows()));
     }
 
     /**
@@ -54,12 +59,15 @@ public final class BlockStream {
      * @throws InvalidInputException for a class index out of range
      */
     public static LossAccumulator accumulate(Backend backend, LossProblem p, ResultSink sink) {
-        LossAccumulator acc = run(backend, p, sink == null ? new ResultSink() {} : sink, new Object[4]);
+        LossAccumulator acc = run(backend, p, sink == null ? new ResultSink() {} : sink, new Object[6]);
         acc.addTotals(p.totals());
         return acc;
     }
 
-    /** The block loop; {@code gathered} receives the in-memory losses, gradient, predictions and the device name. */
+    /**
+     * The block loop; {@code gathered} receives the in-memory losses, gradient, predictions, the device name, and the
+     * per-row log-sum-exp and entropy.
+     */
     private static LossAccumulator run(Backend backend, LossProblem p, ResultSink sink, Object[] gathered) {
         p.totals(); // every target checked before any logit is read; W for gradients and 'mean'
         Tensor go = p.outputs().gradOutput();
@@ -80,13 +88,17 @@ public final class BlockStream {
         }
         checkMemory(p, Math.min(perBlock, Math.max(1, outer)) * slabElements);
         long rows = p.rows();
-        Gather losses = null, gradient = null, predictions = null;
+        Gather losses = null, gradient = null, predictions = null, lse = null, entropy = null;
         if (sink == null) {
             losses = new Gather("per-element losses", rows, p.outputShape());
             if (p.outputs().gradient())
                 gradient =
                         new Gather("the gradient", p.input().numel(), p.input().shape());
             if (p.outputs().predictions()) predictions = new Gather("the predictions", rows, p.outputShape());
+            if (p.outputs().rowStatistics()) {
+                lse = new Gather("the log-sum-exp", rows, p.outputShape());
+                entropy = new Gather("the entropy", rows, p.outputShape());
+            }
         }
         LossAccumulator acc = new LossAccumulator();
         String device = backend.name();
@@ -107,11 +119,18 @@ public final class BlockStream {
                     losses.put(firstRow, r.perElement());
                     if (gradient != null) gradient.put(firstElement, r.gradient());
                     if (predictions != null) predictions.put(firstRow, r.predictions());
+                    if (lse != null) {
+                        lse.put(firstRow, r.extras().lse());
+                        entropy.put(firstRow, r.extras().entropy());
+                    }
                 } else {
                     delivery.submit(() -> {
                         sink.losses(firstRow, r.perElement());
                         if (r.gradient() != null) sink.gradient(firstElement, r.gradient());
                         if (r.predictions() != null) sink.predictions(firstRow, r.predictions());
+                        if (r.extras().lse() != null)
+                            sink.rowStatistics(
+                                    firstRow, r.extras().lse(), r.extras().entropy());
                         sink.progress(done, p.input().numel());
                     });
                 }
@@ -121,6 +140,8 @@ public final class BlockStream {
         gathered[1] = gradient == null ? null : gradient.tensor();
         gathered[2] = predictions == null ? null : predictions.tensor();
         gathered[3] = device;
+        gathered[4] = lse == null ? null : lse.tensor();
+        gathered[5] = entropy == null ? null : entropy.tensor();
         return acc;
     }
 
@@ -516,52 +537,6 @@ public final class BlockStream {
             }
         }
         return out == null ? null : out.tensor();
-    }
-
-    /** Receives each block's per-row log-sum-exp and entropy, rows numbered in the whole request. */
-    public interface RowStatisticsSink {
-        /**
-         * One block's rows.
-         *
-         * @param firstRow the block's first row in the whole request
-         * @param lse each row's log-sum-exp
-         * @param entropy each row's predictive entropy
-         */
-        void rows(long firstRow, double[] lse, double[] entropy);
-    }
-
-    /**
-     * Log-sum-exp and predictive entropy of every row of {@code p} ({@link dev.xent.RowStatistics}) in blocks along
-     * axis 0, each block to {@code sink} (may be null); returns the mean entropy over the rows whose target is not
-     * ignored (every row for probability targets; NaN when none), summed exactly.
-     *
-     * @param p the checked request whose logits are read
-     * @param sink receives each block's statistics, or null
-     * @return the mean entropy of the counted rows
-     * @throws InvalidInputException for a class index out of range
-     */
-    public static double rowStatistics(LossProblem p, RowStatisticsSink sink) {
-        p.totals();
-        RowLayout rl = p.layout();
-        long outer = p.outerSize(), slabElements = (long) rl.classes * rl.inner;
-        long perBlock =
-                p.input().rank() == 1 ? 1 : Math.max(1, Settings.blockElements() / 2 / Math.max(1, slabElements));
-        ExactSum entropy = new ExactSum();
-        long counted = 0;
-        for (long o = 0; o < Math.max(1, outer); o += perBlock) {
-            long to = Math.min(outer, o + perBlock);
-            LossProblem block = o == 0 && to >= outer ? p : p.block(o, to);
-            dev.xent.RowStatistics st = dev.xent.RowStatistics.of(block);
-            long[] y = p.probabilityTarget() ? null : new long[st.entropy.length];
-            if (y != null) block.target().readLongs(0, y, 0, y.length);
-            for (int i = 0; i < st.entropy.length; i++) {
-                if (y != null && p.isIgnored(y[i])) continue;
-                entropy.add(st.entropy[i]);
-                counted++;
-            }
-            if (sink != null) sink.rows(o * rl.inner, st.lse, st.entropy);
-        }
-        return entropy.value() / counted;
     }
 
     // ------------------------------------------------------------------------------------------------ parts

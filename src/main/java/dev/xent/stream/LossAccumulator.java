@@ -22,7 +22,11 @@ public final class LossAccumulator implements java.io.Serializable {
     /** Top-1 and top-k hits of the parts that counted them. */
     private long hits1, hitsK;
     /** Whether any part counted hits, had z terms, had class weights. */
-    private boolean anyHits1, anyHitsK, anyZ, weighted;
+    private boolean anyHits1, anyHitsK, anyZ, weighted, anyEntropy;
+    /** With row statistics: the entropies of the counted rows, exactly, and how many. */
+    private final ExactSum entropy = new ExactSum();
+
+    private long entropyRows;
     /** Rows added, and non-ignored rows of the totals added. */
     private long rows, validRows;
 
@@ -58,6 +62,11 @@ public final class LossAccumulator implements java.io.Serializable {
             addAll(z, extras.zPerRow());
             anyZ = true;
         }
+        if (extras.entropySum() != null) {
+            entropy.add(extras.entropySum());
+            entropyRows += extras.entropyRows();
+            anyEntropy = true;
+        }
     }
 
     /**
@@ -89,6 +98,9 @@ public final class LossAccumulator implements java.io.Serializable {
         anyHits1 |= o.anyHits1;
         anyHitsK |= o.anyHitsK;
         anyZ |= o.anyZ;
+        entropy.add(o.entropy);
+        entropyRows += o.entropyRows;
+        anyEntropy |= o.anyEntropy;
         rows += o.rows;
     }
 
@@ -206,6 +218,11 @@ public final class LossAccumulator implements java.io.Serializable {
         if (anyZ && red != Reduction.NONE) zLoss = red == Reduction.SUM ? zs : zs / validRows;
         LossResult.Extras extras =
                 new LossResult.Extras(gradient, anyHits1 ? hits1 : -1, anyHitsK ? hitsK : -1, topK, predictions, null);
+        if (anyEntropy) {
+            ExactSum h = new ExactSum();
+            h.add(entropy);
+            extras = extras.withRowStatistics(null, null, h, entropyRows);
+        }
         return new LossResult(red, value, perElement, divisor, validRows, device, extras, zLoss);
     }
 }
