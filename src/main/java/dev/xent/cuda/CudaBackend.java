@@ -378,7 +378,7 @@ public final class CudaBackend implements Backend {
         context.makeCurrent();
         try (DeviceTensor weights =
                 p.weights() == null ? null : upload(p.spec().weights().to(DType.F32))) {
-            scratch.ensure(rows, plan.splits);
+            scratch.ensure(rows, plan.splits());
             cuEventRecord(lossStart, stream);
             cuMemsetD32Async(scratch.err, 0xffffffff, 2, stream);
             launchRows(
@@ -434,7 +434,7 @@ public final class CudaBackend implements Backend {
                 DeviceTensor y = upload(t);
                 DeviceTensor weights =
                         p.weights() == null ? null : upload(p.spec().weights().to(DType.F32))) {
-            scratch.ensure(rows, plan.splits);
+            scratch.ensure(rows, plan.splits());
             Staging st = staging(Math.min(stageBytes(), Math.max(1, outersPerChunk * outerElements * es)));
             cuEventRecord(lossStart, stream);
             int k = 0;
@@ -551,8 +551,8 @@ public final class CudaBackend implements Backend {
             if (rows > 0) {
                 launch(
                         fwdbwdRows,
-                        plan.grid,
-                        plan.block,
+                        plan.grid(),
+                        plan.block(),
                         args(
                                 Pointer.to(input.pointer()),
                                 Pointer.to(p.probabilityTarget() ? target.pointer() : new CUdeviceptr()),
@@ -565,7 +565,7 @@ public final class CudaBackend implements Backend {
                                 Pointer.to(new int[] {c}),
                                 Pointer.to(new int[] {rows}),
                                 Pointer.to(new long[] {p.inner()}),
-                                Pointer.to(new int[] {plan.group}),
+                                Pointer.to(new int[] {plan.group()}),
                                 Pointer.to(new int[] {flags}),
                                 Pointer.to(new long[] {p.spec().ignoreIndex()}),
                                 Pointer.to(new float[] {(float) p.spec().labelSmoothing()})));
@@ -584,7 +584,7 @@ public final class CudaBackend implements Backend {
         if (p.weights() != null) flags |= F_WEIGHTS;
         // 16-byte loads when rows are contiguous, only (max, sum) is accumulated, and a group has a lane for each
         // of the up to 7 head and 7 tail classes outside the whole vectors
-        if (p.inner() == 1 && (flags & F_GAP) == 0 && plan.group >= 8) flags |= F_VEC16;
+        if (p.inner() == 1 && (flags & F_GAP) == 0 && plan.group() >= 8) flags |= F_VEC16;
         return flags;
     }
 
@@ -605,12 +605,13 @@ public final class CudaBackend implements Backend {
         float eps = (float) p.spec().labelSmoothing();
         Pointer w = weights == null ? Pointer.to(new CUdeviceptr()) : Pointer.to(weights.pointer());
         int grid = (int) Math.min(
-                plan.grid, ((long) rows * plan.splits + plan.block / plan.group - 1) / (plan.block / plan.group));
+                plan.grid(),
+                ((long) rows * plan.splits() + plan.block() / plan.group() - 1) / (plan.block() / plan.group()));
         if ((flags & F_NLL) == 0) {
             launch(
                     rowStats,
                     grid,
-                    plan.block,
+                    plan.block(),
                     args(
                             Pointer.to(x),
                             Pointer.to(probs == null ? new CUdeviceptr() : probs),
@@ -619,8 +620,8 @@ public final class CudaBackend implements Backend {
                             Pointer.to(new int[] {c}),
                             Pointer.to(new int[] {rows}),
                             Pointer.to(new long[] {p.inner()}),
-                            Pointer.to(new int[] {plan.splits}),
-                            Pointer.to(new int[] {plan.group}),
+                            Pointer.to(new int[] {plan.splits()}),
+                            Pointer.to(new int[] {plan.group()}),
                             Pointer.to(new int[] {flags}),
                             Pointer.to(new float[] {eps})));
         }
@@ -639,7 +640,7 @@ public final class CudaBackend implements Backend {
                         Pointer.to(new int[] {c}),
                         Pointer.to(new int[] {rows}),
                         Pointer.to(new long[] {p.inner()}),
-                        Pointer.to(new int[] {plan.splits}),
+                        Pointer.to(new int[] {plan.splits()}),
                         Pointer.to(new int[] {flags}),
                         Pointer.to(new long[] {p.spec().ignoreIndex()}),
                         Pointer.to(new float[] {eps})));
@@ -763,15 +764,15 @@ public final class CudaBackend implements Backend {
             Plan plan = Plan.forRows(rows, rl.classes, multiprocessors, false);
             launch(
                     softmaxRows,
-                    plan.grid,
-                    plan.block,
+                    plan.grid(),
+                    plan.block(),
                     args(
                             Pointer.to(input.pointer()),
                             Pointer.to(out.pointer()),
                             Pointer.to(new int[] {rl.classes}),
                             Pointer.to(new int[] {(int) rows}),
                             Pointer.to(new long[] {rl.inner}),
-                            Pointer.to(new int[] {plan.group}),
+                            Pointer.to(new int[] {plan.group()}),
                             Pointer.to(new int[] {flags})));
             cuStreamSynchronize(stream);
         }
