@@ -1,5 +1,13 @@
 package dev.xent.cuda;
 
+import static dev.xent.cuda.KernelFlags.F_LOG_OUTPUT;
+import static dev.xent.cuda.KernelFlags.F_MEAN;
+import static dev.xent.cuda.KernelFlags.F_NLL;
+import static dev.xent.cuda.KernelFlags.F_VEC16;
+import static dev.xent.cuda.KernelFlags.dtypeFlag;
+import static dev.xent.cuda.KernelFlags.flags;
+import static dev.xent.cuda.Kernels.BLOCK;
+import static dev.xent.cuda.Kernels.MAX_REDUCE_BLOCKS;
 import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuEventCreate;
@@ -7,7 +15,6 @@ import static jcuda.driver.JCudaDriver.cuEventDestroy;
 import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
-import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemFreeHost;
 import static jcuda.driver.JCudaDriver.cuMemHostAlloc;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
@@ -31,6 +38,7 @@ import dev.xent.Reduction;
 import dev.xent.RowLayout;
 import dev.xent.Tensor;
 import dev.xent.cpu.CpuBackend;
+import dev.xent.cuda.Kernels.Launch;
 import dev.xent.io.Npy;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -45,7 +53,6 @@ import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
-import jcuda.driver.CUfunction;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
 import org.slf4j.Logger;
@@ -59,28 +66,12 @@ import org.slf4j.LoggerFactory;
 public final class CudaBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(CudaBackend.class);
 
-    // flags word of the kernel ABI (cuda/README.md)
-    static final int F_DTYPE_F16 = 1,
-            F_DTYPE_BF16 = 2,
-            F_TARGET_I64 = 1 << 2,
-            F_PROB = 1 << 3,
-            F_NLL = 1 << 4,
-            F_GAP = 1 << 5,
-            F_WEIGHTS = 1 << 6,
-            F_LOG_OUTPUT = 1 << 7,
-            F_VEC16 = 1 << 8,
-            F_MEAN = 1 << 10;
-    /** Blocks of the first reduction stage: each sums a fixed chunk of rows; at most this many partial pairs. */
-    static final int MAX_REDUCE_BLOCKS = 1024;
-
-    static final int BLOCK = 256;
     private static final long STAGE_BYTES = 64L << 20;
 
     private final CudaContext context;
     private final DeviceAllocator allocator = new DeviceAllocator("CudaBackend");
-    private final PtxModule module, gradModule;
     private final CUstream stream = new CUstream();
-    private final CUfunction rowStats, rowFinish, reduce, reduceFinal, softmaxRows, rowWeights, fwdbwdRows;
+    private final Kernels kernels;
     private final int multiprocessors;
     private final Scratch scratch = new Scratch();
     private final CUevent lossStart = new CUevent(), lossStop = new CUevent();
@@ -110,15 +101,7 @@ public final class CudaBackend implements Backend {
         CudaProbe.Result r = CudaProbe.probe();
         if (!r.usable) throw new InvalidInputException("device cuda is not usable: " + r.reason);
         context = new CudaContext(ordinal);
-        module = new PtxModule("xent");
-        rowStats = module.function("xent_row_stats");
-        rowFinish = module.function("xent_row_finish");
-        reduce = module.function("xent_reduce");
-        reduceFinal = module.function("xent_reduce_final");
-        softmaxRows = module.function("xent_softmax_rows");
-        gradModule = new PtxModule("xent_grad");
-        rowWeights = gradModule.function("xent_row_weights");
-        fwdbwdRows = gradModule.function("xent_fwdbwd_rows");
+        kernels = new Kernels(stream);
         cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
         cuEventCreate(lossStart, 0);
         cuEventCreate(lossStop, 0);
@@ -157,7 +140,7 @@ public final class CudaBackend implements Backend {
     }
 
     void synchronize() {
-        cuStreamSynchronize(stream);
+        kernels.synchronize();
     }
 
     // ------------------------------------------------------------------------------------------------ uploads
@@ -515,77 +498,45 @@ public final class CudaBackend implements Backend {
         try (DeviceTensor weights =
                 p.weights() == null ? null : upload(p.spec().weights().to(DType.F32))) {
             scratch.ensure(rows, 1);
-            Pointer w = weights == null ? Pointer.to(new CUdeviceptr()) : Pointer.to(weights.pointer());
+            CUdeviceptr w = weights == null ? null : weights.pointer();
             cuEventRecord(lossStart, stream);
             cuMemsetD32Async(scratch.err, 0xffffffff, 2, stream);
             if (rows > 0) {
-                launch(
-                        rowWeights,
-                        (rows + BLOCK - 1) / BLOCK,
-                        BLOCK,
-                        args(
-                                Pointer.to(target.pointer()),
-                                w,
-                                Pointer.to(scratch.weight),
-                                Pointer.to(scratch.err),
-                                Pointer.to(new int[] {c}),
-                                Pointer.to(new int[] {rows}),
-                                Pointer.to(new int[] {flags}),
-                                Pointer.to(new long[] {p.spec().ignoreIndex()})));
+                kernels.xent_row_weights(
+                        new Launch((rows + BLOCK - 1) / BLOCK, BLOCK),
+                        target.pointer(),
+                        w,
+                        scratch.weight,
+                        scratch.err,
+                        c,
+                        rows,
+                        flags,
+                        p.spec().ignoreIndex());
             }
             int blocks = (int) Math.max(1, Math.min(MAX_REDUCE_BLOCKS, (rows + 4095L) / 4096));
-            launch(
-                    reduce,
-                    blocks,
-                    512,
-                    args(
-                            Pointer.to(scratch.weight),
-                            Pointer.to(scratch.weight),
-                            Pointer.to(new int[] {rows}),
-                            Pointer.to(scratch.blockSums)));
-            launch(
-                    reduceFinal,
-                    1,
-                    512,
-                    args(Pointer.to(scratch.blockSums), Pointer.to(new int[] {blocks}), Pointer.to(scratch.sums)));
+            kernels.xent_reduce(new Launch(blocks, 512), scratch.weight, scratch.weight, rows, scratch.blockSums);
+            kernels.xent_reduce_final(new Launch(1, 512), scratch.blockSums, blocks, scratch.sums);
             if (rows > 0) {
-                launch(
-                        fwdbwdRows,
-                        plan.grid(),
-                        plan.block(),
-                        args(
-                                Pointer.to(input.pointer()),
-                                Pointer.to(p.probabilityTarget() ? target.pointer() : new CUdeviceptr()),
-                                Pointer.to(target.pointer()),
-                                w,
-                                Pointer.to(grad.pointer()),
-                                Pointer.to(scratch.loss),
-                                Pointer.to(scratch.weight),
-                                Pointer.to(scratch.sums),
-                                Pointer.to(new int[] {c}),
-                                Pointer.to(new int[] {rows}),
-                                Pointer.to(new long[] {p.inner()}),
-                                Pointer.to(new int[] {plan.group()}),
-                                Pointer.to(new int[] {flags}),
-                                Pointer.to(new long[] {p.spec().ignoreIndex()}),
-                                Pointer.to(new float[] {(float) p.spec().labelSmoothing()})));
+                kernels.xent_fwdbwd_rows(
+                        new Launch(plan.grid(), plan.block()),
+                        input.pointer(),
+                        p.probabilityTarget() ? target.pointer() : null,
+                        target.pointer(),
+                        w,
+                        grad.pointer(),
+                        scratch.loss,
+                        scratch.weight,
+                        scratch.sums,
+                        c,
+                        rows,
+                        p.inner(),
+                        plan.group(),
+                        flags,
+                        p.spec().ignoreIndex(),
+                        (float) p.spec().labelSmoothing());
             }
             return reduceAndRead(p, rows, perElement, target);
         }
-    }
-
-    /** The flags word of the kernel ABI for a problem (cuda/README.md). */
-    private static int flags(LossProblem p, DType inputType, DType targetType, Plan plan) {
-        int flags = dtypeFlag(inputType);
-        if (p.probabilityTarget()) flags |= F_PROB | F_GAP;
-        else if (targetType == DType.I64) flags |= F_TARGET_I64;
-        if (p.kind() == LossKind.NLL) flags |= F_NLL;
-        if (p.spec().labelSmoothing() > 0) flags |= F_GAP;
-        if (p.weights() != null) flags |= F_WEIGHTS;
-        // 16-byte loads when rows are contiguous, only (max, sum) is accumulated, and a group has a lane for each
-        // of the up to 7 head and 7 tail classes outside the whole vectors
-        if (p.inner() == 1 && (flags & F_GAP) == 0 && plan.group() >= 8) flags |= F_VEC16;
-        return flags;
     }
 
     /** xent_row_stats (unless NLL) and xent_row_finish over `rows` rows starting at the given pointers. */
@@ -603,71 +554,53 @@ public final class CudaBackend implements Backend {
         if (rows == 0) return;
         int c = p.classes();
         float eps = (float) p.spec().labelSmoothing();
-        Pointer w = weights == null ? Pointer.to(new CUdeviceptr()) : Pointer.to(weights.pointer());
+        CUdeviceptr w = weights == null ? null : weights.pointer();
         int grid = (int) Math.min(
                 plan.grid(),
                 ((long) rows * plan.splits() + plan.block() / plan.group() - 1) / (plan.block() / plan.group()));
         if ((flags & F_NLL) == 0) {
-            launch(
-                    rowStats,
-                    grid,
-                    plan.block(),
-                    args(
-                            Pointer.to(x),
-                            Pointer.to(probs == null ? new CUdeviceptr() : probs),
-                            w,
-                            Pointer.to(scratch.partial),
-                            Pointer.to(new int[] {c}),
-                            Pointer.to(new int[] {rows}),
-                            Pointer.to(new long[] {p.inner()}),
-                            Pointer.to(new int[] {plan.splits()}),
-                            Pointer.to(new int[] {plan.group()}),
-                            Pointer.to(new int[] {flags}),
-                            Pointer.to(new float[] {eps})));
+            kernels.xent_row_stats(
+                    new Launch(grid, plan.block()),
+                    x,
+                    probs,
+                    w,
+                    scratch.partial,
+                    c,
+                    rows,
+                    p.inner(),
+                    plan.splits(),
+                    plan.group(),
+                    flags,
+                    eps);
         }
-        launch(
-                rowFinish,
-                (rows + BLOCK - 1) / BLOCK,
-                BLOCK,
-                args(
-                        Pointer.to(x),
-                        Pointer.to(target),
-                        w,
-                        Pointer.to(scratch.partial),
-                        Pointer.to(lossOut),
-                        Pointer.to(weightOut),
-                        Pointer.to(scratch.err),
-                        Pointer.to(new int[] {c}),
-                        Pointer.to(new int[] {rows}),
-                        Pointer.to(new long[] {p.inner()}),
-                        Pointer.to(new int[] {plan.splits()}),
-                        Pointer.to(new int[] {flags}),
-                        Pointer.to(new long[] {p.spec().ignoreIndex()}),
-                        Pointer.to(new float[] {eps})));
+        kernels.xent_row_finish(
+                new Launch((rows + BLOCK - 1) / BLOCK, BLOCK),
+                x,
+                target,
+                w,
+                scratch.partial,
+                lossOut,
+                weightOut,
+                scratch.err,
+                c,
+                rows,
+                p.inner(),
+                plan.splits(),
+                flags,
+                p.spec().ignoreIndex(),
+                eps);
     }
 
     /** The fixed-order reduction, then the results: value, divisor, per-element losses if asked, or the bad-target error. */
     private LossResult reduceAndRead(LossProblem p, int rows, boolean perElement, DeviceTensor target) {
         // two fixed-order stages: blocks over contiguous chunks of rows, then one block over the block sums
         int blocks = (int) Math.max(1, Math.min(MAX_REDUCE_BLOCKS, (rows + 4095L) / 4096));
-        launch(
-                reduce,
-                blocks,
-                512,
-                args(
-                        Pointer.to(scratch.loss),
-                        Pointer.to(scratch.weight),
-                        Pointer.to(new int[] {rows}),
-                        Pointer.to(scratch.blockSums)));
-        launch(
-                reduceFinal,
-                1,
-                512,
-                args(Pointer.to(scratch.blockSums), Pointer.to(new int[] {blocks}), Pointer.to(scratch.sums)));
+        kernels.xent_reduce(new Launch(blocks, 512), scratch.loss, scratch.weight, rows, scratch.blockSums);
+        kernels.xent_reduce_final(new Launch(1, 512), scratch.blockSums, blocks, scratch.sums);
         cuEventRecord(lossStop, stream);
         long[] err = {0};
         double[] sums = {0, 0};
-        cuStreamSynchronize(stream);
+        kernels.synchronize();
         float[] ms = {0};
         cuEventElapsedTime(ms, lossStart, lossStop);
         lastDeviceSeconds = ms[0] / 1e3;
@@ -762,19 +695,16 @@ public final class CudaBackend implements Backend {
         if (rows > Integer.MAX_VALUE) throw new InvalidInputException("too many rows: " + rows);
         if (rows > 0 && rl.classes > 0) {
             Plan plan = Plan.forRows(rows, rl.classes, multiprocessors, false);
-            launch(
-                    softmaxRows,
-                    plan.grid(),
-                    plan.block(),
-                    args(
-                            Pointer.to(input.pointer()),
-                            Pointer.to(out.pointer()),
-                            Pointer.to(new int[] {rl.classes}),
-                            Pointer.to(new int[] {(int) rows}),
-                            Pointer.to(new long[] {rl.inner}),
-                            Pointer.to(new int[] {plan.group()}),
-                            Pointer.to(new int[] {flags})));
-            cuStreamSynchronize(stream);
+            kernels.xent_softmax_rows(
+                    new Launch(plan.grid(), plan.block()),
+                    input.pointer(),
+                    out.pointer(),
+                    rl.classes,
+                    (int) rows,
+                    rl.inner,
+                    plan.group(),
+                    flags);
+            kernels.synchronize();
         }
         return out;
     }
@@ -819,34 +749,6 @@ public final class CudaBackend implements Backend {
     }
 
     // ------------------------------------------------------------------------------------------------ plumbing
-
-    private static int dtypeFlag(DType d) {
-        switch (d) {
-            case F32:
-                return 0;
-            case F16:
-                return F_DTYPE_F16;
-            case BF16:
-                return F_DTYPE_BF16;
-            default:
-                throw new InvalidInputException(
-                        "the CUDA kernels take float32, float16 or bfloat16 input, got " + d.label());
-        }
-    }
-
-    private static Pointer args(Pointer... ps) {
-        return Pointer.to(ps);
-    }
-
-    /** A pointer kernel argument that may be absent: a fresh CUdeviceptr passes address 0. */
-    private static Pointer optional(DeviceTensor t) {
-        return Pointer.to(t == null ? new CUdeviceptr() : t.pointer());
-    }
-
-    private void launch(CUfunction f, long grid, int block, Pointer params) {
-        if (grid > Integer.MAX_VALUE) throw new InvalidInputException("grid too large: " + grid);
-        cuLaunchKernel(f, (int) grid, 1, 1, block, 1, 1, 0, stream, params, null);
-    }
 
     private void ensureOpen() {
         if (closed) throw new IllegalStateException("CudaBackend is closed");
@@ -1010,8 +912,7 @@ public final class CudaBackend implements Backend {
             cuEventDestroy(lossStart);
             cuEventDestroy(lossStop);
             cuStreamDestroy(stream);
-            module.close();
-            gradModule.close();
+            kernels.close();
             if (f64Path != null) f64Path.close();
             allocator.close(); // throws if a DeviceTensor of this backend is still open
         } finally {

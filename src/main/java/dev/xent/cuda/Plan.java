@@ -22,10 +22,10 @@ record Plan(int group, int block, int splits, long grid) {
             // most a warp
             int stepsOfFour = (classes + 3) / 4;
             int g = stepsOfFour <= 1 ? 1 : Math.min(32, Integer.highestOneBit(stepsOfFour - 1) << 1);
-            int perBlock = CudaBackend.BLOCK / g;
-            return new Plan(g, CudaBackend.BLOCK, 1, (rows + perBlock - 1) / perBlock);
+            int perBlock = Kernels.BLOCK / g;
+            return new Plan(g, Kernels.BLOCK, 1, (rows + perBlock - 1) / perBlock);
         }
-        int block = classes >= 32768 ? 512 : CudaBackend.BLOCK;
+        int block = classes >= 32768 ? 512 : Kernels.BLOCK;
         int splits = 1;
         long wanted = 4L * multiprocessors; // enough blocks to fill every SM a few times over
         if (allowSplit && rows < wanted) {
