@@ -1,58 +1,25 @@
 package dev.xent.cuda;
 
-import static dev.xent.cuda.KernelFlags.F_LOG_OUTPUT;
-import static dev.xent.cuda.KernelFlags.F_MEAN;
-import static dev.xent.cuda.KernelFlags.F_NLL;
-import static dev.xent.cuda.KernelFlags.F_VEC16;
-import static dev.xent.cuda.KernelFlags.dtypeFlag;
-import static dev.xent.cuda.KernelFlags.flags;
-import static dev.xent.cuda.Kernels.BLOCK;
-import static dev.xent.cuda.Kernels.MAX_REDUCE_BLOCKS;
 import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
-import static jcuda.driver.JCudaDriver.cuEventCreate;
-import static jcuda.driver.JCudaDriver.cuEventDestroy;
-import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
-import static jcuda.driver.JCudaDriver.cuEventRecord;
-import static jcuda.driver.JCudaDriver.cuEventSynchronize;
-import static jcuda.driver.JCudaDriver.cuMemFreeHost;
-import static jcuda.driver.JCudaDriver.cuMemHostAlloc;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
-import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
-import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
 
 import dev.xent.Backend;
 import dev.xent.DType;
-import dev.xent.Futures;
 import dev.xent.InvalidInputException;
 import dev.xent.LossKind;
 import dev.xent.LossProblem;
 import dev.xent.LossResult;
 import dev.xent.LossSpec;
-import dev.xent.Reduction;
 import dev.xent.RowLayout;
 import dev.xent.Tensor;
 import dev.xent.cpu.CpuBackend;
-import dev.xent.cuda.Kernels.Launch;
 import dev.xent.io.Npy;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import jcuda.Pointer;
 import jcuda.driver.CUdevice_attribute;
-import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUevent;
-import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
 import org.slf4j.Logger;
@@ -62,22 +29,19 @@ import org.slf4j.LoggerFactory;
  * Losses on an NVIDIA GPU through the JCuda driver API and the hand-written kernels in {@code cuda/xent.ptx}. One
  * primary context, one stream, kernels loaded once. Calls are serialised on this object (each makes the context current
  * on its own thread), so one backend may be shared by many threads. float64 inputs run on the CPU path (logged once).
+ * This class dispatches; the parts are {@code Kernels} (one typed method per PTX entry), {@code Uploads} and
+ * {@code Staging}, {@code DeviceLosses} with its {@code Scratch}, and {@code Rates}.
  */
 public final class CudaBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(CudaBackend.class);
-
-    private static final long STAGE_BYTES = 64L << 20;
 
     private final CudaContext context;
     private final DeviceAllocator allocator = new DeviceAllocator("CudaBackend");
     private final CUstream stream = new CUstream();
     private final Kernels kernels;
     private final int multiprocessors;
-    private final Scratch scratch = new Scratch();
-    private final CUevent lossStart = new CUevent(), lossStop = new CUevent();
-    private volatile double lastDeviceSeconds = Double.NaN;
+    private final DeviceLosses losses;
     private CpuBackend f64Path;
-    private Staging stagingBuffers;
     private boolean toldTrainingOnCpu, toldF64OnCpu, toldBceOnCpu;
     private boolean closed;
 
@@ -103,11 +67,10 @@ public final class CudaBackend implements Backend {
         context = new CudaContext(ordinal);
         kernels = new Kernels(stream);
         cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
-        cuEventCreate(lossStart, 0);
-        cuEventCreate(lossStop, 0);
         int[] sm = {0};
         cuDeviceGetAttribute(sm, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, context.device());
         multiprocessors = sm[0];
+        losses = new DeviceLosses(this, allocator, stream, kernels, multiprocessors);
         LOG.debug("CUDA backend on {}", r.describe());
     }
 
@@ -126,7 +89,7 @@ public final class CudaBackend implements Backend {
 
     /** {@return device time of the last loss call, from events around its launches (kernels only, no host overhead)} */
     public double lastDeviceSeconds() {
-        return lastDeviceSeconds;
+        return losses.lastDeviceSeconds();
     }
 
     /** {@return bytes of device memory this backend holds now (tensors and its scratch)} */
@@ -153,7 +116,7 @@ public final class CudaBackend implements Backend {
      * @throws IllegalStateException if this backend is closed
      */
     public DeviceTensor upload(Tensor t) {
-        return uploadWith(t.shape(), t.dtype(), (buf, start, count) -> t.copyBytesTo(buf, start, count));
+        return uploadWith(t.shape(), t.dtype(), Uploads.of(t));
     }
 
     /**
@@ -190,16 +153,7 @@ public final class CudaBackend implements Backend {
      * @throws InvalidInputException if the shape does not match
      */
     public DeviceTensor upload(FloatBuffer data, long... shape) {
-        FloatBuffer d = data.duplicate();
-        if (d.remaining() != Tensor.numel(shape))
-            throw new InvalidInputException("buffer holds " + d.remaining() + " floats, shape "
-                    + Tensor.shapeString(shape) + " needs " + Tensor.numel(shape));
-        return uploadWith(shape, DType.F32, (buf, start, count) -> {
-            FloatBuffer src = d.duplicate();
-            src.position(d.position() + (int) start).limit(d.position() + (int) start + count);
-            buf.asFloatBuffer().put(src);
-            buf.position(buf.position() + count * 4);
-        });
+        return uploadWith(shape, DType.F32, Uploads.of(data, shape));
     }
 
     /**
@@ -212,17 +166,7 @@ public final class CudaBackend implements Backend {
      * @throws InvalidInputException if the sizes do not match
      */
     public DeviceTensor upload(ByteBuffer data, DType dtype, long... shape) {
-        ByteBuffer d = data.duplicate();
-        long need = Tensor.numel(shape) * dtype.byteSize();
-        if (d.remaining() != need)
-            throw new InvalidInputException("buffer holds " + d.remaining() + " bytes, " + Tensor.shapeString(shape)
-                    + " " + dtype.label() + " needs " + need);
-        return uploadWith(shape, dtype, (buf, start, count) -> {
-            ByteBuffer src = d.duplicate();
-            int es = dtype.byteSize();
-            src.position(d.position() + (int) start * es).limit(d.position() + (int) (start + count) * es);
-            buf.put(src);
-        });
+        return uploadWith(shape, dtype, Uploads.of(data, dtype, shape));
     }
 
     /**
@@ -250,35 +194,10 @@ public final class CudaBackend implements Backend {
         return upload(Npy.read(npy));
     }
 
-    private interface Filler {
-        void fill(ByteBuffer buf, long start, int count);
-    }
-
-    /** Stages through a direct buffer of at most 64 MiB, so tensors of any size upload without a second full copy. */
-    private synchronized DeviceTensor uploadWith(long[] shape, DType dtype, Filler filler) {
+    private synchronized DeviceTensor uploadWith(long[] shape, DType dtype, Uploads.Filler filler) {
         ensureOpen();
         context.makeCurrent();
-        DeviceTensor dt = new DeviceTensor(this, shape, dtype);
-        long n = dt.numel();
-        int es = dtype.byteSize();
-        int perStage = (int) Math.max(1, Math.min(n, STAGE_BYTES / es));
-        ByteBuffer stage = ByteBuffer.allocateDirect(perStage * es).order(ByteOrder.LITTLE_ENDIAN);
-        try {
-            for (long start = 0; start < n; start += perStage) {
-                int count = (int) Math.min(perStage, n - start);
-                stage.clear();
-                filler.fill(stage, start, count);
-                // on our stream, so later kernels are ordered after it (the legacy stream would not order with it);
-                // from pageable memory the call returns once the stage is copied out, so the stage may be refilled
-                cuMemcpyHtoDAsync(
-                        dt.pointer().withByteOffset(start * es), Pointer.to(stage), (long) count * es, stream);
-            }
-            cuStreamSynchronize(stream); // ready for any stream the caller uses next
-        } catch (RuntimeException e) {
-            dt.close();
-            throw e;
-        }
-        return dt;
+        return Uploads.copy(this, stream, shape, dtype, filler);
     }
 
     // ------------------------------------------------------------------------------------------------ losses
@@ -291,19 +210,7 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public LossResult loss(LossProblem p) {
-        if (p.input().dtype() != DType.F64 && p.gradientOnly()) {
-            Tensor target = p.probabilityTarget() ? p.target().to(DType.F32) : p.target();
-            boolean scaleOnHost = p.isBlock() && p.spec().reduction() == Reduction.MEAN;
-            LossSpec spec =
-                    scaleOnHost ? p.spec().toBuilder().reduction(Reduction.SUM).build() : p.spec();
-            try (DeviceTensor x = upload(p.input());
-                    DeviceTensor y = upload(target)) {
-                LossResult r = lossAndGradient(p.kind(), x, y, spec, x, true); // in place: the upload is ours
-                Tensor g = x.download();
-                if (scaleOnHost) g = scaled(g, 1 / p.totals().divisor());
-                return r.withExtras(new LossResult.Extras(g, -1, -1, 0, null, null));
-            }
-        }
+        if (p.input().dtype() != DType.F64 && p.gradientOnly()) return losses.gradientFromHost(p);
         if (p.input().dtype() == DType.F64 || p.needsTrainingPath()) {
             synchronized (this) {
                 if (f64Path == null) f64Path = new CpuBackend();
@@ -320,17 +227,6 @@ public final class CudaBackend implements Backend {
             return f64Path.loss(p).onDevice("cpu");
         }
         return lossFromHost(p.kind(), p.input(), p.target(), p.spec());
-    }
-
-    /** g times s, in float32, rounded back to g's dtype. */
-    private static Tensor scaled(Tensor g, double s) {
-        int n = Math.toIntExact(g.numel());
-        float[] v = new float[n];
-        g.readFloats(0, 1, v, 0, n);
-        float f = (float) s;
-        for (int i = 0; i < n; i++) v[i] *= f;
-        Tensor t = Tensor.of(v, g.shape());
-        return g.dtype() == DType.F32 ? t : t.to(g.dtype());
     }
 
     /**
@@ -350,33 +246,7 @@ public final class CudaBackend implements Backend {
     public synchronized LossResult loss(
             LossKind kind, DeviceTensor input, DeviceTensor target, LossSpec spec, boolean perElement) {
         ensureOpen();
-        LossProblem p = LossProblem.describe(kind, input.shape(), input.dtype(), target.shape(), target.dtype(), spec);
-        if (p.probabilityTarget() && target.dtype() != DType.F32) {
-            throw new InvalidInputException("probability targets on the device must be float32, got "
-                    + target.dtype().label());
-        }
-        int rows = (int) p.rows();
-        Plan plan = Plan.forRows(rows, p.classes(), multiprocessors, true);
-        int flags = flags(p, input.dtype(), target.dtype(), plan);
-        context.makeCurrent();
-        try (DeviceTensor weights =
-                p.weights() == null ? null : upload(p.spec().weights().to(DType.F32))) {
-            scratch.ensure(rows, plan.splits());
-            cuEventRecord(lossStart, stream);
-            cuMemsetD32Async(scratch.err, 0xffffffff, 2, stream);
-            launchRows(
-                    p,
-                    plan,
-                    flags,
-                    input.pointer(),
-                    p.probabilityTarget() ? target.pointer() : null,
-                    target.pointer(),
-                    weights,
-                    scratch.loss,
-                    scratch.weight,
-                    rows);
-            return reduceAndRead(p, rows, perElement, target);
-        }
+        return losses.loss(kind, input, target, spec, perElement);
     }
 
     /**
@@ -397,58 +267,7 @@ public final class CudaBackend implements Backend {
         ensureOpen();
         LossProblem p = LossProblem.of(kind, logits, target, spec);
         if (logits.dtype() == DType.F64) return loss(p);
-        if (!p.probabilityTarget()) {
-            for (long r = 0; r < p.rows(); r++) {
-                long y = p.targetOf(r);
-                if (!p.isIgnored(y) && (y < 0 || y >= p.classes())) throw p.badTarget(r, y);
-            }
-        }
-        int rows = (int) p.rows();
-        int c = p.classes();
-        context.makeCurrent();
-        Tensor t = p.probabilityTarget() ? target.to(DType.F32) : target;
-        long outerElements = (long) c * p.inner(); // chunks are whole blocks of the outer axis
-        long outers = rows / Math.max(1, p.inner());
-        int es = logits.dtype().byteSize();
-        long outersPerChunk = Math.max(1, stageBytes() / Math.max(1, outerElements * es));
-        Plan plan = Plan.forRows((int) Math.min(rows, outersPerChunk * p.inner()), c, multiprocessors, true);
-        int flags = flags(p, logits.dtype(), t.dtype(), plan);
-        try (DeviceTensor x = new DeviceTensor(this, logits.shape(), logits.dtype());
-                DeviceTensor y = upload(t);
-                DeviceTensor weights =
-                        p.weights() == null ? null : upload(p.spec().weights().to(DType.F32))) {
-            scratch.ensure(rows, plan.splits());
-            Staging st = staging(Math.min(stageBytes(), Math.max(1, outersPerChunk * outerElements * es)));
-            cuEventRecord(lossStart, stream);
-            int k = 0;
-            for (long o = 0; o < outers; o += outersPerChunk, k++) {
-                long n = Math.min(outersPerChunk, outers - o);
-                long firstElement = o * outerElements, elements = n * outerElements;
-                long firstRow = o * p.inner();
-                int chunkRows = (int) (n * p.inner());
-                int b = k & 1;
-                if (k >= 2) cuEventSynchronize(st.copied[b]); // the copy that last read this stage is done
-                st.fill(b, logits, firstElement, elements, es);
-                cuMemcpyHtoDAsync(
-                        x.pointer().withByteOffset(firstElement * es), st.host[b], elements * es, st.copyStream);
-                cuEventRecord(st.copied[b], st.copyStream);
-                cuStreamWaitEvent(stream, st.copied[b], 0);
-                CUdeviceptr probs = p.probabilityTarget() ? y.pointer().withByteOffset(firstElement * 4) : null;
-                launchRows(
-                        p,
-                        plan,
-                        flags,
-                        x.pointer().withByteOffset(firstElement * es),
-                        probs,
-                        y.pointer().withByteOffset(firstRow * y.dtype().byteSize()),
-                        weights,
-                        scratch.loss.withByteOffset(firstRow * 4),
-                        scratch.weight.withByteOffset(firstRow * 4),
-                        chunkRows);
-            }
-            cuMemsetD32Async(scratch.err, 0xffffffff, 2, stream); // targets were checked on the host
-            return reduceAndRead(p, rows, true, y);
-        }
+        return losses.fromHost(p, logits, target);
     }
 
     /**
@@ -476,154 +295,7 @@ public final class CudaBackend implements Backend {
             DeviceTensor grad,
             boolean perElement) {
         ensureOpen();
-        LossProblem p = LossProblem.describe(kind, input.shape(), input.dtype(), target.shape(), target.dtype(), spec);
-        if (p.spec().zLossScale() != 0 || p.spec().softcap() != 0) {
-            throw new InvalidInputException(
-                    "z-loss and softcap have no CUDA kernels yet (the host API computes them on the CPU path)");
-        }
-        if (p.probabilityTarget() && target.dtype() != DType.F32) {
-            throw new InvalidInputException("probability targets on the device must be float32, got "
-                    + target.dtype().label());
-        }
-        if (grad.dtype() != input.dtype() || !java.util.Arrays.equals(grad.shape(), input.shape())) {
-            throw new InvalidInputException(
-                    "the gradient buffer must have the input's shape and dtype: " + input + ", got " + grad);
-        }
-        int rows = (int) p.rows();
-        int c = p.classes();
-        Plan plan = Plan.forRows(rows, c, multiprocessors, false);
-        int flags = flags(p, input.dtype(), target.dtype(), plan) & ~F_VEC16;
-        if (p.spec().reduction() == Reduction.MEAN) flags |= F_MEAN;
-        context.makeCurrent();
-        try (DeviceTensor weights =
-                p.weights() == null ? null : upload(p.spec().weights().to(DType.F32))) {
-            scratch.ensure(rows, 1);
-            CUdeviceptr w = weights == null ? null : weights.pointer();
-            cuEventRecord(lossStart, stream);
-            cuMemsetD32Async(scratch.err, 0xffffffff, 2, stream);
-            if (rows > 0) {
-                kernels.xent_row_weights(
-                        new Launch((rows + BLOCK - 1) / BLOCK, BLOCK),
-                        target.pointer(),
-                        w,
-                        scratch.weight,
-                        scratch.err,
-                        c,
-                        rows,
-                        flags,
-                        p.spec().ignoreIndex());
-            }
-            int blocks = (int) Math.max(1, Math.min(MAX_REDUCE_BLOCKS, (rows + 4095L) / 4096));
-            kernels.xent_reduce(new Launch(blocks, 512), scratch.weight, scratch.weight, rows, scratch.blockSums);
-            kernels.xent_reduce_final(new Launch(1, 512), scratch.blockSums, blocks, scratch.sums);
-            if (rows > 0) {
-                kernels.xent_fwdbwd_rows(
-                        new Launch(plan.grid(), plan.block()),
-                        input.pointer(),
-                        p.probabilityTarget() ? target.pointer() : null,
-                        target.pointer(),
-                        w,
-                        grad.pointer(),
-                        scratch.loss,
-                        scratch.weight,
-                        scratch.sums,
-                        c,
-                        rows,
-                        p.inner(),
-                        plan.group(),
-                        flags,
-                        p.spec().ignoreIndex(),
-                        (float) p.spec().labelSmoothing());
-            }
-            return reduceAndRead(p, rows, perElement, target);
-        }
-    }
-
-    /** xent_row_stats (unless NLL) and xent_row_finish over `rows` rows starting at the given pointers. */
-    private void launchRows(
-            LossProblem p,
-            Plan plan,
-            int flags,
-            CUdeviceptr x,
-            CUdeviceptr probs,
-            CUdeviceptr target,
-            DeviceTensor weights,
-            CUdeviceptr lossOut,
-            CUdeviceptr weightOut,
-            int rows) {
-        if (rows == 0) return;
-        int c = p.classes();
-        float eps = (float) p.spec().labelSmoothing();
-        CUdeviceptr w = weights == null ? null : weights.pointer();
-        int grid = (int) Math.min(
-                plan.grid(),
-                ((long) rows * plan.splits() + plan.block() / plan.group() - 1) / (plan.block() / plan.group()));
-        if ((flags & F_NLL) == 0) {
-            kernels.xent_row_stats(
-                    new Launch(grid, plan.block()),
-                    x,
-                    probs,
-                    w,
-                    scratch.partial,
-                    c,
-                    rows,
-                    p.inner(),
-                    plan.splits(),
-                    plan.group(),
-                    flags,
-                    eps);
-        }
-        kernels.xent_row_finish(
-                new Launch((rows + BLOCK - 1) / BLOCK, BLOCK),
-                x,
-                target,
-                w,
-                scratch.partial,
-                lossOut,
-                weightOut,
-                scratch.err,
-                c,
-                rows,
-                p.inner(),
-                plan.splits(),
-                flags,
-                p.spec().ignoreIndex(),
-                eps);
-    }
-
-    /** The fixed-order reduction, then the results: value, divisor, per-element losses if asked, or the bad-target error. */
-    private LossResult reduceAndRead(LossProblem p, int rows, boolean perElement, DeviceTensor target) {
-        // two fixed-order stages: blocks over contiguous chunks of rows, then one block over the block sums
-        int blocks = (int) Math.max(1, Math.min(MAX_REDUCE_BLOCKS, (rows + 4095L) / 4096));
-        kernels.xent_reduce(new Launch(blocks, 512), scratch.loss, scratch.weight, rows, scratch.blockSums);
-        kernels.xent_reduce_final(new Launch(1, 512), scratch.blockSums, blocks, scratch.sums);
-        cuEventRecord(lossStop, stream);
-        long[] err = {0};
-        double[] sums = {0, 0};
-        kernels.synchronize();
-        float[] ms = {0};
-        cuEventElapsedTime(ms, lossStart, lossStop);
-        lastDeviceSeconds = ms[0] / 1e3;
-        cuMemcpyDtoH(Pointer.to(err), scratch.err, 8);
-        if (err[0] != -1L) throw p.badTarget(err[0], readTarget(target, err[0]));
-        cuMemcpyDtoH(Pointer.to(sums), scratch.sums, 16);
-        double value = p.spec().reduction() == Reduction.SUM
-                ? sums[0]
-                : p.spec().reduction() == Reduction.MEAN ? sums[0] / sums[1] : Double.NaN;
-        Tensor per = null;
-        if (perElement) {
-            float[] host = new float[rows];
-            if (rows > 0) cuMemcpyDtoH(Pointer.to(host), scratch.loss, 4L * rows);
-            per = Tensor.of(host, p.outputShape());
-        }
-        return new LossResult(p.spec().reduction(), value, per, sums[1], name());
-    }
-
-    private long readTarget(DeviceTensor target, long row) {
-        long[] v = {0};
-        int es = target.dtype().byteSize();
-        cuMemcpyDtoH(Pointer.to(v), target.pointer().withByteOffset(row * es), es);
-        return es == 4 ? (int) v[0] : v[0];
+        return losses.withGradient(kind, input, target, spec, grad, perElement);
     }
 
     /** Binary cross-entropy with logits has no CUDA kernel yet: it runs on the CPU path (logged once). */
@@ -688,7 +360,7 @@ public final class CudaBackend implements Backend {
     public synchronized DeviceTensor softmax(DeviceTensor input, int dim, boolean logOutput) {
         ensureOpen();
         RowLayout rl = RowLayout.along(input.shape(), dim);
-        int flags = dtypeFlag(input.dtype()) | (logOutput ? F_LOG_OUTPUT : 0);
+        int flags = KernelFlags.dtypeFlag(input.dtype()) | (logOutput ? KernelFlags.F_LOG_OUTPUT : 0);
         context.makeCurrent();
         DeviceTensor out = new DeviceTensor(this, input.shape(), input.dtype());
         long rows = rl.rows();
@@ -696,7 +368,7 @@ public final class CudaBackend implements Backend {
         if (rows > 0 && rl.classes > 0) {
             Plan plan = Plan.forRows(rows, rl.classes, multiprocessors, false);
             kernels.xent_softmax_rows(
-                    new Launch(plan.grid(), plan.block()),
+                    new Kernels.Launch(plan.grid(), plan.block()),
                     input.pointer(),
                     out.pointer(),
                     rl.classes,
@@ -720,97 +392,7 @@ public final class CudaBackend implements Backend {
     public synchronized double measureCopyBytesPerSecond() {
         ensureOpen();
         context.makeCurrent();
-        long bytes = 1L << 30;
-        CUdeviceptr a = allocator.allocate(bytes), b = allocator.allocate(bytes);
-        CUevent start = new CUevent(), stop = new CUevent();
-        cuEventCreate(start, 0);
-        cuEventCreate(stop, 0);
-        try {
-            cuMemsetD32Async(a, 0x3f800001, bytes / 4, stream); // non-zero data
-            for (int i = 0; i < 3; i++) cuMemcpyDtoDAsync(b, a, bytes, stream);
-            float[] ms = new float[10];
-            for (int i = 0; i < ms.length; i++) {
-                cuEventRecord(start, stream);
-                cuMemcpyDtoDAsync(i % 2 == 0 ? b : a, i % 2 == 0 ? a : b, bytes, stream);
-                cuEventRecord(stop, stream);
-                cuEventSynchronize(stop);
-                float[] t = {0};
-                cuEventElapsedTime(t, start, stop);
-                ms[i] = t[0];
-            }
-            java.util.Arrays.sort(ms);
-            return 2.0 * bytes / (ms[ms.length / 2] / 1e3);
-        } finally {
-            cuEventDestroy(start);
-            cuEventDestroy(stop);
-            allocator.free(a, bytes);
-            allocator.free(b, bytes);
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------------ plumbing
-
-    private void ensureOpen() {
-        if (closed) throw new IllegalStateException("CudaBackend is closed");
-    }
-
-    /** Bytes per pinned staging buffer of {@link #lossFromHost} (-Dxent.stageBytes, default 64 MiB). */
-    static long stageBytes() {
-        return dev.xent.Settings.stageBytes(STAGE_BYTES);
-    }
-
-    private Staging staging(long bytes) {
-        if (stagingBuffers != null && stagingBuffers.bytes < bytes) {
-            stagingBuffers.free();
-            stagingBuffers = null;
-        }
-        if (stagingBuffers == null) stagingBuffers = new Staging(bytes);
-        return stagingBuffers;
-    }
-
-    /** Two pinned host buffers, a copy stream and its events: the double buffer of {@link #lossFromHost}. */
-    private final class Staging {
-        final long bytes;
-        final Pointer[] host = {new Pointer(), new Pointer()};
-        final ByteBuffer[] view = new ByteBuffer[2];
-        final CUstream copyStream = new CUstream();
-        final CUevent[] copied = {new CUevent(), new CUevent()};
-        final ExecutorService fillers;
-        final int fillThreads = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
-
-        Staging(long bytes) {
-            this.bytes = bytes;
-            for (int i = 0; i < 2; i++) {
-                cuMemHostAlloc(host[i], bytes, 0);
-                view[i] = host[i].getByteBuffer(0, bytes).order(ByteOrder.LITTLE_ENDIAN);
-                cuEventCreate(copied[i], CUevent_flags.CU_EVENT_DISABLE_TIMING);
-            }
-            cuStreamCreate(copyStream, CUstream_flags.CU_STREAM_NON_BLOCKING);
-            fillers = Futures.daemonPool(fillThreads, "xent-stage");
-        }
-
-        /** Copies elements [first, first + count) of t into buffer b, little-endian, split over the filler threads. */
-        void fill(int b, Tensor t, long first, long count, int es) {
-            int parts = (int) Math.max(1, Math.min(fillThreads, count / (1 << 20)));
-            List<Future<?>> fs = new ArrayList<>(parts);
-            for (int i = 0; i < parts; i++) {
-                long lo = count * i / parts, hi = count * (i + 1) / parts;
-                ByteBuffer dst = view[b].duplicate().order(ByteOrder.LITTLE_ENDIAN);
-                dst.position((int) (lo * es));
-                fs.add(fillers.submit(() -> t.copyBytesTo(dst, first + lo, (int) (hi - lo))));
-            }
-            Futures.awaitAll(fs);
-        }
-
-        void free() {
-            cuStreamSynchronize(copyStream);
-            fillers.shutdownNow();
-            for (int i = 0; i < 2; i++) {
-                cuEventDestroy(copied[i]);
-                cuMemFreeHost(host[i]);
-            }
-            cuStreamDestroy(copyStream);
-        }
+        return Rates.deviceCopy(allocator, stream);
     }
 
     /**
@@ -822,82 +404,11 @@ public final class CudaBackend implements Backend {
     public synchronized double measurePinnedUploadBytesPerSecond() {
         ensureOpen();
         context.makeCurrent();
-        long bytes = 512L << 20;
-        Pointer host = new Pointer();
-        cuMemHostAlloc(host, bytes, 0);
-        CUdeviceptr dev = allocator.allocate(bytes);
-        CUevent start = new CUevent(), stop = new CUevent();
-        cuEventCreate(start, 0);
-        cuEventCreate(stop, 0);
-        try {
-            host.getByteBuffer(0, bytes).asIntBuffer().put(0, 0x3f800001);
-            float[] ms = new float[7];
-            for (int i = -2; i < ms.length; i++) {
-                cuEventRecord(start, stream);
-                cuMemcpyHtoDAsync(dev, host, bytes, stream);
-                cuEventRecord(stop, stream);
-                cuEventSynchronize(stop);
-                float[] t = {0};
-                cuEventElapsedTime(t, start, stop);
-                if (i >= 0) ms[i] = t[0];
-            }
-            java.util.Arrays.sort(ms);
-            return bytes / (ms[ms.length / 2] / 1e3);
-        } finally {
-            cuEventDestroy(start);
-            cuEventDestroy(stop);
-            allocator.free(dev, bytes);
-            cuMemFreeHost(host);
-        }
+        return Rates.pinnedUpload(allocator, stream);
     }
 
-    /** Per-backend work buffers, grown as needed and reused, so a call allocates nothing in the steady state. */
-    private final class Scratch {
-        CUdeviceptr partial, loss, weight, err, sums, blockSums;
-        long partialBytes, rowBytes;
-
-        void ensure(int rows, int splits) {
-            long pb = Math.max(16, 16L * rows * splits), rb = Math.max(4, 4L * rows);
-            if (err == null) {
-                err = allocator.allocate(8);
-                sums = allocator.allocate(16);
-                blockSums = allocator.allocate(16L * MAX_REDUCE_BLOCKS);
-            }
-            if (pb > partialBytes) {
-                if (partial != null) allocator.free(partial, partialBytes);
-                partial = allocator.allocate(pb);
-                partialBytes = pb;
-            }
-            if (rb > rowBytes) {
-                if (loss != null) {
-                    allocator.free(loss, rowBytes);
-                    allocator.free(weight, rowBytes);
-                }
-                loss = allocator.allocate(rb);
-                weight = allocator.allocate(rb);
-                rowBytes = rb;
-            }
-        }
-
-        void free() {
-            if (err != null) {
-                allocator.free(err, 8);
-                allocator.free(sums, 16);
-                allocator.free(blockSums, 16L * MAX_REDUCE_BLOCKS);
-                err = null;
-            }
-            if (partial != null) {
-                allocator.free(partial, partialBytes);
-                partial = null;
-                partialBytes = 0;
-            }
-            if (loss != null) {
-                allocator.free(loss, rowBytes);
-                allocator.free(weight, rowBytes);
-                loss = null;
-                rowBytes = 0;
-            }
-        }
+    private void ensureOpen() {
+        if (closed) throw new IllegalStateException("CudaBackend is closed");
     }
 
     @Override
@@ -907,10 +418,7 @@ public final class CudaBackend implements Backend {
         try {
             context.makeCurrent();
             cuCtxSynchronize();
-            scratch.free();
-            if (stagingBuffers != null) stagingBuffers.free();
-            cuEventDestroy(lossStart);
-            cuEventDestroy(lossStop);
+            losses.close();
             cuStreamDestroy(stream);
             kernels.close();
             if (f64Path != null) f64Path.close();
