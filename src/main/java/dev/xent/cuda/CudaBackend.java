@@ -14,11 +14,11 @@ import dev.xent.LossResult;
 import dev.xent.LossSpec;
 import dev.xent.RowLayout;
 import dev.xent.Tensor;
-import dev.xent.cpu.CpuBackend;
 import dev.xent.io.Npy;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.util.Set;
 import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
@@ -28,9 +28,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Losses on an NVIDIA GPU through the JCuda driver API and the hand-written kernels in {@code cuda/xent.ptx}. One
  * primary context, one stream, kernels loaded once. Calls are serialised on this object (each makes the context current
- * on its own thread), so one backend may be shared by many threads. float64 inputs run on the CPU path (logged once).
- * This class dispatches; the parts are {@code Kernels} (one typed method per PTX entry), {@code Uploads} and
- * {@code Staging}, {@code DeviceLosses} with its {@code Scratch}, and {@code Rates}.
+ * on its own thread), so one backend may be shared by many threads. What has no kernel ({@link Capability#ON_CUDA})
+ * runs on the CPU path, logged once. This class dispatches; the parts are {@code Kernels} (one typed method per PTX
+ * entry), {@code Uploads} and {@code Staging}, {@code DeviceLosses} with its {@code Scratch}, {@code Rates} and
+ * {@code CpuFallback}.
  */
 public final class CudaBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(CudaBackend.class);
@@ -41,8 +42,7 @@ public final class CudaBackend implements Backend {
     private final Kernels kernels;
     private final int multiprocessors;
     private final DeviceLosses losses;
-    private CpuBackend f64Path;
-    private boolean toldTrainingOnCpu, toldF64OnCpu, toldBceOnCpu;
+    private final CpuFallback cpu = new CpuFallback();
     private boolean closed;
 
     /**
@@ -210,22 +210,9 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public LossResult loss(LossProblem p) {
-        if (p.input().dtype() != DType.F64 && p.gradientOnly()) return losses.gradientFromHost(p);
-        if (p.input().dtype() == DType.F64 || p.needsTrainingPath()) {
-            synchronized (this) {
-                if (f64Path == null) f64Path = new CpuBackend();
-                if (p.needsTrainingPath() && !toldTrainingOnCpu) {
-                    LOG.info(
-                            "gradient, accuracy, predictions, z-loss and softcap have no CUDA kernels yet: computing them on the CPU path");
-                    toldTrainingOnCpu = true;
-                } else if (p.input().dtype() == DType.F64 && !toldF64OnCpu) {
-                    LOG.info(
-                            "float64 input: computing on the CPU path (the CUDA kernels take float32, float16 and bfloat16)");
-                    toldF64OnCpu = true;
-                }
-            }
-            return f64Path.loss(p).onDevice("cpu");
-        }
+        Set<Capability> missing = Capability.missing(Capability.needs(p));
+        if (!missing.isEmpty()) return cpu.forMissing(missing).loss(p).onDevice("cpu");
+        if (p.outputs().gradient()) return losses.gradientFromHost(p);
         return lossFromHost(p.kind(), p.input(), p.target(), p.spec());
     }
 
@@ -301,46 +288,27 @@ public final class CudaBackend implements Backend {
     /** Binary cross-entropy with logits has no CUDA kernel yet: it runs on the CPU path (logged once). */
     @Override
     public LossResult bce(dev.xent.BinaryCrossEntropy p) {
-        synchronized (this) {
-            if (f64Path == null) f64Path = new CpuBackend();
-            if (!toldBceOnCpu) {
-                LOG.info("binary_cross_entropy_with_logits has no CUDA kernel yet: computing it on the CPU path");
-                toldBceOnCpu = true;
-            }
-        }
-        return f64Path.bce(p).onDevice("cpu");
+        return cpu.forMissing(Capability.BCE).bce(p).onDevice("cpu");
     }
 
     /** kl_div has no CUDA kernel yet: it runs on the CPU path (logged once). */
     @Override
     public LossResult klDiv(dev.xent.KlDivergence p) {
-        return cpuPath("kl_div").klDiv(p).onDevice("cpu");
+        return cpu.forMissing(Capability.KL_DIV).klDiv(p).onDevice("cpu");
     }
 
     /** kd and jsd have no CUDA kernel yet: they run on the CPU path (logged once). */
     @Override
     public dev.xent.Divergence.Part divergence(dev.xent.Divergence p) {
-        return cpuPath("kd and jsd").divergence(p).onDevice("cpu");
+        return cpu.forMissing(Capability.KD_JSD).divergence(p).onDevice("cpu");
     }
 
-    private synchronized CpuBackend cpuPath(String what) {
-        if (f64Path == null) f64Path = new CpuBackend();
-        if (toldOnCpu.add(what)) LOG.info("{} has no CUDA kernel yet: computing it on the CPU path", what);
-        return f64Path;
-    }
-
-    private final java.util.Set<String> toldOnCpu = new java.util.HashSet<>();
-
-    // ------------------------------------------------------------------------------------------------ softmax
-
+    /** float64 (and any non-floating input) goes to the CPU path without a log line, as it always has. */
     @Override
     public Tensor softmax(Tensor input, int dim, boolean logOutput) {
-        if (input.dtype() == DType.F64 || !input.dtype().isFloating()) {
-            synchronized (this) {
-                if (f64Path == null) f64Path = new CpuBackend();
-            }
-            return f64Path.softmax(input, dim, logOutput);
-        }
+        Capability d = Capability.of(input.dtype());
+        if (d == null || !Capability.onCuda(Capability.SOFTMAX, d))
+            return cpu.quietly().softmax(input, dim, logOutput);
         try (DeviceTensor x = upload(input);
                 DeviceTensor y = softmax(x, dim, logOutput)) {
             return y.download();
@@ -381,8 +349,6 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
-    // ------------------------------------------------------------------------------------------------ measuring
-
     /**
      * The device-to-device copy rate, counting bytes read plus bytes written: 1 GiB copied between two buffers, timed
      * with events, median of 10 after a warm-up. This is the ceiling a one-pass kernel is measured against.
@@ -421,7 +387,7 @@ public final class CudaBackend implements Backend {
             losses.close();
             cuStreamDestroy(stream);
             kernels.close();
-            if (f64Path != null) f64Path.close();
+            cpu.close();
             allocator.close(); // throws if a DeviceTensor of this backend is still open
         } finally {
             context.close();
