@@ -6,7 +6,6 @@ import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
 import static jcuda.driver.JCudaDriver.cuMemFreeHost;
-import static jcuda.driver.JCudaDriver.cuMemHostAlloc;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
@@ -23,7 +22,8 @@ final class Rates {
     /** See {@link CudaBackend#measureCopyBytesPerSecond()}. */
     static double deviceCopy(DeviceAllocator allocator, CUstream stream) {
         long bytes = 1L << 30;
-        CUdeviceptr a = allocator.allocate(bytes), b = allocator.allocate(bytes);
+        CUdeviceptr a = allocator.allocate(bytes, "the copy-rate source"),
+                b = allocator.allocate(bytes, "the copy-rate destination");
         CUevent start = new CUevent(), stop = new CUevent();
         cuEventCreate(start, 0);
         cuEventCreate(stop, 0);
@@ -54,8 +54,8 @@ final class Rates {
     static double pinnedUpload(DeviceAllocator allocator, CUstream stream) {
         long bytes = 512L << 20;
         Pointer host = new Pointer();
-        cuMemHostAlloc(host, bytes, 0);
-        CUdeviceptr dev = allocator.allocate(bytes);
+        Staging.pin(host, bytes);
+        CUdeviceptr dev = allocator.allocate(bytes, "the upload-rate destination");
         CUevent start = new CUevent(), stop = new CUevent();
         cuEventCreate(start, 0);
         cuEventCreate(stop, 0);

@@ -15,13 +15,13 @@ final class Scratch {
     void ensure(int rows, int splits) {
         long pb = Math.max(16, 16L * rows * splits), rb = Math.max(4, 4L * rows);
         if (err == null) {
-            err = allocator.allocate(8);
-            sums = allocator.allocate(16);
-            blockSums = allocator.allocate(16L * Kernels.MAX_REDUCE_BLOCKS);
+            err = allocator.allocate(8, "scratch: the error word");
+            sums = allocator.allocate(16, "scratch: the sums");
+            blockSums = allocator.allocate(16L * Kernels.MAX_REDUCE_BLOCKS, "scratch: the block sums");
         }
         if (pb > partialBytes) {
             if (partial != null) allocator.free(partial, partialBytes);
-            partial = allocator.allocate(pb);
+            partial = allocator.allocate(pb, "scratch: partial row statistics of " + rows + " rows x " + splits);
             partialBytes = pb;
         }
         if (rb > rowBytes) {
@@ -29,8 +29,8 @@ final class Scratch {
                 allocator.free(loss, rowBytes);
                 allocator.free(weight, rowBytes);
             }
-            loss = allocator.allocate(rb);
-            weight = allocator.allocate(rb);
+            loss = allocator.allocate(rb, "scratch: losses of " + rows + " rows");
+            weight = allocator.allocate(rb, "scratch: row weights of " + rows + " rows");
             rowBytes = rb;
         }
     }

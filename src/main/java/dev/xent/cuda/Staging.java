@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import jcuda.CudaException;
 import jcuda.Pointer;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUevent_flags;
@@ -46,12 +47,21 @@ final class Staging {
     Staging(long bytes) {
         this.bytes = bytes;
         for (int i = 0; i < 2; i++) {
-            cuMemHostAlloc(host[i], bytes, 0);
+            pin(host[i], bytes);
             view[i] = host[i].getByteBuffer(0, bytes).order(ByteOrder.LITTLE_ENDIAN);
             cuEventCreate(copied[i], CUevent_flags.CU_EVENT_DISABLE_TIMING);
         }
         cuStreamCreate(copyStream, CUstream_flags.CU_STREAM_NON_BLOCKING);
         fillers = Futures.daemonPool(fillThreads, "xent-stage");
+    }
+
+    /** cuMemHostAlloc, its failure saying how much page-locked memory was asked for. */
+    static void pin(Pointer host, long bytes) {
+        try {
+            cuMemHostAlloc(host, bytes, 0);
+        } catch (CudaException e) {
+            throw Kernels.named("cuMemHostAlloc of " + bytes + " bytes of pinned staging", e);
+        }
     }
 
     /** Copies elements [first, first + count) of t into buffer b, little-endian, split over the filler threads. */
