@@ -58,6 +58,12 @@ final class Info {
         m.put("jcuda", "12.6.0");
         CudaProbe.Result r = CudaProbe.probe();
         m.put("cuda", r.describe());
+        // what has a CUDA kernel; the rest of a request to --device cuda runs on the CPU path
+        m.put(
+                "cuda_kernels",
+                dev.xent.cuda.Capability.ON_CUDA.stream()
+                        .map(dev.xent.cuda.Capability::label)
+                        .collect(java.util.stream.Collectors.joining(", ")));
         // what --device auto picks, and why: the note that eval prints only with --verbose
         dev.xent.Device auto = dev.xent.BackendSelector.configured(dev.xent.Device.AUTO);
         m.put(

@@ -2,50 +2,24 @@ package dev.xent.cuda;
 
 import static jcuda.driver.JCudaDriver.cuCtxSynchronize;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
-import static jcuda.driver.JCudaDriver.cuEventCreate;
-import static jcuda.driver.JCudaDriver.cuEventDestroy;
-import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
-import static jcuda.driver.JCudaDriver.cuEventRecord;
-import static jcuda.driver.JCudaDriver.cuEventSynchronize;
-import static jcuda.driver.JCudaDriver.cuLaunchKernel;
-import static jcuda.driver.JCudaDriver.cuMemFreeHost;
-import static jcuda.driver.JCudaDriver.cuMemHostAlloc;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
-import static jcuda.driver.JCudaDriver.cuMemcpyDtoH;
-import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
-import static jcuda.driver.JCudaDriver.cuMemsetD32Async;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
-import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
-import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
 
 import dev.xent.Backend;
 import dev.xent.DType;
-import dev.xent.Futures;
 import dev.xent.InvalidInputException;
 import dev.xent.LossKind;
 import dev.xent.LossProblem;
 import dev.xent.LossResult;
 import dev.xent.LossSpec;
-import dev.xent.Reduction;
 import dev.xent.RowLayout;
 import dev.xent.Tensor;
-import dev.xent.cpu.CpuBackend;
 import dev.xent.io.Npy;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
-import jcuda.Pointer;
+import java.util.Set;
 import jcuda.driver.CUdevice_attribute;
-import jcuda.driver.CUdeviceptr;
-import jcuda.driver.CUevent;
-import jcuda.driver.CUevent_flags;
-import jcuda.driver.CUfunction;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
 import org.slf4j.Logger;
@@ -54,40 +28,21 @@ import org.slf4j.LoggerFactory;
 /**
  * Losses on an NVIDIA GPU through the JCuda driver API and the hand-written kernels in {@code cuda/xent.ptx}. One
  * primary context, one stream, kernels loaded once. Calls are serialised on this object (each makes the context current
- * on its own thread), so one backend may be shared by many threads. float64 inputs run on the CPU path (logged once).
+ * on its own thread), so one backend may be shared by many threads. What has no kernel ({@link Capability#ON_CUDA})
+ * runs on the CPU path, logged once. This class dispatches; the parts are {@code Kernels} (one typed method per PTX
+ * entry), {@code Uploads} and {@code Staging}, {@code DeviceLosses} with its {@code Scratch}, {@code Rates} and
+ * {@code CpuFallback}.
  */
 public final class CudaBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(CudaBackend.class);
 
-    // flags word of the kernel ABI (cuda/README.md)
-    static final int F_DTYPE_F16 = 1,
-            F_DTYPE_BF16 = 2,
-            F_TARGET_I64 = 1 << 2,
-            F_PROB = 1 << 3,
-            F_NLL = 1 << 4,
-            F_GAP = 1 << 5,
-            F_WEIGHTS = 1 << 6,
-            F_LOG_OUTPUT = 1 << 7,
-            F_VEC16 = 1 << 8,
-            F_MEAN = 1 << 10;
-    /** Blocks of the first reduction stage: each sums a fixed chunk of rows; at most this many partial pairs. */
-    static final int MAX_REDUCE_BLOCKS = 1024;
-
-    static final int BLOCK = 256;
-    private static final long STAGE_BYTES = 64L << 20;
-
     private final CudaContext context;
     private final DeviceAllocator allocator = new DeviceAllocator("CudaBackend");
-    private final PtxModule module, gradModule;
     private final CUstream stream = new CUstream();
-    private final CUfunction rowStats, rowFinish, reduce, reduceFinal, softmaxRows, rowWeights, fwdbwdRows;
+    private final Kernels kernels;
     private final int multiprocessors;
-    private final Scratch scratch = new Scratch();
-    private final CUevent lossStart = new CUevent(), lossStop = new CUevent();
-    private volatile double lastDeviceSeconds = Double.NaN;
-    private CpuBackend f64Path;
-    private Staging stagingBuffers;
-    private boolean toldTrainingOnCpu, toldF64OnCpu, toldBceOnCpu;
+    private final DeviceLosses losses;
+    private final CpuFallback cpu = new CpuFallback();
     private boolean closed;
 
     /**
@@ -110,21 +65,12 @@ public final class CudaBackend implements Backend {
         CudaProbe.Result r = CudaProbe.probe();
         if (!r.usable) throw new InvalidInputException("device cuda is not usable: " + r.reason);
         context = new CudaContext(ordinal);
-        module = new PtxModule("xent");
-        rowStats = module.function("xent_row_stats");
-        rowFinish = module.function("xent_row_finish");
-        reduce = module.function("xent_reduce");
-        reduceFinal = module.function("xent_reduce_final");
-        softmaxRows = module.function("xent_softmax_rows");
-        gradModule = new PtxModule("xent_grad");
-        rowWeights = gradModule.function("xent_row_weights");
-        fwdbwdRows = gradModule.function("xent_fwdbwd_rows");
+        kernels = new Kernels(stream);
         cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
-        cuEventCreate(lossStart, 0);
-        cuEventCreate(lossStop, 0);
         int[] sm = {0};
         cuDeviceGetAttribute(sm, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, context.device());
         multiprocessors = sm[0];
+        losses = new DeviceLosses(this, allocator, stream, kernels, multiprocessors);
         LOG.debug("CUDA backend on {}", r.describe());
     }
 
@@ -143,7 +89,7 @@ public final class CudaBackend implements Backend {
 
     /** {@return device time of the last loss call, from events around its launches (kernels only, no host overhead)} */
     public double lastDeviceSeconds() {
-        return lastDeviceSeconds;
+        return losses.lastDeviceSeconds();
     }
 
     /** {@return bytes of device memory this backend holds now (tensors and its scratch)} */
@@ -157,7 +103,7 @@ public final class CudaBackend implements Backend {
     }
 
     void synchronize() {
-        cuStreamSynchronize(stream);
+        kernels.synchronize();
     }
 
     // ------------------------------------------------------------------------------------------------ uploads
@@ -170,7 +116,7 @@ public final class CudaBackend implements Backend {
      * @throws IllegalStateException if this backend is closed
      */
     public DeviceTensor upload(Tensor t) {
-        return uploadWith(t.shape(), t.dtype(), (buf, start, count) -> t.copyBytesTo(buf, start, count));
+        return uploadWith(t.shape(), t.dtype(), Uploads.of(t));
     }
 
     /**
@@ -207,16 +153,7 @@ public final class CudaBackend implements Backend {
      * @throws InvalidInputException if the shape does not match
      */
     public DeviceTensor upload(FloatBuffer data, long... shape) {
-        FloatBuffer d = data.duplicate();
-        if (d.remaining() != Tensor.numel(shape))
-            throw new InvalidInputException("buffer holds " + d.remaining() + " floats, shape "
-                    + Tensor.shapeString(shape) + " needs " + Tensor.numel(shape));
-        return uploadWith(shape, DType.F32, (buf, start, count) -> {
-            FloatBuffer src = d.duplicate();
-            src.position(d.position() + (int) start).limit(d.position() + (int) start + count);
-            buf.asFloatBuffer().put(src);
-            buf.position(buf.position() + count * 4);
-        });
+        return uploadWith(shape, DType.F32, Uploads.of(data, shape));
     }
 
     /**
@@ -229,17 +166,7 @@ public final class CudaBackend implements Backend {
      * @throws InvalidInputException if the sizes do not match
      */
     public DeviceTensor upload(ByteBuffer data, DType dtype, long... shape) {
-        ByteBuffer d = data.duplicate();
-        long need = Tensor.numel(shape) * dtype.byteSize();
-        if (d.remaining() != need)
-            throw new InvalidInputException("buffer holds " + d.remaining() + " bytes, " + Tensor.shapeString(shape)
-                    + " " + dtype.label() + " needs " + need);
-        return uploadWith(shape, dtype, (buf, start, count) -> {
-            ByteBuffer src = d.duplicate();
-            int es = dtype.byteSize();
-            src.position(d.position() + (int) start * es).limit(d.position() + (int) (start + count) * es);
-            buf.put(src);
-        });
+        return uploadWith(shape, dtype, Uploads.of(data, dtype, shape));
     }
 
     /**
@@ -267,35 +194,10 @@ public final class CudaBackend implements Backend {
         return upload(Npy.read(npy));
     }
 
-    private interface Filler {
-        void fill(ByteBuffer buf, long start, int count);
-    }
-
-    /** Stages through a direct buffer of at most 64 MiB, so tensors of any size upload without a second full copy. */
-    private synchronized DeviceTensor uploadWith(long[] shape, DType dtype, Filler filler) {
+    private synchronized DeviceTensor uploadWith(long[] shape, DType dtype, Uploads.Filler filler) {
         ensureOpen();
         context.makeCurrent();
-        DeviceTensor dt = new DeviceTensor(this, shape, dtype);
-        long n = dt.numel();
-        int es = dtype.byteSize();
-        int perStage = (int) Math.max(1, Math.min(n, STAGE_BYTES / es));
-        ByteBuffer stage = ByteBuffer.allocateDirect(perStage * es).order(ByteOrder.LITTLE_ENDIAN);
-        try {
-            for (long start = 0; start < n; start += perStage) {
-                int count = (int) Math.min(perStage, n - start);
-                stage.clear();
-                filler.fill(stage, start, count);
-                // on our stream, so later kernels are ordered after it (the legacy stream would not order with it);
-                // from pageable memory the call returns once the stage is copied out, so the stage may be refilled
-                cuMemcpyHtoDAsync(
-                        dt.pointer().withByteOffset(start * es), Pointer.to(stage), (long) count * es, stream);
-            }
-            cuStreamSynchronize(stream); // ready for any stream the caller uses next
-        } catch (RuntimeException e) {
-            dt.close();
-            throw e;
-        }
-        return dt;
+        return Uploads.copy(this, stream, shape, dtype, filler);
     }
 
     // ------------------------------------------------------------------------------------------------ losses
@@ -308,46 +210,10 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public LossResult loss(LossProblem p) {
-        if (p.input().dtype() != DType.F64 && p.gradientOnly()) {
-            Tensor target = p.probabilityTarget() ? p.target().to(DType.F32) : p.target();
-            boolean scaleOnHost = p.isBlock() && p.spec().reduction() == Reduction.MEAN;
-            LossSpec spec =
-                    scaleOnHost ? p.spec().toBuilder().reduction(Reduction.SUM).build() : p.spec();
-            try (DeviceTensor x = upload(p.input());
-                    DeviceTensor y = upload(target)) {
-                LossResult r = lossAndGradient(p.kind(), x, y, spec, x, true); // in place: the upload is ours
-                Tensor g = x.download();
-                if (scaleOnHost) g = scaled(g, 1 / p.totals().divisor());
-                return r.withExtras(new LossResult.Extras(g, -1, -1, 0, null, null));
-            }
-        }
-        if (p.input().dtype() == DType.F64 || p.needsTrainingPath()) {
-            synchronized (this) {
-                if (f64Path == null) f64Path = new CpuBackend();
-                if (p.needsTrainingPath() && !toldTrainingOnCpu) {
-                    LOG.info(
-                            "gradient, accuracy, predictions, z-loss and softcap have no CUDA kernels yet: computing them on the CPU path");
-                    toldTrainingOnCpu = true;
-                } else if (p.input().dtype() == DType.F64 && !toldF64OnCpu) {
-                    LOG.info(
-                            "float64 input: computing on the CPU path (the CUDA kernels take float32, float16 and bfloat16)");
-                    toldF64OnCpu = true;
-                }
-            }
-            return f64Path.loss(p).onDevice("cpu");
-        }
+        Set<Capability> missing = Capability.missing(Capability.needs(p));
+        if (!missing.isEmpty()) return cpu.forMissing(missing).loss(p).onDevice("cpu");
+        if (p.outputs().gradient()) return losses.gradientFromHost(p);
         return lossFromHost(p.kind(), p.input(), p.target(), p.spec());
-    }
-
-    /** g times s, in float32, rounded back to g's dtype. */
-    private static Tensor scaled(Tensor g, double s) {
-        int n = Math.toIntExact(g.numel());
-        float[] v = new float[n];
-        g.readFloats(0, 1, v, 0, n);
-        float f = (float) s;
-        for (int i = 0; i < n; i++) v[i] *= f;
-        Tensor t = Tensor.of(v, g.shape());
-        return g.dtype() == DType.F32 ? t : t.to(g.dtype());
     }
 
     /**
@@ -367,33 +233,7 @@ public final class CudaBackend implements Backend {
     public synchronized LossResult loss(
             LossKind kind, DeviceTensor input, DeviceTensor target, LossSpec spec, boolean perElement) {
         ensureOpen();
-        LossProblem p = LossProblem.describe(kind, input.shape(), input.dtype(), target.shape(), target.dtype(), spec);
-        if (p.probabilityTarget() && target.dtype() != DType.F32) {
-            throw new InvalidInputException("probability targets on the device must be float32, got "
-                    + target.dtype().label());
-        }
-        int rows = (int) p.rows();
-        Plan plan = Plan.forRows(rows, p.classes(), multiprocessors, true);
-        int flags = flags(p, input.dtype(), target.dtype(), plan);
-        context.makeCurrent();
-        try (DeviceTensor weights =
-                p.weights() == null ? null : upload(p.spec().weights().to(DType.F32))) {
-            scratch.ensure(rows, plan.splits);
-            cuEventRecord(lossStart, stream);
-            cuMemsetD32Async(scratch.err, 0xffffffff, 2, stream);
-            launchRows(
-                    p,
-                    plan,
-                    flags,
-                    input.pointer(),
-                    p.probabilityTarget() ? target.pointer() : null,
-                    target.pointer(),
-                    weights,
-                    scratch.loss,
-                    scratch.weight,
-                    rows);
-            return reduceAndRead(p, rows, perElement, target);
-        }
+        return losses.loss(kind, input, target, spec, perElement);
     }
 
     /**
@@ -414,58 +254,7 @@ public final class CudaBackend implements Backend {
         ensureOpen();
         LossProblem p = LossProblem.of(kind, logits, target, spec);
         if (logits.dtype() == DType.F64) return loss(p);
-        if (!p.probabilityTarget()) {
-            for (long r = 0; r < p.rows(); r++) {
-                long y = p.targetOf(r);
-                if (!p.isIgnored(y) && (y < 0 || y >= p.classes())) throw p.badTarget(r, y);
-            }
-        }
-        int rows = (int) p.rows();
-        int c = p.classes();
-        context.makeCurrent();
-        Tensor t = p.probabilityTarget() ? target.to(DType.F32) : target;
-        long outerElements = (long) c * p.inner(); // chunks are whole blocks of the outer axis
-        long outers = rows / Math.max(1, p.inner());
-        int es = logits.dtype().byteSize();
-        long outersPerChunk = Math.max(1, stageBytes() / Math.max(1, outerElements * es));
-        Plan plan = Plan.forRows((int) Math.min(rows, outersPerChunk * p.inner()), c, multiprocessors, true);
-        int flags = flags(p, logits.dtype(), t.dtype(), plan);
-        try (DeviceTensor x = new DeviceTensor(this, logits.shape(), logits.dtype());
-                DeviceTensor y = upload(t);
-                DeviceTensor weights =
-                        p.weights() == null ? null : upload(p.spec().weights().to(DType.F32))) {
-            scratch.ensure(rows, plan.splits);
-            Staging st = staging(Math.min(stageBytes(), Math.max(1, outersPerChunk * outerElements * es)));
-            cuEventRecord(lossStart, stream);
-            int k = 0;
-            for (long o = 0; o < outers; o += outersPerChunk, k++) {
-                long n = Math.min(outersPerChunk, outers - o);
-                long firstElement = o * outerElements, elements = n * outerElements;
-                long firstRow = o * p.inner();
-                int chunkRows = (int) (n * p.inner());
-                int b = k & 1;
-                if (k >= 2) cuEventSynchronize(st.copied[b]); // the copy that last read this stage is done
-                st.fill(b, logits, firstElement, elements, es);
-                cuMemcpyHtoDAsync(
-                        x.pointer().withByteOffset(firstElement * es), st.host[b], elements * es, st.copyStream);
-                cuEventRecord(st.copied[b], st.copyStream);
-                cuStreamWaitEvent(stream, st.copied[b], 0);
-                CUdeviceptr probs = p.probabilityTarget() ? y.pointer().withByteOffset(firstElement * 4) : null;
-                launchRows(
-                        p,
-                        plan,
-                        flags,
-                        x.pointer().withByteOffset(firstElement * es),
-                        probs,
-                        y.pointer().withByteOffset(firstRow * y.dtype().byteSize()),
-                        weights,
-                        scratch.loss.withByteOffset(firstRow * 4),
-                        scratch.weight.withByteOffset(firstRow * 4),
-                        chunkRows);
-            }
-            cuMemsetD32Async(scratch.err, 0xffffffff, 2, stream); // targets were checked on the host
-            return reduceAndRead(p, rows, true, y);
-        }
+        return losses.fromHost(p, logits, target);
     }
 
     /**
@@ -493,248 +282,33 @@ public final class CudaBackend implements Backend {
             DeviceTensor grad,
             boolean perElement) {
         ensureOpen();
-        LossProblem p = LossProblem.describe(kind, input.shape(), input.dtype(), target.shape(), target.dtype(), spec);
-        if (p.spec().zLossScale() != 0 || p.spec().softcap() != 0) {
-            throw new InvalidInputException(
-                    "z-loss and softcap have no CUDA kernels yet (the host API computes them on the CPU path)");
-        }
-        if (p.probabilityTarget() && target.dtype() != DType.F32) {
-            throw new InvalidInputException("probability targets on the device must be float32, got "
-                    + target.dtype().label());
-        }
-        if (grad.dtype() != input.dtype() || !java.util.Arrays.equals(grad.shape(), input.shape())) {
-            throw new InvalidInputException(
-                    "the gradient buffer must have the input's shape and dtype: " + input + ", got " + grad);
-        }
-        int rows = (int) p.rows();
-        int c = p.classes();
-        Plan plan = Plan.forRows(rows, c, multiprocessors, false);
-        int flags = flags(p, input.dtype(), target.dtype(), plan) & ~F_VEC16;
-        if (p.spec().reduction() == Reduction.MEAN) flags |= F_MEAN;
-        context.makeCurrent();
-        try (DeviceTensor weights =
-                p.weights() == null ? null : upload(p.spec().weights().to(DType.F32))) {
-            scratch.ensure(rows, 1);
-            Pointer w = weights == null ? Pointer.to(new CUdeviceptr()) : Pointer.to(weights.pointer());
-            cuEventRecord(lossStart, stream);
-            cuMemsetD32Async(scratch.err, 0xffffffff, 2, stream);
-            if (rows > 0) {
-                launch(
-                        rowWeights,
-                        (rows + BLOCK - 1) / BLOCK,
-                        BLOCK,
-                        args(
-                                Pointer.to(target.pointer()),
-                                w,
-                                Pointer.to(scratch.weight),
-                                Pointer.to(scratch.err),
-                                Pointer.to(new int[] {c}),
-                                Pointer.to(new int[] {rows}),
-                                Pointer.to(new int[] {flags}),
-                                Pointer.to(new long[] {p.spec().ignoreIndex()})));
-            }
-            int blocks = (int) Math.max(1, Math.min(MAX_REDUCE_BLOCKS, (rows + 4095L) / 4096));
-            launch(
-                    reduce,
-                    blocks,
-                    512,
-                    args(
-                            Pointer.to(scratch.weight),
-                            Pointer.to(scratch.weight),
-                            Pointer.to(new int[] {rows}),
-                            Pointer.to(scratch.blockSums)));
-            launch(
-                    reduceFinal,
-                    1,
-                    512,
-                    args(Pointer.to(scratch.blockSums), Pointer.to(new int[] {blocks}), Pointer.to(scratch.sums)));
-            if (rows > 0) {
-                launch(
-                        fwdbwdRows,
-                        plan.grid,
-                        plan.block,
-                        args(
-                                Pointer.to(input.pointer()),
-                                Pointer.to(p.probabilityTarget() ? target.pointer() : new CUdeviceptr()),
-                                Pointer.to(target.pointer()),
-                                w,
-                                Pointer.to(grad.pointer()),
-                                Pointer.to(scratch.loss),
-                                Pointer.to(scratch.weight),
-                                Pointer.to(scratch.sums),
-                                Pointer.to(new int[] {c}),
-                                Pointer.to(new int[] {rows}),
-                                Pointer.to(new long[] {p.inner()}),
-                                Pointer.to(new int[] {plan.group}),
-                                Pointer.to(new int[] {flags}),
-                                Pointer.to(new long[] {p.spec().ignoreIndex()}),
-                                Pointer.to(new float[] {(float) p.spec().labelSmoothing()})));
-            }
-            return reduceAndRead(p, rows, perElement, target);
-        }
-    }
-
-    /** The flags word of the kernel ABI for a problem (cuda/README.md). */
-    private static int flags(LossProblem p, DType inputType, DType targetType, Plan plan) {
-        int flags = dtypeFlag(inputType);
-        if (p.probabilityTarget()) flags |= F_PROB | F_GAP;
-        else if (targetType == DType.I64) flags |= F_TARGET_I64;
-        if (p.kind() == LossKind.NLL) flags |= F_NLL;
-        if (p.spec().labelSmoothing() > 0) flags |= F_GAP;
-        if (p.weights() != null) flags |= F_WEIGHTS;
-        // 16-byte loads when rows are contiguous, only (max, sum) is accumulated, and a group has a lane for each
-        // of the up to 7 head and 7 tail classes outside the whole vectors
-        if (p.inner() == 1 && (flags & F_GAP) == 0 && plan.group >= 8) flags |= F_VEC16;
-        return flags;
-    }
-
-    /** xent_row_stats (unless NLL) and xent_row_finish over `rows` rows starting at the given pointers. */
-    private void launchRows(
-            LossProblem p,
-            Plan plan,
-            int flags,
-            CUdeviceptr x,
-            CUdeviceptr probs,
-            CUdeviceptr target,
-            DeviceTensor weights,
-            CUdeviceptr lossOut,
-            CUdeviceptr weightOut,
-            int rows) {
-        if (rows == 0) return;
-        int c = p.classes();
-        float eps = (float) p.spec().labelSmoothing();
-        Pointer w = weights == null ? Pointer.to(new CUdeviceptr()) : Pointer.to(weights.pointer());
-        int grid = (int) Math.min(
-                plan.grid, ((long) rows * plan.splits + plan.block / plan.group - 1) / (plan.block / plan.group));
-        if ((flags & F_NLL) == 0) {
-            launch(
-                    rowStats,
-                    grid,
-                    plan.block,
-                    args(
-                            Pointer.to(x),
-                            Pointer.to(probs == null ? new CUdeviceptr() : probs),
-                            w,
-                            Pointer.to(scratch.partial),
-                            Pointer.to(new int[] {c}),
-                            Pointer.to(new int[] {rows}),
-                            Pointer.to(new long[] {p.inner()}),
-                            Pointer.to(new int[] {plan.splits}),
-                            Pointer.to(new int[] {plan.group}),
-                            Pointer.to(new int[] {flags}),
-                            Pointer.to(new float[] {eps})));
-        }
-        launch(
-                rowFinish,
-                (rows + BLOCK - 1) / BLOCK,
-                BLOCK,
-                args(
-                        Pointer.to(x),
-                        Pointer.to(target),
-                        w,
-                        Pointer.to(scratch.partial),
-                        Pointer.to(lossOut),
-                        Pointer.to(weightOut),
-                        Pointer.to(scratch.err),
-                        Pointer.to(new int[] {c}),
-                        Pointer.to(new int[] {rows}),
-                        Pointer.to(new long[] {p.inner()}),
-                        Pointer.to(new int[] {plan.splits}),
-                        Pointer.to(new int[] {flags}),
-                        Pointer.to(new long[] {p.spec().ignoreIndex()}),
-                        Pointer.to(new float[] {eps})));
-    }
-
-    /** The fixed-order reduction, then the results: value, divisor, per-element losses if asked, or the bad-target error. */
-    private LossResult reduceAndRead(LossProblem p, int rows, boolean perElement, DeviceTensor target) {
-        // two fixed-order stages: blocks over contiguous chunks of rows, then one block over the block sums
-        int blocks = (int) Math.max(1, Math.min(MAX_REDUCE_BLOCKS, (rows + 4095L) / 4096));
-        launch(
-                reduce,
-                blocks,
-                512,
-                args(
-                        Pointer.to(scratch.loss),
-                        Pointer.to(scratch.weight),
-                        Pointer.to(new int[] {rows}),
-                        Pointer.to(scratch.blockSums)));
-        launch(
-                reduceFinal,
-                1,
-                512,
-                args(Pointer.to(scratch.blockSums), Pointer.to(new int[] {blocks}), Pointer.to(scratch.sums)));
-        cuEventRecord(lossStop, stream);
-        long[] err = {0};
-        double[] sums = {0, 0};
-        cuStreamSynchronize(stream);
-        float[] ms = {0};
-        cuEventElapsedTime(ms, lossStart, lossStop);
-        lastDeviceSeconds = ms[0] / 1e3;
-        cuMemcpyDtoH(Pointer.to(err), scratch.err, 8);
-        if (err[0] != -1L) throw p.badTarget(err[0], readTarget(target, err[0]));
-        cuMemcpyDtoH(Pointer.to(sums), scratch.sums, 16);
-        double value = p.spec().reduction() == Reduction.SUM
-                ? sums[0]
-                : p.spec().reduction() == Reduction.MEAN ? sums[0] / sums[1] : Double.NaN;
-        Tensor per = null;
-        if (perElement) {
-            float[] host = new float[rows];
-            if (rows > 0) cuMemcpyDtoH(Pointer.to(host), scratch.loss, 4L * rows);
-            per = Tensor.of(host, p.outputShape());
-        }
-        return new LossResult(p.spec().reduction(), value, per, sums[1], name());
-    }
-
-    private long readTarget(DeviceTensor target, long row) {
-        long[] v = {0};
-        int es = target.dtype().byteSize();
-        cuMemcpyDtoH(Pointer.to(v), target.pointer().withByteOffset(row * es), es);
-        return es == 4 ? (int) v[0] : v[0];
+        return losses.withGradient(kind, input, target, spec, grad, perElement);
     }
 
     /** Binary cross-entropy with logits has no CUDA kernel yet: it runs on the CPU path (logged once). */
     @Override
     public LossResult bce(dev.xent.BinaryCrossEntropy p) {
-        synchronized (this) {
-            if (f64Path == null) f64Path = new CpuBackend();
-            if (!toldBceOnCpu) {
-                LOG.info("binary_cross_entropy_with_logits has no CUDA kernel yet: computing it on the CPU path");
-                toldBceOnCpu = true;
-            }
-        }
-        return f64Path.bce(p).onDevice("cpu");
+        return cpu.forMissing(Capability.BCE).bce(p).onDevice("cpu");
     }
 
     /** kl_div has no CUDA kernel yet: it runs on the CPU path (logged once). */
     @Override
     public LossResult klDiv(dev.xent.KlDivergence p) {
-        return cpuPath("kl_div").klDiv(p).onDevice("cpu");
+        return cpu.forMissing(Capability.KL_DIV).klDiv(p).onDevice("cpu");
     }
 
     /** kd and jsd have no CUDA kernel yet: they run on the CPU path (logged once). */
     @Override
     public dev.xent.Divergence.Part divergence(dev.xent.Divergence p) {
-        return cpuPath("kd and jsd").divergence(p).onDevice("cpu");
+        return cpu.forMissing(Capability.KD_JSD).divergence(p).onDevice("cpu");
     }
 
-    private synchronized CpuBackend cpuPath(String what) {
-        if (f64Path == null) f64Path = new CpuBackend();
-        if (toldOnCpu.add(what)) LOG.info("{} has no CUDA kernel yet: computing it on the CPU path", what);
-        return f64Path;
-    }
-
-    private final java.util.Set<String> toldOnCpu = new java.util.HashSet<>();
-
-    // ------------------------------------------------------------------------------------------------ softmax
-
+    /** float64 (and any non-floating input) goes to the CPU path without a log line, as it always has. */
     @Override
     public Tensor softmax(Tensor input, int dim, boolean logOutput) {
-        if (input.dtype() == DType.F64 || !input.dtype().isFloating()) {
-            synchronized (this) {
-                if (f64Path == null) f64Path = new CpuBackend();
-            }
-            return f64Path.softmax(input, dim, logOutput);
-        }
+        Capability d = Capability.of(input.dtype());
+        if (d == null || !Capability.onCuda(Capability.SOFTMAX, d))
+            return cpu.quietly().softmax(input, dim, logOutput);
         try (DeviceTensor x = upload(input);
                 DeviceTensor y = softmax(x, dim, logOutput)) {
             return y.download();
@@ -754,31 +328,26 @@ public final class CudaBackend implements Backend {
     public synchronized DeviceTensor softmax(DeviceTensor input, int dim, boolean logOutput) {
         ensureOpen();
         RowLayout rl = RowLayout.along(input.shape(), dim);
-        int flags = dtypeFlag(input.dtype()) | (logOutput ? F_LOG_OUTPUT : 0);
+        int flags = KernelFlags.dtypeFlag(input.dtype()) | (logOutput ? KernelFlags.F_LOG_OUTPUT : 0);
         context.makeCurrent();
         DeviceTensor out = new DeviceTensor(this, input.shape(), input.dtype());
         long rows = rl.rows();
         if (rows > Integer.MAX_VALUE) throw new InvalidInputException("too many rows: " + rows);
         if (rows > 0 && rl.classes > 0) {
             Plan plan = Plan.forRows(rows, rl.classes, multiprocessors, false);
-            launch(
-                    softmaxRows,
-                    plan.grid,
-                    plan.block,
-                    args(
-                            Pointer.to(input.pointer()),
-                            Pointer.to(out.pointer()),
-                            Pointer.to(new int[] {rl.classes}),
-                            Pointer.to(new int[] {(int) rows}),
-                            Pointer.to(new long[] {rl.inner}),
-                            Pointer.to(new int[] {plan.group}),
-                            Pointer.to(new int[] {flags})));
-            cuStreamSynchronize(stream);
+            kernels.xent_softmax_rows(
+                    new Kernels.Launch(plan.grid(), plan.block()),
+                    input.pointer(),
+                    out.pointer(),
+                    rl.classes,
+                    (int) rows,
+                    rl.inner,
+                    plan.group(),
+                    flags);
+            kernels.synchronize();
         }
         return out;
     }
-
-    // ------------------------------------------------------------------------------------------------ measuring
 
     /**
      * The device-to-device copy rate, counting bytes read plus bytes written: 1 GiB copied between two buffers, timed
@@ -789,125 +358,7 @@ public final class CudaBackend implements Backend {
     public synchronized double measureCopyBytesPerSecond() {
         ensureOpen();
         context.makeCurrent();
-        long bytes = 1L << 30;
-        CUdeviceptr a = allocator.allocate(bytes), b = allocator.allocate(bytes);
-        CUevent start = new CUevent(), stop = new CUevent();
-        cuEventCreate(start, 0);
-        cuEventCreate(stop, 0);
-        try {
-            cuMemsetD32Async(a, 0x3f800001, bytes / 4, stream); // non-zero data
-            for (int i = 0; i < 3; i++) cuMemcpyDtoDAsync(b, a, bytes, stream);
-            float[] ms = new float[10];
-            for (int i = 0; i < ms.length; i++) {
-                cuEventRecord(start, stream);
-                cuMemcpyDtoDAsync(i % 2 == 0 ? b : a, i % 2 == 0 ? a : b, bytes, stream);
-                cuEventRecord(stop, stream);
-                cuEventSynchronize(stop);
-                float[] t = {0};
-                cuEventElapsedTime(t, start, stop);
-                ms[i] = t[0];
-            }
-            java.util.Arrays.sort(ms);
-            return 2.0 * bytes / (ms[ms.length / 2] / 1e3);
-        } finally {
-            cuEventDestroy(start);
-            cuEventDestroy(stop);
-            allocator.free(a, bytes);
-            allocator.free(b, bytes);
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------------ plumbing
-
-    private static int dtypeFlag(DType d) {
-        switch (d) {
-            case F32:
-                return 0;
-            case F16:
-                return F_DTYPE_F16;
-            case BF16:
-                return F_DTYPE_BF16;
-            default:
-                throw new InvalidInputException(
-                        "the CUDA kernels take float32, float16 or bfloat16 input, got " + d.label());
-        }
-    }
-
-    private static Pointer args(Pointer... ps) {
-        return Pointer.to(ps);
-    }
-
-    /** A pointer kernel argument that may be absent: a fresh CUdeviceptr passes address 0. */
-    private static Pointer optional(DeviceTensor t) {
-        return Pointer.to(t == null ? new CUdeviceptr() : t.pointer());
-    }
-
-    private void launch(CUfunction f, long grid, int block, Pointer params) {
-        if (grid > Integer.MAX_VALUE) throw new InvalidInputException("grid too large: " + grid);
-        cuLaunchKernel(f, (int) grid, 1, 1, block, 1, 1, 0, stream, params, null);
-    }
-
-    private void ensureOpen() {
-        if (closed) throw new IllegalStateException("CudaBackend is closed");
-    }
-
-    /** Bytes per pinned staging buffer of {@link #lossFromHost} (-Dxent.stageBytes, default 64 MiB). */
-    static long stageBytes() {
-        return dev.xent.Settings.stageBytes(STAGE_BYTES);
-    }
-
-    private Staging staging(long bytes) {
-        if (stagingBuffers != null && stagingBuffers.bytes < bytes) {
-            stagingBuffers.free();
-            stagingBuffers = null;
-        }
-        if (stagingBuffers == null) stagingBuffers = new Staging(bytes);
-        return stagingBuffers;
-    }
-
-    /** Two pinned host buffers, a copy stream and its events: the double buffer of {@link #lossFromHost}. */
-    private final class Staging {
-        final long bytes;
-        final Pointer[] host = {new Pointer(), new Pointer()};
-        final ByteBuffer[] view = new ByteBuffer[2];
-        final CUstream copyStream = new CUstream();
-        final CUevent[] copied = {new CUevent(), new CUevent()};
-        final ExecutorService fillers;
-        final int fillThreads = Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
-
-        Staging(long bytes) {
-            this.bytes = bytes;
-            for (int i = 0; i < 2; i++) {
-                cuMemHostAlloc(host[i], bytes, 0);
-                view[i] = host[i].getByteBuffer(0, bytes).order(ByteOrder.LITTLE_ENDIAN);
-                cuEventCreate(copied[i], CUevent_flags.CU_EVENT_DISABLE_TIMING);
-            }
-            cuStreamCreate(copyStream, CUstream_flags.CU_STREAM_NON_BLOCKING);
-            fillers = Futures.daemonPool(fillThreads, "xent-stage");
-        }
-
-        /** Copies elements [first, first + count) of t into buffer b, little-endian, split over the filler threads. */
-        void fill(int b, Tensor t, long first, long count, int es) {
-            int parts = (int) Math.max(1, Math.min(fillThreads, count / (1 << 20)));
-            List<Future<?>> fs = new ArrayList<>(parts);
-            for (int i = 0; i < parts; i++) {
-                long lo = count * i / parts, hi = count * (i + 1) / parts;
-                ByteBuffer dst = view[b].duplicate().order(ByteOrder.LITTLE_ENDIAN);
-                dst.position((int) (lo * es));
-                fs.add(fillers.submit(() -> t.copyBytesTo(dst, first + lo, (int) (hi - lo))));
-            }
-            Futures.awaitAll(fs);
-        }
-
-        void free() {
-            cuStreamSynchronize(copyStream);
-            fillers.shutdownNow();
-            for (int i = 0; i < 2; i++) {
-                cuEventDestroy(copied[i]);
-                cuMemFreeHost(host[i]);
-            }
-            cuStreamDestroy(copyStream);
-        }
+        return Rates.deviceCopy(allocator, stream);
     }
 
     /**
@@ -919,82 +370,11 @@ public final class CudaBackend implements Backend {
     public synchronized double measurePinnedUploadBytesPerSecond() {
         ensureOpen();
         context.makeCurrent();
-        long bytes = 512L << 20;
-        Pointer host = new Pointer();
-        cuMemHostAlloc(host, bytes, 0);
-        CUdeviceptr dev = allocator.allocate(bytes);
-        CUevent start = new CUevent(), stop = new CUevent();
-        cuEventCreate(start, 0);
-        cuEventCreate(stop, 0);
-        try {
-            host.getByteBuffer(0, bytes).asIntBuffer().put(0, 0x3f800001);
-            float[] ms = new float[7];
-            for (int i = -2; i < ms.length; i++) {
-                cuEventRecord(start, stream);
-                cuMemcpyHtoDAsync(dev, host, bytes, stream);
-                cuEventRecord(stop, stream);
-                cuEventSynchronize(stop);
-                float[] t = {0};
-                cuEventElapsedTime(t, start, stop);
-                if (i >= 0) ms[i] = t[0];
-            }
-            java.util.Arrays.sort(ms);
-            return bytes / (ms[ms.length / 2] / 1e3);
-        } finally {
-            cuEventDestroy(start);
-            cuEventDestroy(stop);
-            allocator.free(dev, bytes);
-            cuMemFreeHost(host);
-        }
+        return Rates.pinnedUpload(allocator, stream);
     }
 
-    /** Per-backend work buffers, grown as needed and reused, so a call allocates nothing in the steady state. */
-    private final class Scratch {
-        CUdeviceptr partial, loss, weight, err, sums, blockSums;
-        long partialBytes, rowBytes;
-
-        void ensure(int rows, int splits) {
-            long pb = Math.max(16, 16L * rows * splits), rb = Math.max(4, 4L * rows);
-            if (err == null) {
-                err = allocator.allocate(8);
-                sums = allocator.allocate(16);
-                blockSums = allocator.allocate(16L * MAX_REDUCE_BLOCKS);
-            }
-            if (pb > partialBytes) {
-                if (partial != null) allocator.free(partial, partialBytes);
-                partial = allocator.allocate(pb);
-                partialBytes = pb;
-            }
-            if (rb > rowBytes) {
-                if (loss != null) {
-                    allocator.free(loss, rowBytes);
-                    allocator.free(weight, rowBytes);
-                }
-                loss = allocator.allocate(rb);
-                weight = allocator.allocate(rb);
-                rowBytes = rb;
-            }
-        }
-
-        void free() {
-            if (err != null) {
-                allocator.free(err, 8);
-                allocator.free(sums, 16);
-                allocator.free(blockSums, 16L * MAX_REDUCE_BLOCKS);
-                err = null;
-            }
-            if (partial != null) {
-                allocator.free(partial, partialBytes);
-                partial = null;
-                partialBytes = 0;
-            }
-            if (loss != null) {
-                allocator.free(loss, rowBytes);
-                allocator.free(weight, rowBytes);
-                loss = null;
-                rowBytes = 0;
-            }
-        }
+    private void ensureOpen() {
+        if (closed) throw new IllegalStateException("CudaBackend is closed");
     }
 
     @Override
@@ -1004,14 +384,10 @@ public final class CudaBackend implements Backend {
         try {
             context.makeCurrent();
             cuCtxSynchronize();
-            scratch.free();
-            if (stagingBuffers != null) stagingBuffers.free();
-            cuEventDestroy(lossStart);
-            cuEventDestroy(lossStop);
+            losses.close();
             cuStreamDestroy(stream);
-            module.close();
-            gradModule.close();
-            if (f64Path != null) f64Path.close();
+            kernels.close();
+            cpu.close();
             allocator.close(); // throws if a DeviceTensor of this backend is still open
         } finally {
             context.close();

@@ -8,6 +8,7 @@ import static jcuda.driver.JCudaDriver.cuMemsetD32;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import jcuda.CudaException;
 import jcuda.driver.CUdeviceptr;
 
 /**
@@ -46,8 +47,28 @@ public final class DeviceAllocator implements AutoCloseable {
      * @throws jcuda.CudaException if the driver cannot allocate it (out of memory, say)
      */
     public CUdeviceptr allocate(long bytes) {
+        return allocate(bytes, "device memory");
+    }
+
+    /**
+     * Allocates device memory in the current context (filled with NaN under {@code -Dxent.poison=true}); a failure
+     * names what it was for, the bytes asked, and the bytes this allocator and the whole JVM hold.
+     *
+     * @param bytes the size; 0 still gets a distinct pointer (of 4 bytes) that must be freed
+     * @param what what the memory is for, for the error message (a tensor's shape and dtype, a scratch buffer)
+     * @return the pointer, to be handed back to {@link #free}
+     * @throws jcuda.CudaException if the driver cannot allocate it (out of memory, say)
+     */
+    public CUdeviceptr allocate(long bytes, String what) {
         CUdeviceptr p = new CUdeviceptr();
-        cuMemAlloc(p, Math.max(bytes, 4)); // a zero-byte tensor still gets a distinct, freeable pointer
+        try {
+            cuMemAlloc(p, Math.max(bytes, 4)); // a zero-byte tensor still gets a distinct, freeable pointer
+        } catch (CudaException e) {
+            throw new CudaException(
+                    owner + ": cuMemAlloc of " + bytes + " bytes for " + what + " failed with " + liveBytes.get()
+                            + " bytes live here (" + PROCESS_LIVE.get() + " in this JVM): " + e.getMessage(),
+                    e);
+        }
         if (dev.xent.Settings.poisonDeviceMemory()) {
             cuMemsetD32(p, NAN_PATTERN, Math.max(bytes, 4) / 4);
             cuCtxSynchronize(); // the memset runs on the legacy stream: finish it before any other stream touches p

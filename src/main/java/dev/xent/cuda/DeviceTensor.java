@@ -56,9 +56,10 @@ public final class DeviceTensor implements AutoCloseable {
         this.shape = shape.clone();
         this.dtype = dtype;
         this.bytes = Tensor.numel(shape) * dtype.byteSize();
-        this.ptr = owner.allocator().allocate(bytes);
+        String what = Tensor.shapeString(shape) + " " + dtype.label();
+        this.ptr = owner.allocator().allocate(bytes, "a tensor " + what);
         OPEN_BYTES.addAndGet(bytes);
-        this.watch = new Watch(Tensor.shapeString(shape) + " " + dtype.label());
+        this.watch = new Watch(what);
         this.cleanable = CLEANER.register(this, watch);
     }
 
