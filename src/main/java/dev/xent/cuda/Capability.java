@@ -30,6 +30,8 @@ public enum Capability {
     ACCURACY("accuracy"),
     /** Predicted classes. */
     PREDICTIONS("predictions"),
+    /** Per-row log-sum-exp and entropy ({@link dev.xent.Outputs#rowStatistics()}). */
+    ROW_STATISTICS("log-sum-exp and entropy"),
     /** The z-loss term. */
     Z_LOSS("z-loss"),
     /** Logit soft-capping. */
@@ -82,6 +84,7 @@ public enum Capability {
         if (p.outputs().gradient()) n.add(GRADIENT);
         if (p.outputs().accuracy()) n.add(ACCURACY);
         if (p.outputs().predictions()) n.add(PREDICTIONS);
+        if (p.outputs().rowStatistics()) n.add(ROW_STATISTICS);
         if (p.spec().zLossScale() != 0) n.add(Z_LOSS);
         if (p.spec().softcap() != 0) n.add(SOFTCAP);
         return n;

@@ -29,7 +29,7 @@ class CapabilityTest {
         int checked = 0;
         for (DType d : new DType[] {DType.F32, DType.F16, DType.BF16, DType.F64})
             for (LossKind k : LossKind.values())
-                for (int mask = 0; mask < 32; mask++) {
+                for (int mask = 0; mask < 64; mask++) {
                     LossSpec spec = LossSpec.builder()
                             .zLossScale((mask & 8) != 0 ? 1e-4 : 0)
                             .softcap((mask & 16) != 0 ? 30 : 0)
@@ -38,18 +38,19 @@ class CapabilityTest {
                             .gradient((mask & 1) != 0)
                             .accuracy((mask & 2) != 0)
                             .predictions((mask & 4) != 0)
+                            .rowStatistics((mask & 32) != 0)
                             .build();
                     LossProblem p;
                     try {
                         p = LossProblem.of(k, x.to(d), y, spec, o);
                     } catch (InvalidInputException e) {
-                        continue; // a request no backend takes (z-loss or softcap of nll_loss)
+                        continue; // a request no backend takes (z-loss, softcap or row statistics of nll_loss)
                     }
                     Set<Capability> missing = Capability.missing(Capability.needs(p));
                     assertEquals(onCudaBefore(p), missing.isEmpty(), d + " " + k + " mask " + mask + ": " + missing);
                     checked++;
                 }
-        assertEquals(4 * (32 + 8), checked); // nll_loss takes neither z-loss nor softcap
+        assertEquals(4 * (64 + 8), checked); // nll_loss takes no z-loss, softcap or row statistics
     }
 
     @Test
