@@ -61,6 +61,52 @@ public final class Settings {
         return v < 1 ? dflt : v;
     }
 
+    /**
+     * The tuning thresholds: fixed in the code, where they were measured (docs/ records how), gathered here so that
+     * one place documents them and {@code xent info} prints them. Changing one changes speed, never a result's bits
+     * (the tests hold every path to the same values for any blocking, grouping and threading).
+     */
+    public static final class Tuning {
+        private Tuning() {}
+
+        /** CPU: a call over fewer input elements runs on the calling thread; handing it to the pool costs more. */
+        public static final long CPU_PARALLEL_ELEMENTS = 1 << 20;
+        /** CPU: elements of one group of rows copied from outside the heap, about a quarter of a core's L2 in float32. */
+        public static final int CPU_GROUP_ELEMENTS = 1 << 16;
+        /** CPU: rows of at most this many classes take the many-rows-per-vector stats (transposed in groups of rows). */
+        public static final int CPU_SHORT_ROW_MAX_CLASSES = 128;
+        /** CPU: values per block of the one-pass row loop (each block summed against the running max). */
+        public static final int CPU_ROW_BLOCK = 4096;
+        /** CUDA: up to this many classes a row gets at most one warp; longer rows a block each. */
+        public static final int CUDA_WARP_ROW_MAX_CLASSES = 2048;
+        /** CUDA: a row split across blocks gets slices of at least this many classes. */
+        public static final int CUDA_MIN_SLICE_CLASSES = 8192;
+        /** CUDA: bytes per pinned staging buffer of the host-streaming path (default of {@code -Dxent.stageBytes}). */
+        public static final long CUDA_STAGE_BYTES = 64L << 20;
+        /** I/O: bytes per mapped segment of an input file (one mapping holds at most 2 GiB). */
+        public static final long IO_SEGMENT_BYTES = 1L << 30;
+        /** I/O: inputs up to this size are read into the heap (each mapping counts against a per-process limit). */
+        public static final long IO_SMALL_BYTES = 64 << 10;
+        /** I/O: bytes an output writer buffers between writes. */
+        public static final int IO_WRITE_BUFFER_BYTES = 4 << 20;
+
+        /** {@return each threshold's name and value, in a fixed order} */
+        public static Map<String, String> describe() {
+            Map<String, String> m = new LinkedHashMap<>();
+            m.put("cpu.parallelElements", String.valueOf(CPU_PARALLEL_ELEMENTS));
+            m.put("cpu.groupElements", String.valueOf(CPU_GROUP_ELEMENTS));
+            m.put("cpu.shortRowMaxClasses", String.valueOf(CPU_SHORT_ROW_MAX_CLASSES));
+            m.put("cpu.rowBlock", String.valueOf(CPU_ROW_BLOCK));
+            m.put("cuda.warpRowMaxClasses", String.valueOf(CUDA_WARP_ROW_MAX_CLASSES));
+            m.put("cuda.minSliceClasses", String.valueOf(CUDA_MIN_SLICE_CLASSES));
+            m.put("cuda.stageBytes", String.valueOf(CUDA_STAGE_BYTES));
+            m.put("io.segmentBytes", String.valueOf(IO_SEGMENT_BYTES));
+            m.put("io.smallBytes", String.valueOf(IO_SMALL_BYTES));
+            m.put("io.writeBufferBytes", String.valueOf(IO_WRITE_BUFFER_BYTES));
+            return m;
+        }
+    }
+
     /** {@return each setting's name and the value in force, in a fixed order, for {@code xent info}} */
     public static Map<String, String> describe() {
         Map<String, String> m = new LinkedHashMap<>();

@@ -73,6 +73,7 @@ final class Info {
                                 + dev.xent.Settings.deviceOverrideSource() + ")"
                         : r.usable ? "cuda" : "cpu (CUDA is " + r.describe() + ")");
         dev.xent.Settings.describe().forEach(m::put);
+        dev.xent.Settings.Tuning.describe().forEach((k, v) -> m.put("tuning." + k, v));
         return m;
     }
 

@@ -27,7 +27,8 @@ final class InfoCommand implements Callable<Integer> {
         if (json) {
             o.println(Json.write(f));
         } else {
-            f.forEach((k, v) -> o.printf("%-16s %s%n", k, v));
+            int w = f.keySet().stream().mapToInt(String::length).max().orElse(0);
+            f.forEach((k, v) -> o.printf("%-" + w + "s  %s%n", k, v));
         }
         return 0;
     }

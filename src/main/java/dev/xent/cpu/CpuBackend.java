@@ -34,9 +34,9 @@ public final class CpuBackend implements Backend {
      * Below this many elements the work runs on the calling thread: handing it to the pool costs more. Measured here
      * (loss, 1000 classes, hot): 256 rows 53 us on one thread against 80 on two; 1024 rows 295 against 249.
      */
-    private static final long PARALLEL_THRESHOLD = 1 << 20;
+    private static final long PARALLEL_THRESHOLD = dev.xent.Settings.Tuning.CPU_PARALLEL_ELEMENTS;
     /** Elements of one group of rows copied from outside the heap: a quarter of a core's L2 here, in float32. */
-    static final int GROUP_ELEMENTS = 1 << 16;
+    static final int GROUP_ELEMENTS = dev.xent.Settings.Tuning.CPU_GROUP_ELEMENTS;
 
     private final int threads;
     private final RowMath math;

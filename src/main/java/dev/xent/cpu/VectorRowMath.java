@@ -21,7 +21,7 @@ final class VectorRowMath implements RowMath {
     private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
 
     /** Floats per block of a row: 16 KiB, so a block summed again (see below) is still in L1. */
-    static final int BLOCK = 4096;
+    static final int BLOCK = dev.xent.Settings.Tuning.CPU_ROW_BLOCK;
     /** How far a block's max may rise above the running reference before its sum is taken again (exp(60) fits a float). */
     static final float RESUM_MARGIN = 60f;
     /** Values of a row's first block that seed its reference: one cache line's worth, already on its way from memory. */
@@ -304,7 +304,7 @@ final class VectorRowMath implements RowMath {
     }
 
     /** Rows of at most this many classes go L at a time through {@link #manyRowStats}; above it, one at a time. */
-    static final int MANY_ROWS_MAX_CLASSES = 128;
+    static final int MANY_ROWS_MAX_CLASSES = dev.xent.Settings.Tuning.CPU_SHORT_ROW_MAX_CLASSES;
 
     /**
      * Short rows, L at a time: the group is transposed into a scratch array (class k of the L rows becomes one vector),

@@ -12,9 +12,9 @@ package dev.xent.cuda;
  */
 record Plan(int group, int block, int splits, long grid) {
     /** Up to this many classes a row gets at most one warp. */
-    static final int WARP_REGIME_MAX_CLASSES = 2048;
+    static final int WARP_REGIME_MAX_CLASSES = dev.xent.Settings.Tuning.CUDA_WARP_ROW_MAX_CLASSES;
     /** A split slice holds at least this many classes, so its block has real work. */
-    static final int MIN_SLICE = 8192;
+    static final int MIN_SLICE = dev.xent.Settings.Tuning.CUDA_MIN_SLICE_CLASSES;
 
     static Plan forRows(long rows, int classes, int multiprocessors, boolean allowSplit) {
         if (classes <= WARP_REGIME_MAX_CLASSES) {

@@ -29,7 +29,7 @@ import jcuda.driver.CUstream_flags;
  */
 final class Staging {
     /** Default bytes per staging buffer, pinned or not. */
-    static final long STAGE_BYTES = 64L << 20;
+    static final long STAGE_BYTES = dev.xent.Settings.Tuning.CUDA_STAGE_BYTES;
 
     final long bytes;
     final Pointer[] host = {new Pointer(), new Pointer()};

@@ -31,9 +31,9 @@ public final class Npy {
     /** numpy's _MAX_HEADER_SIZE: longer headers are refused (np.load: "may not be safe to load securely"). */
     public static final int MAX_HEADER_SIZE = 10000;
     /** Bytes per mapped segment (at most one mapping's limit, 2 GiB). */
-    static final long SEGMENT_BYTES = 1L << 30;
+    static final long SEGMENT_BYTES = dev.xent.Settings.Tuning.IO_SEGMENT_BYTES;
     /** Arrays up to this size are read into the heap: each mapping counts against the kernel's limit per process. */
-    static final long SMALL_BYTES = 64 << 10;
+    static final long SMALL_BYTES = dev.xent.Settings.Tuning.IO_SMALL_BYTES;
 
     private static final Set<String> KEYS = Set.of("descr", "fortran_order", "shape");
     /** numpy's NPY_MAXDIMS: np.load refuses a shape with more axes. */

@@ -12,7 +12,7 @@ import java.nio.ByteOrder;
  * block costs no second heap copy.
  */
 public final class NpyWriter {
-    private static final int BUFFER_BYTES = 4 << 20;
+    private static final int BUFFER_BYTES = dev.xent.Settings.Tuning.IO_WRITE_BUFFER_BYTES;
 
     private final OutputSet.Output out;
     private final DType dtype;
