@@ -469,6 +469,26 @@ final class VectorRowMath implements RowMath {
         return s;
     }
 
+    /** {@link RowMath#sumExpTimesGap} with the vector exp; a lane whose exp is 0 (a gap below -87, or -inf) adds 0. */
+    @Override
+    public double sumExpTimesGap(float[] a, int off, int len, float m) {
+        FloatVector mv = FloatVector.broadcast(S, m);
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (; i + L <= len; i += L) {
+            FloatVector d = FloatVector.fromArray(S, a, off + i).sub(mv);
+            FloatVector e = expOfNonPositive(d);
+            acc = acc.add(e.mul(d).blend(0f, e.compare(VectorOperators.EQ, 0f)));
+        }
+        double s = sumLanes(acc);
+        for (; i < len; i++) {
+            float d = a[off + i] - m;
+            float e = expOfNonPositive(FloatVector.broadcast(S, d)).lane(0);
+            if (e != 0) s += e * d;
+        }
+        return s;
+    }
+
     @Override
     public void normalize(
             float[] a, int off, int len, float m, float logS, float invS, boolean logOutput, float[] out, int outOff) {

@@ -133,6 +133,38 @@ class VectorRowMathTest {
     }
 
     @Test
+    void sumExpTimesGapAgainstDoublePrecision() {
+        java.util.Random r = new java.util.Random(11);
+        VectorRowMath vec = new VectorRowMath();
+        for (int len : new int[] {1, 7, 8, 17, 64, 1000, 4101}) {
+            for (int kind = 0; kind < 4; kind++) {
+                float[] a = new float[len + 3];
+                for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextGaussian() * (kind == 2 ? 40 : 3));
+                if (kind == 1) for (int i = 4; i < a.length; i += 3) a[i] = Float.NEGATIVE_INFINITY; // masked classes
+                if (kind == 3) for (int i = 3; i < a.length; i++) a[i] = 5e4f + a[i]; // huge logits
+                float m = Float.NEGATIVE_INFINITY;
+                for (int i = 3; i < a.length; i++) m = Math.max(m, a[i]);
+                double want = 0, scale = 0; // Σ e d in double, and Σ e |d| for the error bound
+                for (int i = 3; i < a.length; i++) {
+                    double d = (double) a[i] - m, e = Math.exp(d);
+                    if (e != 0) {
+                        want += e * d;
+                        scale += e * Math.abs(d);
+                    }
+                }
+                double got = vec.sumExpTimesGap(a, 3, len, m);
+                assertTrue(
+                        Math.abs(got - want) <= 2e-6 * scale + 1e-30,
+                        len + " kind " + kind + ": " + got + " vs " + want);
+                double scalar = new ScalarRowMath().sumExpTimesGap(a, 3, len, m);
+                assertTrue(
+                        Math.abs(scalar - want) <= 2e-7 * scale + 1e-30,
+                        "scalar " + len + " kind " + kind); // d rounded to float
+            }
+        }
+    }
+
+    @Test
     void manyRowsMatchOneRowAtATime() {
         java.util.SplittableRandom r = new java.util.SplittableRandom(11);
         VectorRowMath math = new VectorRowMath();
