@@ -4,6 +4,8 @@ import dev.xent.stream.ExactSum;
 import dev.xent.stream.LossAccumulator;
 import java.util.Arrays;
 
+// Over 400 lines: A request's every check (shapes, dtypes, options, the target pre-pass) in one place, so no path skips
+// one.
 /**
  * A loss request that has passed every shape, type and option check, with its data laid out as rows: each row is one
  * prediction over C classes. For an input of shape (N, C, d1..dk) the class axis is 1, so row r = n * inner + j

@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 
+// Over 400 lines: The three storages (heap arrays, mapped segments, chunked shards) behind one set of typed reads.
 /**
  * Element storage behind a {@link Tensor}, addressed by 64-bit element index: a range of one Java array, little-endian
  * byte segments (memory-mapped files of any size), or a concatenation of other storages (shards). Every kind can be

@@ -3,6 +3,7 @@ package dev.xent;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
+// Over 400 lines: The value type users hold: factories, views and typed reads, most of the lines their Javadoc.
 /**
  * An immutable host tensor: a shape, an element type and C-ordered storage. Indices are 64-bit, so a tensor may hold
  * more than 2^31 elements when it is backed by a memory-mapped file (see {@link dev.xent.io.Npy}).

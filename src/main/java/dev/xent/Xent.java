@@ -1,7 +1,9 @@
 package dev.xent;
 
 import dev.xent.stream.BlockStream;
+import dev.xent.stream.SoftmaxStream;
 
+// Over 400 lines: The public facade: one small method per operation, most of the lines their Javadoc.
 /**
  * The entry point: PyTorch's {@code F.cross_entropy}, {@code F.nll_loss}, {@code F.log_softmax} and {@code F.softmax}
  * on one backend. Thread-safe; close it to release the backend's threads or device memory (close waits for calls in
@@ -278,7 +280,7 @@ public final class Xent implements AutoCloseable {
      * @throws InvalidInputException for an integer x or a dim out of range
      */
     public Tensor logSoftmax(Tensor x, int dim) {
-        return call(() -> BlockStream.softmax(backend, x, dim, true, null));
+        return call(() -> SoftmaxStream.softmax(backend, x, dim, true, null));
     }
 
     /**
@@ -290,7 +292,7 @@ public final class Xent implements AutoCloseable {
      * @throws InvalidInputException for an integer x or a dim out of range
      */
     public Tensor softmax(Tensor x, int dim) {
-        return call(() -> BlockStream.softmax(backend, x, dim, false, null));
+        return call(() -> SoftmaxStream.softmax(backend, x, dim, false, null));
     }
 
     /**
@@ -305,7 +307,7 @@ public final class Xent implements AutoCloseable {
      * @throws InvalidInputException for a non-floating {@code dtype}, an integer x without one, or a dim out of range
      */
     public Tensor softmax(Tensor x, int dim, boolean log, DType dtype) {
-        return call(() -> BlockStream.softmax(backend, x, dim, log, dtype, null));
+        return call(() -> SoftmaxStream.softmax(backend, x, dim, log, dtype, null));
     }
 
     /**
@@ -320,7 +322,7 @@ public final class Xent implements AutoCloseable {
      * @throws NullPointerException if {@code sink} is null
      */
     public void softmax(Tensor x, int dim, boolean log, DType dtype, ResultSink sink) {
-        call(() -> BlockStream.softmax(backend, x, dim, log, dtype, java.util.Objects.requireNonNull(sink, "sink")));
+        call(() -> SoftmaxStream.softmax(backend, x, dim, log, dtype, java.util.Objects.requireNonNull(sink, "sink")));
     }
 
     /**
@@ -335,7 +337,7 @@ public final class Xent implements AutoCloseable {
      * @throws InvalidInputException for a dtype, shape or dim that does not fit
      */
     public Tensor softmaxBackward(Tensor x, Tensor go, int dim, boolean log) {
-        return call(() -> BlockStream.softmaxBackward(x, go, dim, log, null));
+        return call(() -> SoftmaxStream.softmaxBackward(x, go, dim, log, null));
     }
 
     /**
@@ -351,7 +353,7 @@ public final class Xent implements AutoCloseable {
      * @throws NullPointerException if {@code sink} is null
      */
     public void softmaxBackward(Tensor x, Tensor go, int dim, boolean log, ResultSink sink) {
-        call(() -> BlockStream.softmaxBackward(x, go, dim, log, java.util.Objects.requireNonNull(sink, "sink")));
+        call(() -> SoftmaxStream.softmaxBackward(x, go, dim, log, java.util.Objects.requireNonNull(sink, "sink")));
     }
 
     /**
@@ -365,7 +367,7 @@ public final class Xent implements AutoCloseable {
      * @throws NullPointerException if {@code sink} is null
      */
     public void softmax(Tensor x, int dim, boolean log, ResultSink sink) {
-        call(() -> BlockStream.softmax(backend, x, dim, log, java.util.Objects.requireNonNull(sink, "sink")));
+        call(() -> SoftmaxStream.softmax(backend, x, dim, log, java.util.Objects.requireNonNull(sink, "sink")));
     }
 
     // ------------------------------------------------------------------------------------------------ lifecycle

@@ -13,6 +13,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+// Over 400 lines: The worked examples of ../shared/seeds, each printed as its seed prints it: data more than logic.
 /**
  * {@code xent demo}: every worked example of the seed notebooks (../shared/seeds), computed here, printed beside the
  * value the notebook printed. Inputs are the notebooks' own tensors; where a notebook drew them with an unseeded

@@ -21,6 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+// Over 400 lines: Every Backend entry point of the CPU path, each a short dispatch to its row kernel, plus the one
+// thread pool they share.
 /**
  * The fast CPU path: float32 arithmetic (float64 for float64 inputs), rows spread over a fixed pool of threads, and
  * per-row max and sum of exponentials taken block by block, each block in one loop against the running max (see

@@ -6,6 +6,8 @@ import dev.xent.LossKind;
 import dev.xent.LossProblem;
 import dev.xent.stream.ExactSum;
 
+// Over 400 lines: One row kernel: every option shares the row's stats and its pass over the row, so they stay in one
+// loop.
 /**
  * Per-row float32 loss for one range of rows, with whatever else the request asks (gradient, accuracy, top-k,
  * predictions, z-loss, softcap); owns its scratch buffers. The reference path defines every value; this is the CPU's

@@ -10,6 +10,8 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
+// Over 400 lines: All Vector API loops in one class: they share the species, the exp and log kernels and their
+// constants.
 /**
  * {@link RowMath} on the Vector API at the machine's preferred width. Loaded only when jdk.incubator.vector is in the
  * boot layer (see {@link CpuBackend}).

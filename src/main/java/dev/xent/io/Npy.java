@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
+// Over 400 lines: One format: the strict header checks sit beside the reads and writes they guard.
 /**
  * NumPy {@code .npy} files, format versions 1.0, 2.0 and 3.0, read as {@code np.load} reads them: the header is
  * evaluated as the Python literal it is ({@link PyLiteral}), with numpy's checks (exactly the keys descr,

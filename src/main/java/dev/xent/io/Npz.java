@@ -17,6 +17,8 @@ import java.util.zip.CRC32;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
 
+// Over 400 lines: One format: the zip directory walk, both entry kinds (stored, deflated) and their checks belong
+// together.
 /**
  * NumPy {@code .npz} archives ({@code np.savez}, {@code np.savez_compressed}): a zip file (zip64 included) of .npy
  * members, named as {@code np.load} names them (without ".npy"). The zip structure is read from its central directory

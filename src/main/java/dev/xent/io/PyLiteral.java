@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+// Over 400 lines: One parser: Python's literal grammar as numpy writes headers, tokenizer and parser together, as in
+// CPython's ast.
 /**
  * Python's {@code ast.literal_eval} for the literals a {@code .npy} header can hold, as CPython 3.11 tokenizes and
  * evaluates them: dicts, tuples, lists and sets; str and bytes (every prefix and escape, adjacent literals joined);

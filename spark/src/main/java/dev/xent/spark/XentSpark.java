@@ -35,6 +35,8 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
+// Over 400 lines: The Spark entry points with their partition tasks: each task is small but needs the shared row and
+// shard plumbing.
 /**
  * xent's losses over whole datasets on Apache Spark, with the single-machine results to the bit. Each task turns its
  * partition into row blocks and computes them with the core library (on the GPU Spark assigned it, or on its cores);
