@@ -376,6 +376,7 @@ class CudaKernelTest {
     }
 
     @Test
+    @SuppressWarnings("try") // closes a resource of the try block by hand: that is what it tests
     void uploadsFromEverySourceAndIdempotentClose(@TempDir Path dir) {
         float[] v = {1, -2, 3.5f, 0, 7, -1};
         Tensor expect = Tensor.of(v, 2, 3);

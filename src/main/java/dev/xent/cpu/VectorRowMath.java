@@ -659,7 +659,7 @@ final class VectorRowMath implements RowMath {
      */
 
     /** lane i of SUM_STEP[w] is lane i + w (wrapping): the steps of a fixed tree sum over the lanes. */
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"}) // an array of a generic type: made raw, filled with Float shuffles
     private static final jdk.incubator.vector.VectorShuffle<Float>[] SUM_STEP =
             new jdk.incubator.vector.VectorShuffle[L];
 

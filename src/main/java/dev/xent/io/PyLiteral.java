@@ -670,7 +670,8 @@ public final class PyLiteral {
                                 k += 2;
                                 return new Set(new ArrayList<>());
                             }
-                        // fall through
+                            throw new Malformed(
+                                    "malformed node or string: name '" + tok.text + "' at character " + tok.at);
                         default:
                             throw new Malformed(
                                     "malformed node or string: name '" + tok.text + "' at character " + tok.at);
