@@ -1,10 +1,10 @@
 package dev.xent.bench;
 
-import dev.xent.Futures;
 import dev.xent.LossSpec;
 import dev.xent.Tensor;
 import dev.xent.Xent;
 import dev.xent.cpu.CpuBackend;
+import dev.xent.internal.Futures;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -1,6 +1,6 @@
 package dev.xent.bench;
 
-import dev.xent.Futures;
+import dev.xent.internal.Futures;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;

@@ -2,7 +2,6 @@ package dev.xent.cpu;
 
 import dev.xent.Backend;
 import dev.xent.DType;
-import dev.xent.Futures;
 import dev.xent.Half;
 import dev.xent.InvalidInputException;
 import dev.xent.LossKind;
@@ -11,6 +10,7 @@ import dev.xent.LossResult;
 import dev.xent.Outputs;
 import dev.xent.RowLayout;
 import dev.xent.Tensor;
+import dev.xent.internal.Futures;
 import dev.xent.stream.ExactSum;
 import java.util.ArrayList;
 import java.util.List;

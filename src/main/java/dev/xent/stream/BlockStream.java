@@ -3,7 +3,6 @@ package dev.xent.stream;
 import dev.xent.Backend;
 import dev.xent.BinaryCrossEntropy;
 import dev.xent.DType;
-import dev.xent.Futures;
 import dev.xent.InvalidInputException;
 import dev.xent.LossProblem;
 import dev.xent.LossResult;
@@ -11,6 +10,7 @@ import dev.xent.ResultSink;
 import dev.xent.RowLayout;
 import dev.xent.Settings;
 import dev.xent.Tensor;
+import dev.xent.internal.Futures;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 
@@ -373,7 +373,7 @@ public final class BlockStream {
         try (Delivery delivery = new Delivery(sink, outer > perBlock)) {
             for (long o = 0; o < Math.max(1, outer); o += perBlock) {
                 long to = Math.min(outer, o + perBlock);
-                Tensor g = dev.xent.TargetGradient.crossEntropy(o == 0 && to >= outer ? p : p.block(o, to));
+                Tensor g = TargetGradient.crossEntropy(o == 0 && to >= outer ? p : p.block(o, to));
                 long first = o * slab;
                 if (out != null) out.put(first, g);
                 else delivery.submit(() -> sink.gradient(first, g));

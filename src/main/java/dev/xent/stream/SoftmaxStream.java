@@ -117,9 +117,9 @@ public final class SoftmaxStream {
      * @throws InvalidInputException for a dtype, shape or dim that does not fit
      */
     public static Tensor softmaxBackward(Tensor x, Tensor go, int dim, boolean log, ResultSink sink) {
-        if (!x.sameShape(go)) return dev.xent.SoftmaxBackward.compute(x, go, dim, log); // its message
+        if (!x.sameShape(go)) return SoftmaxBackward.compute(x, go, dim, log); // its message
         if (x.rank() == 0) {
-            Tensor g = dev.xent.SoftmaxBackward.compute(x, go, dim, log);
+            Tensor g = SoftmaxBackward.compute(x, go, dim, log);
             if (sink == null) return g;
             sink.gradient(0, g);
             sink.progress(1, 1);
@@ -136,8 +136,7 @@ public final class SoftmaxStream {
             for (long o = 0; o < Math.max(1, outer); o += perBlock) {
                 long to = Math.min(outer, o + perBlock);
                 boolean whole = o == 0 && to >= outer;
-                Tensor g = dev.xent.SoftmaxBackward.compute(
-                        whole ? x : x.slice(o, to), whole ? go : go.slice(o, to), dim, log);
+                Tensor g = SoftmaxBackward.compute(whole ? x : x.slice(o, to), whole ? go : go.slice(o, to), dim, log);
                 long first = o * slab, done = to * slab;
                 if (out != null) out.put(first, g);
                 else

@@ -1,4 +1,10 @@
-package dev.xent;
+package dev.xent.stream;
+
+import dev.xent.Backend;
+import dev.xent.DType;
+import dev.xent.InvalidInputException;
+import dev.xent.RowLayout;
+import dev.xent.Tensor;
 
 /**
  * The backward of {@code F.softmax} and {@code F.log_softmax} along a dim, given the input x and the upstream gradient
@@ -6,7 +12,7 @@ package dev.xent;
  * dim, softmax's gx = y ⊙ (go − Σ go·y) and log_softmax's gx = go − y · Σ go (Σ over dim). The result has x's dtype
  * (float64 arithmetic, rounded once); a 0-d x is one row of one value.
  */
-public final class SoftmaxBackward {
+final class SoftmaxBackward {
     private SoftmaxBackward() {}
 
     /**

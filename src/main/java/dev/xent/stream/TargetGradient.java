@@ -1,4 +1,11 @@
-package dev.xent;
+package dev.xent.stream;
+
+import dev.xent.Backend;
+import dev.xent.InvalidInputException;
+import dev.xent.LossProblem;
+import dev.xent.Reduction;
+import dev.xent.RowLayout;
+import dev.xent.Tensor;
 
 /**
  * The gradient of cross-entropy with respect to probability targets, as autograd gives it for
@@ -6,7 +13,7 @@ package dev.xent;
  * l = −Σ_c w_c t'_c log p_c, so d l / d t_c = −(1 − ε) w_c log p_c, divided by the row count for 'mean' (the gradient
  * of the sum for 'none'). float64 row by row; the targets' shape.
  */
-public final class TargetGradient {
+final class TargetGradient {
     private TargetGradient() {}
 
     /**

@@ -1,4 +1,4 @@
-package dev.xent;
+package dev.xent.internal;
 
 import java.util.List;
 import java.util.concurrent.ExecutionException;
@@ -7,7 +7,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Pools of daemon workers, and waiting on work handed to them with the worker's own exception coming through unwrapped. */
+/**
+ * Pools of daemon workers, and waiting on work handed to them with the worker's own exception coming through unwrapped.
+ * In {@code dev.xent.internal}: shared by the backends and streams, not part of the API.
+ */
 public final class Futures {
     private Futures() {}
 
