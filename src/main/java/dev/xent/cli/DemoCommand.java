@@ -1,6 +1,6 @@
+// Over 400 lines: one method per seed notebook, each its worked examples and the values the notebook printed.
 package dev.xent.cli;
 
-import dev.xent.Device;
 import dev.xent.LossSpec;
 import dev.xent.Reduction;
 import dev.xent.Tensor;
@@ -10,7 +10,6 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 // Over 400 lines: The worked examples of ../shared/seeds, each printed as its seed prints it: data more than logic.
@@ -30,11 +29,8 @@ final class DemoCommand implements Callable<Integer> {
     @picocli.CommandLine.Mixin
     Verbosity verbosity;
 
-    @Option(
-            names = "--device",
-            defaultValue = "auto",
-            description = "auto, cpu, cuda or reference (default: ${DEFAULT-VALUE}).")
-    String device;
+    @picocli.CommandLine.Mixin
+    DeviceOption deviceOption;
 
     /** Inputs printed to 4 decimals shift a loss or probability by at most ~1e-4 (|d loss / d x| summed over a row is at most 2). */
     private static final double PRINTED_INPUT_ALLOWANCE = 1.5e-4;
@@ -46,7 +42,7 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         out = spec.commandLine().getOut();
-        try (Xent x = Xent.open(Device.parse(device))) {
+        try (Xent x = Xent.open(deviceOption.device)) {
             xent = x;
             out.println("xent demo on device " + x.deviceName() + ": ours beside each notebook's printed value");
             seed000();

@@ -1,14 +1,10 @@
+// Over 400 lines: some 190 are the declarations of eval's 29 options, and the checks of how they combine belong
+// beside them; the losses other than ce and nll run in EvalOtherLosses.
 package dev.xent.cli;
 
-import dev.xent.BceSpec;
-import dev.xent.BinaryCrossEntropy;
 import dev.xent.DType;
 import dev.xent.Device;
-import dev.xent.Divergence;
-import dev.xent.DivergenceResult;
-import dev.xent.DivergenceSpec;
 import dev.xent.InvalidInputException;
-import dev.xent.KlDivergence;
 import dev.xent.LossKind;
 import dev.xent.LossProblem;
 import dev.xent.LossResult;
@@ -149,11 +145,8 @@ final class EvalCommand implements Callable<Integer> {
             description = "bce only: weight of positive examples, broadcast from the last axis (e.g. shape (C)).")
     String posWeight;
 
-    @Option(
-            names = "--device",
-            defaultValue = "auto",
-            description = "auto, cpu, cuda or reference (default: ${DEFAULT-VALUE}: CUDA if usable, else the CPU).")
-    String device;
+    @picocli.CommandLine.Mixin
+    DeviceOption deviceOption;
 
     @Option(
             names = "--out",
@@ -214,17 +207,6 @@ final class EvalCommand implements Callable<Integer> {
                     "Write the predicted classes (argmax, first maximum on ties), int64: the logits' shape less the class axis.")
     Path predOut;
 
-    /** An output names a file: not empty, and not ending in '/' (which Path would drop). */
-    static final class OutputPath implements picocli.CommandLine.ITypeConverter<Path> {
-        @Override
-        public Path convert(String s) {
-            if (s.isEmpty() || s.endsWith("/"))
-                throw new picocli.CommandLine.TypeConversionException(
-                        "'" + s + "' does not name a file: an output is a file");
-            return Path.of(s);
-        }
-    }
-
     @Option(names = "--accuracy", description = "Report top-1 accuracy over non-ignored targets.")
     boolean accuracy;
 
@@ -248,19 +230,17 @@ final class EvalCommand implements Callable<Integer> {
             description = "Cap logits as C * tanh(x / C) before the softmax (C > 0; 0: off).")
     double softcap;
 
-    @Option(names = "--json", description = "Print one JSON object as the last line of stdout.")
-    boolean json;
+    @picocli.CommandLine.Mixin
+    JsonOption jsonOption;
 
-    @Option(
-            names = {"-q", "--quiet"},
-            description = "No progress bar and no warnings on stderr.")
-    boolean quiet;
+    @picocli.CommandLine.Mixin
+    QuietOption quietOption;
 
     @Override
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Device dev = Device.parse(device);
+        Device dev = deviceOption.device;
         String kind = loss.toLowerCase(Locale.ROOT);
         if (!List.of("ce", "nll", "bce", "kl", "kd", "jsd").contains(kind))
             throw new InvalidInputException("--loss must be ce, nll, bce, kl, kd or jsd, not '" + loss + "'");
@@ -347,7 +327,8 @@ final class EvalCommand implements Callable<Integer> {
         if (divergence) {
             List<Tensor> tlParts = ArraySource.openEach(tls);
             checkShardPairs(xs, xParts, tls, tlParts);
-            return divergence(
+            return EvalOtherLosses.divergence(
+                    this,
                     o,
                     kind,
                     red,
@@ -357,12 +338,13 @@ final class EvalCommand implements Callable<Integer> {
                     t,
                     gos.isEmpty() ? null : ArraySource.openAll(gos));
         }
-        if (kind.equals("kl")) return klDiv(o, red, dev, x, t, gos.isEmpty() ? null : ArraySource.openAll(gos));
+        if (kind.equals("kl"))
+            return EvalOtherLosses.klDiv(this, o, red, dev, x, t, gos.isEmpty() ? null : ArraySource.openAll(gos));
         Tensor w = ws.isEmpty() ? null : ws.get(0).open();
         Tensor go = gos.isEmpty() ? null : ArraySource.openAll(gos);
         if (kind.equals("bce"))
-            return binaryCrossEntropy(
-                    o, red, dev, x, t, w, ps.isEmpty() ? null : ps.get(0).open(), go);
+            return EvalOtherLosses.binaryCrossEntropy(
+                    this, o, red, dev, x, t, w, ps.isEmpty() ? null : ps.get(0).open(), go);
 
         boolean nll = kind.equals("nll");
         LossSpec.Builder b = LossSpec.builder()
@@ -381,7 +363,7 @@ final class EvalCommand implements Callable<Integer> {
                 .gradOutput(go)
                 .build();
         LossProblem p = LossProblem.of(nll ? LossKind.NLL : LossKind.CROSS_ENTROPY, x, t, b.build(), want);
-        if (!nll && !quiet && looksLikeProbabilities(x)) {
+        if (!nll && !quietOption.quiet && looksLikeProbabilities(x)) {
             err.println(
                     "xent: warning: every row of the logits lies in [0, 1] and sums to 1: these look like probabilities. "
                             + "cross_entropy applies log_softmax itself; pass the raw logits (or use --loss nll with log-probabilities).");
@@ -391,7 +373,7 @@ final class EvalCommand implements Callable<Integer> {
         double meanEntropy = Double.NaN;
         try (OutputSet files = new OutputSet();
                 Xent xent = Xent.open(dev);
-                Progress progress = Progress.of(quiet, x.byteSize(), x.numel(), p.rows())) {
+                Progress progress = Progress.of(quietOption.quiet, x.byteSize(), x.numel(), p.rows())) {
             p.totals(); // a bad target is reported before any output file is created
             NpyWriter lossW = out == null
                     ? null
@@ -444,7 +426,7 @@ final class EvalCommand implements Callable<Integer> {
         if (lseOut != null) o.println("log-sum-exp written to " + lseOut);
         if (targetGradOut != null) o.println("target gradient written to " + targetGradOut);
         o.printf(Locale.ROOT, "device: %s, rows: %d, classes: %d, seconds: %.6f%n", r.device(), rows, classes, seconds);
-        if (json) {
+        if (jsonOption.json()) {
             o.println(new Json()
                     .put("loss", r.isScalar() ? (Object) r.value() : null)
                     .put("reduction", red.label())
@@ -472,7 +454,7 @@ final class EvalCommand implements Callable<Integer> {
     }
 
     /** Where each block's outputs go: the writers that were asked for, and the progress bar. */
-    private static ResultSink sink(NpyWriter lossW, NpyWriter gradW, NpyWriter predW, Progress progress) {
+    static ResultSink sink(NpyWriter lossW, NpyWriter gradW, NpyWriter predW, Progress progress) {
         return new ResultSink() {
             @Override
             public void losses(long firstRow, Tensor values) {
@@ -541,185 +523,7 @@ final class EvalCommand implements Callable<Integer> {
         }
     }
 
-    private int binaryCrossEntropy(
-            PrintWriter o, Reduction red, Device dev, Tensor x, Tensor t, Tensor w, Tensor pw, Tensor go) {
-        BceSpec bs = BceSpec.builder().reduction(red).weight(w).posWeight(pw).build();
-        BinaryCrossEntropy p = BinaryCrossEntropy.of(
-                x,
-                t,
-                bs,
-                Outputs.builder().gradient(gradOut != null).gradOutput(go).build());
-        long t0 = System.nanoTime();
-        LossResult r;
-        try (OutputSet files = new OutputSet();
-                Xent xent = Xent.open(dev);
-                Progress progress = Progress.of(quiet, x.byteSize(), x.numel(), x.numel())) {
-            NpyWriter lossW =
-                    out == null ? null : files.npy(out, x.dtype() == DType.F64 ? DType.F64 : DType.F32, x.shape());
-            NpyWriter gradW = gradOut == null
-                    ? null
-                    : files.npy(gradOut, x.dtype() == DType.BF16 ? DType.F32 : x.dtype(), x.shape());
-            r = xent.bce(p, sink(lossW, gradW, null, progress));
-            if (targetGradOut != null) {
-                NpyWriter tw = files.npy(targetGradOut, x.dtype() == DType.F64 ? DType.F64 : DType.F32, t.shape());
-                BlockStream.targetGradient(p, sink(null, tw, null, progress));
-            }
-            progress.close();
-            files.commit();
-        }
-        reportElementwise(o, "bce", red, r, x, (System.nanoTime() - t0) / 1e9, j -> {});
-        return 0;
-    }
-
-    /** What an elementwise loss (bce, kl) prints: its lines and, with --json, its JSON, {@code fields} adding the loss's own. */
-    private void reportElementwise(
-            PrintWriter o,
-            String kind,
-            Reduction red,
-            LossResult r,
-            Tensor x,
-            double seconds,
-            java.util.function.Consumer<Json> fields) {
-        if (r.isScalar()) o.printf(Locale.ROOT, "loss (%s, %s): %s%n", kind, red.label(), fmt(r.value()));
-        else
-            o.printf(
-                    Locale.ROOT,
-                    "loss (%s, none): %d per-element values%s%n",
-                    kind,
-                    x.numel(),
-                    out == null ? " (write them with --out)" : " written to " + out);
-        if (gradOut != null) o.println("gradient written to " + gradOut);
-        o.printf(Locale.ROOT, "device: %s, elements: %d, seconds: %.6f%n", r.device(), x.numel(), seconds);
-        if (json) {
-            Json j = new Json()
-                    .put("loss", r.isScalar() ? (Object) r.value() : null)
-                    .put("reduction", red.label())
-                    .put("device", r.device())
-                    .put("loss_kind", kind);
-            fields.accept(j);
-            o.println(j.put("elements", x.numel())
-                    .put("seconds", seconds)
-                    .put("logits_dtype", x.dtype().label())
-                    .put("out", out == null ? null : out.toString())
-                    .put("grad_out", gradOut == null ? null : gradOut.toString()));
-        }
-    }
-
-    private int divergence(
-            PrintWriter o,
-            String kind,
-            Reduction red,
-            Device dev,
-            Tensor x,
-            Tensor teacherLogits,
-            Tensor t,
-            Tensor go) {
-        DivergenceSpec.Builder b = DivergenceSpec.builder(
-                        kind.equals("kd") ? DivergenceSpec.Kind.KD : DivergenceSpec.Kind.JSD)
-                .reduction(red)
-                .temperature(temperature)
-                .ignoreIndex(ignoreIndex);
-        if (kind.equals("jsd")) b.beta(beta);
-        if (alpha != null) {
-            if (t == null)
-                throw new InvalidInputException("--alpha mixes in cross-entropy with class targets: give --targets");
-            b.alpha(alpha);
-        }
-        DivergenceSpec ds = b.build();
-        Divergence p = Divergence.of(x, teacherLogits, t, ds, gradOut != null).withGradOutput(go);
-        long t0 = System.nanoTime();
-        DivergenceResult r;
-        try (OutputSet files = new OutputSet();
-                Xent xent = Xent.open(dev);
-                Progress progress = Progress.of(quiet, x.byteSize() + teacherLogits.byteSize(), x.numel(), p.rows())) {
-            p.validRows(); // a bad target is reported before any output file is created
-            DType outType = x.dtype() == DType.F64 || teacherLogits.dtype() == DType.F64 ? DType.F64 : DType.F32;
-            NpyWriter lossW = out == null ? null : files.npy(out, outType, new long[] {p.rows()});
-            NpyWriter gradW = gradOut == null ? null : files.npy(gradOut, outType, x.shape());
-            r = xent.divergence(p, sink(lossW, gradW, null, progress));
-            progress.close();
-            files.commit();
-        }
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        String what = kind + ", " + red.label();
-        if (r.isScalar()) o.printf(Locale.ROOT, "loss (%s): %s%n", what, fmt(r.value()));
-        else
-            o.printf(
-                    Locale.ROOT,
-                    "loss (%s): %d per-row values%s%n",
-                    what,
-                    p.rows(),
-                    out == null ? " (write them with --out)" : " written to " + out);
-        if (ds.mixesCrossEntropy() && r.isScalar()) {
-            o.printf(
-                    Locale.ROOT,
-                    "parts: %s %s, cross-entropy %s (alpha %s)%n",
-                    kind,
-                    fmt(r.divergence()),
-                    fmt(r.crossEntropy()),
-                    fmt(ds.alpha()));
-        }
-        if (gradOut != null) o.println("gradient (with respect to the student's logits) written to " + gradOut);
-        o.printf(
-                Locale.ROOT,
-                "device: %s, rows: %d, valid rows: %d, classes: %d, seconds: %.6f%n",
-                r.device(),
-                p.rows(),
-                r.validRows(),
-                p.classes(),
-                seconds);
-        if (json) {
-            o.println(new Json()
-                    .put("loss", r.isScalar() ? (Object) r.value() : null)
-                    .put("reduction", red.label())
-                    .put("loss_kind", kind)
-                    .put(kind, r.isScalar() ? (Object) r.divergence() : null)
-                    .put("cross_entropy", ds.mixesCrossEntropy() && r.isScalar() ? (Object) r.crossEntropy() : null)
-                    .put("temperature", temperature)
-                    .put("alpha", alpha)
-                    .put("beta", kind.equals("jsd") ? (Object) beta : null)
-                    .put("device", r.device())
-                    .put("rows", p.rows())
-                    .put("valid_rows", r.validRows())
-                    .put("classes", p.classes())
-                    .put("divisor", r.divisor())
-                    .put("seconds", seconds)
-                    .put("logits_dtype", x.dtype().label())
-                    .put("teacher_dtype", teacherLogits.dtype().label())
-                    .put("out", out == null ? null : out.toString())
-                    .put("grad_out", gradOut == null ? null : gradOut.toString()));
-        }
-        return 0;
-    }
-
-    private int klDiv(PrintWriter o, Reduction red, Device dev, Tensor x, Tensor t, Tensor go) {
-        KlDivergence p = KlDivergence.of(x, t, red, logTarget, gradOut != null).withGradOutput(go);
-        long t0 = System.nanoTime();
-        LossResult r;
-        try (OutputSet files = new OutputSet();
-                Xent xent = Xent.open(dev);
-                Progress progress = Progress.of(quiet, x.byteSize(), x.numel(), x.numel())) {
-            NpyWriter lossW =
-                    out == null ? null : files.npy(out, x.dtype() == DType.F64 ? DType.F64 : DType.F32, x.shape());
-            NpyWriter gradW = gradOut == null
-                    ? null
-                    : files.npy(gradOut, x.dtype() == DType.F64 ? DType.F64 : DType.F32, x.shape());
-            r = xent.klDiv(p, sink(lossW, gradW, null, progress));
-            progress.close();
-            files.commit();
-        }
-        reportElementwise(
-                o,
-                "kl",
-                red,
-                r,
-                x,
-                (System.nanoTime() - t0) / 1e9,
-                j -> j.put("log_target", logTarget).put("divisor", p.divisor()));
-        return 0;
-    }
-
-    private static String fmt(double v) {
+    static String fmt(double v) {
         return Double.isNaN(v) ? "NaN" : Double.toString(v);
     }
 

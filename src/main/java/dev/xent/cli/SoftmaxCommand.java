@@ -62,14 +62,15 @@ final class SoftmaxCommand implements Callable<Integer> {
     @Option(
             names = "--dtype",
             paramLabel = "T",
+            converter = DtypeConverter.class,
             description =
                     "f16, bf16, f32 or f64: the input is cast to it first (so integer and bool inputs work) and the output has it, as PyTorch's dtype argument (default: the input's dtype, which must then be floating).")
-    String dtype;
+    DType dtype;
 
     @Option(
             names = "--out",
             paramLabel = "FILE.npy",
-            converter = EvalCommand.OutputPath.class,
+            converter = OutputPath.class,
             description =
                     "The output, the input's shape (bfloat16 is written as float32 holding bfloat16 values: .npy has no bfloat16).")
     Path out;
@@ -85,30 +86,26 @@ final class SoftmaxCommand implements Callable<Integer> {
     @Option(
             names = "--grad-out",
             paramLabel = "GX.npy",
-            converter = EvalCommand.OutputPath.class,
+            converter = OutputPath.class,
             description =
                     "Write the backward's result, the input's shape and dtype (float64 arithmetic; bfloat16 written as float32).")
     Path gradOut;
 
-    @Option(
-            names = "--device",
-            defaultValue = "auto",
-            description = "auto, cpu, cuda or reference (default: ${DEFAULT-VALUE}).")
-    String device;
+    @picocli.CommandLine.Mixin
+    DeviceOption deviceOption;
 
-    @Option(names = "--json", description = "Print one JSON object as the last line of stdout.")
-    boolean json;
+    @picocli.CommandLine.Mixin
+    JsonOption jsonOption;
 
-    @Option(
-            names = {"-q", "--quiet"},
-            description = "No progress bar on stderr.")
-    boolean quiet;
+    @picocli.CommandLine.Mixin
+    QuietOption quietOption;
 
     @Override
     public Integer call() {
         PrintWriter o = spec.commandLine().getOut();
-        Device dev = Device.parse(device);
-        DType cast = dtype == null ? null : parseDtype(dtype);
+        Device dev = deviceOption.device;
+        DType cast = dtype;
+        boolean quiet = quietOption.quiet;
         if (out == null && gradOut == null)
             throw new InvalidInputException("name an output: --out (the forward), --grad-out (the backward), or both");
         if ((gradOut == null) != (gradOutput == null))
@@ -183,7 +180,7 @@ final class SoftmaxCommand implements Callable<Integer> {
                     out);
         if (gradOut != null) o.printf(Locale.ROOT, "%s backward along dim %d written to %s%n", what, dim, gradOut);
         o.printf(Locale.ROOT, "device: %s, elements: %d, seconds: %.6f%n", used, x.numel(), seconds);
-        if (json) {
+        if (jsonOption.json()) {
             o.println(new Json()
                     .put("op", what)
                     .put("dim", dim)
@@ -199,9 +196,15 @@ final class SoftmaxCommand implements Callable<Integer> {
         return 0;
     }
 
-    static DType parseDtype(String s) {
-        DType t = BenchCommand.floatingType(s);
-        if (t == null) throw new InvalidInputException("--dtype must be f16, bf16, f32 or f64, not '" + s + "'");
-        return t;
+    /** --dtype: any floating type. */
+    static final class DtypeConverter implements picocli.CommandLine.ITypeConverter<DType> {
+        @Override
+        public DType convert(String s) {
+            DType t = BenchCommand.floatingType(s);
+            if (t == null)
+                throw new picocli.CommandLine.TypeConversionException(
+                        "--dtype must be f16, bf16, f32 or f64, not '" + s + "'");
+            return t;
+        }
     }
 }

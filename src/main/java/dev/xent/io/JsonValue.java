@@ -12,8 +12,10 @@ import java.util.Map;
  * strings {@link String}, integers {@link BigInteger}, other numbers {@link Double}, true/false {@link Boolean}, null
  * {@link #NULL}. Nesting is limited, so hostile input cannot exhaust the stack.
  */
-final class JsonValue {
-    static final Object NULL = new Object();
+public final class JsonValue {
+    /** The value of a JSON {@code null} (a map cannot hold Java's null as a present value). */
+    public static final Object NULL = new Object();
+
     private static final int MAX_DEPTH = 128;
 
     private final String s;
@@ -23,8 +25,14 @@ final class JsonValue {
         this.s = s;
     }
 
-    /** Parses a whole document; only whitespace may follow the value. */
-    static Object parse(String text) throws PyLiteral.Malformed {
+    /**
+     * Parses a whole document; only whitespace may follow the value.
+     *
+     * @param text the JSON text
+     * @return the value, typed as the class comment says
+     * @throws PyLiteral.Malformed where the text is not one JSON value
+     */
+    public static Object parse(String text) throws PyLiteral.Malformed {
         JsonValue p = new JsonValue(text);
         p.space();
         Object v = p.value(0);

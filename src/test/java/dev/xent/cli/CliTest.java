@@ -459,11 +459,22 @@ class CliTest {
     @Test
     void torchPeerLineWithEscapedQuotes() {
         // what PyTorch 1.13 says for float16 on the CPU, as torch_peer.py prints it
-        java.util.Map<String, Object> m = BenchCommand.parseFlatJson(
+        TorchPeer.Result m = TorchPeer.parse(
                 "{\"error\": \"\\\"log_softmax_lastdim_kernel_impl\\\" not implemented for 'Half'\", \"torch_version\": \"1.13.0a0\", \"seconds_median\": 0.25}");
-        assertEquals("\"log_softmax_lastdim_kernel_impl\" not implemented for 'Half'", m.get("error"));
-        assertEquals("1.13.0a0", m.get("torch_version"));
-        assertEquals("0.25", m.get("seconds_median"));
-        assertEquals("a\\b\u00e9\n", BenchCommand.unescape("a\\\\b\\u00e9\\n"));
+        assertEquals("\"log_softmax_lastdim_kernel_impl\" not implemented for 'Half'", m.error());
+        assertEquals("1.13.0a0", m.torchVersion());
+        assertEquals(0.25, m.secondsMedian());
+        // JSON's null is Java's null (the CPU's extra_device_bytes), a number a number, escapes undone
+        TorchPeer.Result ok = TorchPeer.parse(
+                "{\"seconds_median\": 1.5e-05, \"torch_version\": \"2.\\u00e9\\n\", \"threads\": 2, \"extra_device_bytes\": null}");
+        assertEquals(1.5e-5, ok.secondsMedian());
+        assertEquals("2.\u00e9\n", ok.torchVersion());
+        assertEquals(null, ok.error());
+        assertEquals(null, ok.extraDeviceBytes());
+        assertEquals(
+                java.math.BigInteger.valueOf(4096),
+                TorchPeer.parse("{\"seconds_median\": 0.5, \"extra_device_bytes\": 4096}")
+                        .extraDeviceBytes());
+        assertTrue(TorchPeer.parse("{\"seconds_median\": 0.5").error().contains("malformed"));
     }
 }

@@ -9,6 +9,7 @@ import dev.xent.Outputs;
 import dev.xent.Reduction;
 import dev.xent.Tensor;
 import dev.xent.cli.Json;
+import dev.xent.cli.JsonOption;
 import dev.xent.io.ArraySource;
 import dev.xent.io.NpyWriter;
 import dev.xent.io.OutputSet;
@@ -139,8 +140,8 @@ public final class SparkMain implements Callable<Integer> {
             description = "With shards: write the per-row losses (they pass through the driver).")
     Path out;
 
-    @Option(names = "--json", description = "Print one JSON object as the last line of stdout.")
-    boolean json;
+    @CommandLine.Mixin
+    JsonOption jsonOption;
 
     private PrintWriter o;
 
@@ -249,7 +250,7 @@ public final class SparkMain implements Callable<Integer> {
                 master,
                 seconds,
                 jobSeconds);
-        if (json) {
+        if (jsonOption.json()) {
             o.println(new Json()
                     .put("loss", res.isScalar() ? (Object) res.value() : null)
                     .put("reduction", red.label())
