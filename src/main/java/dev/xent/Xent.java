@@ -1,5 +1,6 @@
 package dev.xent;
 
+import dev.xent.internal.BackendSelector;
 import dev.xent.stream.BlockStream;
 import dev.xent.stream.SoftmaxStream;
 

@@ -1,12 +1,12 @@
 package dev.xent.cli;
 
-import dev.xent.BackendSelector;
 import dev.xent.DType;
 import dev.xent.Device;
 import dev.xent.DivergenceSpec;
 import dev.xent.Half;
 import dev.xent.InvalidInputException;
 import dev.xent.Tensor;
+import dev.xent.internal.BackendSelector;
 import dev.xent.io.ArraySource;
 import java.util.ArrayList;
 import java.util.List;

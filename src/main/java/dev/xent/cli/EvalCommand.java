@@ -396,7 +396,7 @@ final class EvalCommand implements Callable<Integer> {
                 NpyWriter tw = files.npy(targetGradOut, x.dtype() == DType.F64 ? DType.F64 : DType.F32, t.shape());
                 BlockStream.targetGradient(p, sink(null, tw, null, progress));
             }
-            progress.close();
+            progress.finish();
             files.commit();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;

@@ -58,7 +58,7 @@ final class EvalOtherLosses {
                 NpyWriter tw = files.npy(c.targetGradOut, x.dtype() == DType.F64 ? DType.F64 : DType.F32, t.shape());
                 BlockStream.targetGradient(p, EvalCommand.sink(null, tw, null, progress));
             }
-            progress.close();
+            progress.finish();
             files.commit();
         }
         reportElementwise(c, o, "bce", red, r, x, (System.nanoTime() - t0) / 1e9, j -> {});
@@ -134,7 +134,7 @@ final class EvalOtherLosses {
             NpyWriter lossW = c.out == null ? null : files.npy(c.out, outType, new long[] {p.rows()});
             NpyWriter gradW = c.gradOut == null ? null : files.npy(c.gradOut, outType, x.shape());
             r = xent.divergence(p, EvalCommand.sink(lossW, gradW, null, progress));
-            progress.close();
+            progress.finish();
             files.commit();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
@@ -203,7 +203,7 @@ final class EvalOtherLosses {
                     ? null
                     : files.npy(c.gradOut, x.dtype() == DType.F64 ? DType.F64 : DType.F32, x.shape());
             r = xent.klDiv(p, EvalCommand.sink(lossW, gradW, null, progress));
-            progress.close();
+            progress.finish();
             files.commit();
         }
         reportElementwise(

@@ -65,7 +65,7 @@ final class Info {
                         .map(dev.xent.cuda.Capability::label)
                         .collect(java.util.stream.Collectors.joining(", ")));
         // what --device auto picks, and why: the note that eval prints only with --verbose
-        dev.xent.Device auto = dev.xent.BackendSelector.configured(dev.xent.Device.AUTO);
+        dev.xent.Device auto = dev.xent.internal.BackendSelector.configured(dev.xent.Device.AUTO);
         m.put(
                 "device_auto",
                 auto != dev.xent.Device.AUTO

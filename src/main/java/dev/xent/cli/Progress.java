@@ -95,9 +95,14 @@ final class Progress implements AutoCloseable {
         }
     }
 
-    @Override
-    public synchronized void close() {
+    /** Takes the bar off the terminal now (before the results print); closing afterwards does nothing more. */
+    public synchronized void finish() {
         if (bar != null) bar.close();
         bar = null;
+    }
+
+    @Override
+    public void close() {
+        finish();
     }
 }

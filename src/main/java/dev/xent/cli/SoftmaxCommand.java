@@ -164,7 +164,7 @@ final class SoftmaxCommand implements Callable<Integer> {
                 });
             }
             used = xent.deviceName();
-            progress.close();
+            progress.finish();
             files.commit();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;

@@ -1,5 +1,9 @@
-package dev.xent;
+package dev.xent.internal;
 
+import dev.xent.Backend;
+import dev.xent.Device;
+import dev.xent.InvalidInputException;
+import dev.xent.Settings;
 import dev.xent.cpu.CpuBackend;
 import dev.xent.cuda.CudaBackend;
 import dev.xent.cuda.CudaProbe;
@@ -10,7 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Picks a backend: an explicit choice first, then {@code -Dxent.device}, then the {@code XENT_DEVICE} environment
- * variable, then the probe (CUDA if a device is usable, else the CPU, saying why once).
+ * variable, then the probe (CUDA if a device is usable, else the CPU, saying why once). In {@code dev.xent.internal}:
+ * {@link dev.xent.Xent#open} is the API for it.
  */
 public final class BackendSelector {
     private static final Logger LOG = LoggerFactory.getLogger(BackendSelector.class);
