@@ -62,8 +62,13 @@ interface RowMath {
         return n;
     }
 
-    /** sum of w[i] * (m - a[off+i]) (w null: weights of one); used by label smoothing. */
-    float sumWeightedGap(float[] a, int off, int len, float m, float[] w);
+    /**
+     * sum of w[i] * (m - a[off+i]) (w null: weights of one); used by label smoothing and probability targets. The
+     * terms share a sign, so float rounding drifts one way: the sum is kept in double (or in float over short chunks
+     * added in double), which holds long rows of near-equal gaps (a masked vocabulary under a softcap) to float32's
+     * precision.
+     */
+    double sumWeightedGap(float[] a, int off, int len, float m, float[] w);
 
     /** Writes (a - m - logS) (log output) or exp(a - m) * invS (probabilities) into out[outOff, outOff+len). */
     void normalize(

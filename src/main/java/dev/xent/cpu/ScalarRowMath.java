@@ -18,8 +18,8 @@ final class ScalarRowMath implements RowMath {
     }
 
     @Override
-    public float sumWeightedGap(float[] a, int off, int len, float m, float[] w) {
-        float s = 0;
+    public double sumWeightedGap(float[] a, int off, int len, float m, float[] w) {
+        double s = 0;
         for (int i = 0; i < len; i++) s += (w == null ? 1f : w[i]) * (m - a[off + i]);
         return s;
     }

@@ -458,31 +458,43 @@ final class VectorRowMath implements RowMath {
     }
 
     @Override
-    public float sumWeightedGap(float[] a, int off, int len, float m, float[] w) {
+    public double sumWeightedGap(float[] a, int off, int len, float m, float[] w) {
         FloatVector mv = FloatVector.broadcast(S, m);
-        FloatVector acc = FloatVector.zero(S);
+        double s = 0;
         int i = 0;
-        for (; i + L <= len; i += L) {
-            FloatVector gap = mv.sub(FloatVector.fromArray(S, a, off + i));
-            acc = w == null ? acc.add(gap) : gap.fma(FloatVector.fromArray(S, w, i), acc);
+        while (i + L <= len) { // float lanes over a chunk, chunks added in double
+            FloatVector acc = FloatVector.zero(S);
+            for (int end = Math.min(len - L, i + SUM_CHUNK - L); i <= end; i += L) {
+                FloatVector gap = mv.sub(FloatVector.fromArray(S, a, off + i));
+                acc = w == null ? acc.add(gap) : gap.fma(FloatVector.fromArray(S, w, i), acc);
+            }
+            s += sumLanes(acc);
         }
-        float s = sumLanes(acc);
         for (; i < len; i++) s += (w == null ? 1f : w[i]) * (m - a[off + i]);
         return s;
     }
+
+    /**
+     * Values a float-lane sum takes before it is added to a double: few enough adds per lane that one-way rounding
+     * stays near float's precision, many enough that the lane sums cost little.
+     */
+    private static final int SUM_CHUNK = 256;
 
     /** {@link RowMath#sumExpTimesGap} with the vector exp; a lane whose exp is 0 (a gap below -87, or -inf) adds 0. */
     @Override
     public double sumExpTimesGap(float[] a, int off, int len, float m) {
         FloatVector mv = FloatVector.broadcast(S, m);
-        FloatVector acc = FloatVector.zero(S);
+        double s = 0;
         int i = 0;
-        for (; i + L <= len; i += L) {
-            FloatVector d = FloatVector.fromArray(S, a, off + i).sub(mv);
-            FloatVector e = expOfNonPositive(d);
-            acc = acc.add(e.mul(d).blend(0f, e.compare(VectorOperators.EQ, 0f)));
+        while (i + L <= len) { // float lanes over a chunk, chunks added in double
+            FloatVector acc = FloatVector.zero(S);
+            for (int end = Math.min(len - L, i + SUM_CHUNK - L); i <= end; i += L) {
+                FloatVector d = FloatVector.fromArray(S, a, off + i).sub(mv);
+                FloatVector e = expOfNonPositive(d);
+                acc = acc.add(e.mul(d).blend(0f, e.compare(VectorOperators.EQ, 0f)));
+            }
+            s += sumLanes(acc);
         }
-        double s = sumLanes(acc);
         for (; i < len; i++) {
             float d = a[off + i] - m;
             float e = expOfNonPositive(FloatVector.broadcast(S, d)).lane(0);

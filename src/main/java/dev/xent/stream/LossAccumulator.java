@@ -13,7 +13,7 @@ import dev.xent.Tensor;
  * with {@link #add(LossAccumulator)}.
  */
 public final class LossAccumulator implements java.io.Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L; // 2: the entropy sums
 
     /** The loss without its z terms, and the z terms. */
     private final ExactSum ce = new ExactSum(), z = new ExactSum();

@@ -27,6 +27,9 @@ final class LossOptions implements Serializable {
         if (o.predictions())
             throw new dev.xent.InvalidInputException(
                     "the Spark job reports accuracy and top-k, not per-row predictions");
+        if (o.rowStatistics())
+            throw new dev.xent.InvalidInputException(
+                    "the Spark job reports accuracy and top-k, not log-sum-exp or entropy");
         this.kind = kind;
         this.reduction = s.reduction();
         this.ignoreIndex = s.ignoreIndex();
