@@ -26,18 +26,15 @@ import org.slf4j.LoggerFactory;
 /**
  * The fast CPU path: float32 arithmetic (float64 for float64 inputs), rows spread over a fixed pool of threads, and
  * per-row max and sum of exponentials taken block by block, each block in one loop against the running max (see
- * {@link #rowStats}), so each logit is read from memory once. Vectorised with jdk.incubator.vector when present.
+ * {@code RowStats}), so each logit is read from memory once. Vectorised with jdk.incubator.vector when present.
  */
 public final class CpuBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(CpuBackend.class);
     private static final java.util.concurrent.atomic.AtomicBoolean TOLD_NO_VECTOR =
             new java.util.concurrent.atomic.AtomicBoolean();
-    /**
-     * Below this many elements the work runs on the calling thread: handing it to the pool costs more. Measured here
-     * (loss, 1000 classes, hot): 256 rows 53 us on one thread against 80 on two; 1024 rows 295 against 249.
-     */
+    /** See {@link dev.xent.Settings.Tuning#CPU_PARALLEL_ELEMENTS}. */
     private static final long PARALLEL_THRESHOLD = dev.xent.Settings.Tuning.CPU_PARALLEL_ELEMENTS;
-    /** Elements of one group of rows copied from outside the heap: a quarter of a core's L2 here, in float32. */
+    /** See {@link dev.xent.Settings.Tuning#CPU_GROUP_ELEMENTS}. */
     static final int GROUP_ELEMENTS = dev.xent.Settings.Tuning.CPU_GROUP_ELEMENTS;
 
     private final int threads;

@@ -353,7 +353,7 @@ public final class BlockStream {
     // ------------------------------------------------------------------------------------------------ target gradients
 
     /**
-     * d loss / d target of a cross-entropy with probability targets ({@link dev.xent.TargetGradient}) in blocks along
+     * d loss / d target of a cross-entropy with probability targets ({@code TargetGradient}) in blocks along
      * axis 0, to {@code sink}'s {@link ResultSink#gradient} (positions in the target), or in memory when the sink is null.
      *
      * @param p a cross-entropy request with probability targets

@@ -25,7 +25,7 @@ public final class LossAccumulator implements java.io.Serializable {
     private boolean anyHits1, anyHitsK, anyZ, weighted, anyEntropy;
     /** With row statistics: the entropies of the counted rows, exactly, and how many. */
     private final ExactSum entropy = new ExactSum();
-
+    /** With row statistics: the rows {@link #entropy} holds. */
     private long entropyRows;
     /** Rows added, and non-ignored rows of the totals added. */
     private long rows, validRows;
