@@ -114,9 +114,10 @@ final class EvalCommand implements Callable<Integer> {
     @Option(
             names = "--reduction",
             paramLabel = "R",
+            converter = EvalLoss.ReductionConverter.class,
             description =
                     "none, sum or mean (default: mean); kl, kd and jsd also batchmean, the sum over the rows (kl: over axis 0), which is their default.")
-    String reduction;
+    Reduction reduction;
 
     @Option(
             names = "--ignore-index",
@@ -133,11 +134,12 @@ final class EvalCommand implements Callable<Integer> {
     @Option(
             names = "--loss",
             defaultValue = "ce",
+            converter = EvalLoss.Converter.class,
             description =
                     "ce (logits in), nll (log-probabilities in), bce (binary cross-entropy with logits: targets of the logits' shape, --weights broadcast, --pos-weight), "
                             + "kl (F.kl_div: --logits of log-probabilities, --targets of probabilities), kd (T^2 * KL(softmax(teacher/T) || softmax(student/T)), "
                             + "the student in --logits, --teacher; with --targets and --alpha mixed with cross-entropy) or jsd (Liger-Kernel's generalized Jensen-Shannon divergence, --beta); default: ${DEFAULT-VALUE}.")
-    String loss;
+    EvalLoss loss;
 
     @Option(
             names = "--pos-weight",
@@ -241,13 +243,11 @@ final class EvalCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Device dev = deviceOption.device;
-        String kind = loss.toLowerCase(Locale.ROOT);
-        if (!List.of("ce", "nll", "bce", "kl", "kd", "jsd").contains(kind))
-            throw new InvalidInputException("--loss must be ce, nll, bce, kl, kd or jsd, not '" + loss + "'");
+        String kind = loss.label();
         boolean divergence = kind.equals("kd") || kind.equals("jsd");
         Reduction red = reduction == null
                 ? (divergence || kind.equals("kl") ? Reduction.BATCHMEAN : Reduction.MEAN)
-                : Reduction.parse(reduction);
+                : reduction;
         if (targets == null && !divergence) throw new InvalidInputException("--targets is required for --loss " + kind);
         if (teacher != null && !divergence) throw new InvalidInputException("--teacher belongs to --loss kd and jsd");
         if (divergence && teacher == null)
