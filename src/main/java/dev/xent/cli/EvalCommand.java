@@ -386,8 +386,7 @@ final class EvalCommand implements Callable<Integer> {
             NpyWriter lseW = lseOut == null ? null : files.npy(lseOut, st, p.outputShape());
             NpyWriter entropyW = entropyOut == null ? null : files.npy(entropyOut, st, p.outputShape());
             // the row statistics come out of the loss's own pass over the logits, block by block
-            ResultSink s = sink(lossW, gradW, predW, progress);
-            r = xent.loss(p, lseW == null && entropyW == null ? s : withRowStatistics(s, lseW, entropyW));
+            r = xent.loss(p, sink(lossW, gradW, predW, lseW, entropyW, progress));
             meanEntropy = r.meanEntropy();
             if (targetGradOut != null) {
                 if (!p.probabilityTarget())
@@ -455,6 +454,12 @@ final class EvalCommand implements Callable<Integer> {
 
     /** Where each block's outputs go: the writers that were asked for, and the progress bar. */
     static ResultSink sink(NpyWriter lossW, NpyWriter gradW, NpyWriter predW, Progress progress) {
+        return sink(lossW, gradW, predW, null, null, progress);
+    }
+
+    /** {@link #sink(NpyWriter, NpyWriter, NpyWriter, Progress)}, with each row's log-sum-exp and entropy too. */
+    static ResultSink sink(
+            NpyWriter lossW, NpyWriter gradW, NpyWriter predW, NpyWriter lseW, NpyWriter entropyW, Progress progress) {
         return new ResultSink() {
             @Override
             public void losses(long firstRow, Tensor values) {
@@ -472,39 +477,14 @@ final class EvalCommand implements Callable<Integer> {
             }
 
             @Override
-            public void progress(long done, long total) {
-                progress.update(done, total);
-            }
-        };
-    }
-
-    /** {@code s}, with each block's log-sum-exp and entropy written too (a writer may be null). */
-    private static ResultSink withRowStatistics(ResultSink s, NpyWriter lseW, NpyWriter entropyW) {
-        return new ResultSink() {
-            @Override
-            public void losses(long firstRow, Tensor values) {
-                s.losses(firstRow, values);
-            }
-
-            @Override
-            public void gradient(long firstElement, Tensor values) {
-                s.gradient(firstElement, values);
-            }
-
-            @Override
-            public void predictions(long firstRow, Tensor values) {
-                s.predictions(firstRow, values);
-            }
-
-            @Override
-            public void progress(long done, long total) {
-                s.progress(done, total);
-            }
-
-            @Override
             public void rowStatistics(long firstRow, Tensor lse, Tensor entropy) {
                 if (lseW != null) lseW.write(firstRow, lse);
                 if (entropyW != null) entropyW.write(firstRow, entropy);
+            }
+
+            @Override
+            public void progress(long done, long total) {
+                progress.update(done, total);
             }
         };
     }

@@ -191,7 +191,7 @@ public final class CpuBackend implements Backend {
         double zScale = z && mean ? 1.0 / p.totals().validRows() : 1;
         float[] out = new float[rows];
         float[] lse = o.rowStatistics() ? new float[rows] : null, h = o.rowStatistics() ? new float[rows] : null;
-        RowStatisticsSum hs = new RowStatisticsSum();
+        EntropySum hs = new EntropySum();
         BadTarget bad = new BadTarget();
         ExactSum total = new ExactSum();
         forEachRowRange(rows, (long) rows * p.classes() * (o.gradient() ? 2 : 1), (lo, hi) -> {
@@ -200,7 +200,7 @@ public final class CpuBackend implements Backend {
                     .rowStatistics(lse, h);
             fr.run(lo, hi, out, bad);
             if (!z) sumRange(total, out, lo, hi);
-            if (lse != null) hs.add(fr.entropySum(), fr.entropyRows());
+            if (lse != null) hs.merge(fr.entropySum());
         });
         if (bad.row >= 0) throw p.badTarget(bad.row, bad.value);
         Tensor grad = g32 != null
@@ -209,17 +209,6 @@ public final class CpuBackend implements Backend {
         LossResult.Extras e = extras(p, grad, mt, zRow, ceRow, z ? null : total);
         if (lse != null) e = e.withRowStatistics(Tensor.of(lse, rows), Tensor.of(h, rows), hs.sum, hs.rows);
         return p.finish(Tensor.of(out, rows), name(), e);
-    }
-
-    /** The entropies of the counted rows, summed exactly over the ranges the threads computed, and their count. */
-    private static final class RowStatisticsSum {
-        final ExactSum sum = new ExactSum();
-        long rows;
-
-        synchronized void add(ExactSum part, long n) {
-            sum.add(part);
-            rows += n;
-        }
     }
 
     /** The loss of float64 rows, with whatever the request adds, in float64 rows. */
@@ -231,14 +220,14 @@ public final class CpuBackend implements Backend {
         boolean z = p.spec().zLossScale() != 0;
         double[] zRow = z ? new double[rows] : null, ceRow = z ? new double[rows] : null;
         double[] lse = o.rowStatistics() ? new double[rows] : null, h = o.rowStatistics() ? new double[rows] : null;
-        RowStatisticsSum hs = new RowStatisticsSum();
+        EntropySum hs = new EntropySum();
         BadTarget bad = new BadTarget();
         ExactSum total = new ExactSum();
         forEachRowRange(rows, (long) rows * p.classes() * (grad != null ? 2 : 1), (lo, hi) -> {
             DoubleRows dr = new DoubleRows(p, grad, mt, zRow, ceRow).rowStatistics(lse, h);
             dr.run(lo, hi, out, bad);
             if (!z) sumRange(total, out, lo, hi);
-            if (lse != null) hs.add(dr.entropySum(), dr.entropyRows());
+            if (lse != null) hs.merge(dr.entropySum());
         });
         if (bad.row >= 0) throw p.badTarget(bad.row, bad.value);
         Tensor g = grad != null ? Tensor.of(grad, p.input().shape()) : null;

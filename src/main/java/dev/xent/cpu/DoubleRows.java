@@ -3,7 +3,6 @@ package dev.xent.cpu;
 import dev.xent.LossKind;
 import dev.xent.LossProblem;
 import dev.xent.Reduction;
-import dev.xent.stream.ExactSum;
 
 /**
  * Per-row float64 loss for one range of rows of a float64 input, with whatever else the request asks (gradient,
@@ -19,8 +18,7 @@ final class DoubleRows {
     private final Metrics metrics; // accuracy, top-k, predictions, or null
     private final double[] zRow, ceRow; // with z-loss: each row's z term, and its loss without it
     private double[] lseOut, entropyOut; // with row statistics: each row's log-sum-exp and entropy
-    private final ExactSum entropySum = new ExactSum(); // the entropies of this range's counted rows
-    private long entropyRows;
+    private final EntropySum entropySum = new EntropySum(); // the entropies of this range's counted rows
 
     /** The plain loss: no gradient, metrics or z terms. */
     DoubleRows(LossProblem p) {
@@ -148,14 +146,9 @@ final class DoubleRows {
         return this;
     }
 
-    /** {@return the exact sum of the entropies of this instance's rows whose target is not ignored} */
-    ExactSum entropySum() {
+    /** {@return the entropies of this instance's rows whose target is not ignored} */
+    EntropySum entropySum() {
         return entropySum;
-    }
-
-    /** {@return the rows {@link #entropySum()} holds} */
-    long entropyRows() {
-        return entropyRows;
     }
 
     /** Row r's lse, and its entropy logS − Σ e (x − m) / S over the (capped) row, e = exp(x − m). */
@@ -168,10 +161,7 @@ final class DoubleRows {
         double h = logS - sx * Math.exp(-logS);
         lseOut[r] = lse;
         entropyOut[r] = h;
-        if (counted) {
-            entropySum.add(h);
-            entropyRows++;
-        }
+        if (counted) entropySum.add(h);
     }
 
     /** Row gradient g (times {@code keep}: 0 writes zeros), through the softcap's slope, into the gradient. */

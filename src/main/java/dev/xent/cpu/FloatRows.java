@@ -4,7 +4,6 @@ import dev.xent.DType;
 import dev.xent.Half;
 import dev.xent.LossKind;
 import dev.xent.LossProblem;
-import dev.xent.stream.ExactSum;
 
 // Over 400 lines: One row kernel: every option shares the row's stats and its pass over the row, so they stay in one
 // loop.
@@ -42,8 +41,7 @@ final class FloatRows {
     private double zScale = 1; // z-loss gradient scale: 1 / (non-ignored rows) for 'mean', else 1
     private double[] zRow, ceRow; // with z-loss: each row's z term, and its loss without it
     private float[] lseOut, entropyOut; // with row statistics: each row's log-sum-exp and entropy
-    private final ExactSum entropySum = new ExactSum(); // the entropies of this range's counted rows
-    private long entropyRows;
+    private final EntropySum entropySum = new EntropySum(); // the entropies of this range's counted rows
 
     FloatRows(LossProblem p, RowMath math) {
         this(p, math, 1, null, null, null);
@@ -104,18 +102,7 @@ final class FloatRows {
         // bfloat16 only: with float16's longer conversion in the loop, C2 boxed its vectors (125 ms against 50 for
         // converting each row first, 8192 x 32000)
         boolean shortRows = c <= VectorRowMath.MANY_ROWS_MAX_CLASSES && p.kind() == LossKind.CROSS_ENTROPY;
-        this.statsFromBits = halfBits != null
-                && bf16
-                && p.kind() == LossKind.CROSS_ENTROPY
-                && !p.probabilityTarget()
-                && p.spec().labelSmoothing() == 0
-                && grad32 == null
-                && grad16 == null
-                && metrics == null
-                && cap == 0
-                && zs == 0
-                && !p.outputs().rowStatistics()
-                && !shortRows;
+        this.statsFromBits = halfBits != null && bf16 && plain && !shortRows;
         // half rows widened to float32 take float32's many-row stats, so they give the bits of their float32 twin
         this.widened = halfBits != null && shortRows
                 ? new float[Math.max(1, CpuBackend.GROUP_ELEMENTS / Math.max(1, c)) * c]
@@ -377,14 +364,9 @@ final class FloatRows {
         return this;
     }
 
-    /** {@return the exact sum of the entropies of this instance's rows whose target is not ignored} */
-    ExactSum entropySum() {
+    /** {@return the entropies of this instance's rows whose target is not ignored} */
+    EntropySum entropySum() {
         return entropySum;
-    }
-
-    /** {@return the rows {@link #entropySum()} holds} */
-    long entropyRows() {
-        return entropyRows;
     }
 
     /**
@@ -395,10 +377,7 @@ final class FloatRows {
         lseOut[r] = m + logS;
         float h = Float.isNaN(logS) ? Float.NaN : (float) (logS - math.sumExpTimesGap(a, off, c, m) * Math.exp(-logS));
         entropyOut[r] = h;
-        if (counted) {
-            entropySum.add(h);
-            entropyRows++;
-        }
+        if (counted) entropySum.add(h);
     }
 
     /** Row r's loss l, plus its z term zs · lse² (lse = m + logS) where z-loss is on; both parts kept for the sum. */
