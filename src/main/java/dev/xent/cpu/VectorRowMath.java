@@ -82,6 +82,15 @@ final class VectorRowMath implements RowMath {
                 lo = lo.min(b0).min(b1);
                 sv = sv.add(expOfNegated(rv.sub(x0)).add(expOfNegated(rv.sub(x1))));
             }
+            if (i < n && b + n >= 2 * L) { // fewer than 2L left: one step over the row's last 2L values, see TAIL_GAP2
+                int r = n - i, e = at + n - 2 * L;
+                FloatVector x0 = FloatVector.fromArray(S, a, e), x1 = FloatVector.fromArray(S, a, e + L);
+                IntVector b0 = x0.reinterpretAsInts(), b1 = x1.reinterpretAsInts();
+                hi = hi.max(b0).max(b1);
+                lo = lo.min(b0).min(b1);
+                sv = sv.add(expOfNegated(tailGaps(rv.sub(x0), r)).add(expOfNegated(tailGaps(rv.sub(x1), r + L))));
+                i = n;
+            }
             for (; i + L <= n; i += L) {
                 FloatVector x = FloatVector.fromArray(S, a, at + i);
                 IntVector bits = x.reinterpretAsInts();
@@ -165,6 +174,16 @@ final class VectorRowMath implements RowMath {
                 lo = lo.min(b0).min(b1);
                 sv = sv.add(expOfNegated(rv.sub(x0)).add(expOfNegated(rv.sub(x1))));
             }
+            if (i < n && b + n >= 2 * L) { // fewer than 2L left: the row's last 2L values, as in rowMaxAndSumExp
+                int r = n - i, e = at + n - 2 * L;
+                FloatVector x0 = FloatVector.fromByteBuffer(S, a, 4 * e, ByteOrder.LITTLE_ENDIAN),
+                        x1 = FloatVector.fromByteBuffer(S, a, 4 * (e + L), ByteOrder.LITTLE_ENDIAN);
+                IntVector b0 = x0.reinterpretAsInts(), b1 = x1.reinterpretAsInts();
+                hi = hi.max(b0).max(b1);
+                lo = lo.min(b0).min(b1);
+                sv = sv.add(expOfNegated(tailGaps(rv.sub(x0), r)).add(expOfNegated(tailGaps(rv.sub(x1), r + L))));
+                i = n;
+            }
             for (; i + L <= n; i += L) {
                 FloatVector x = FloatVector.fromByteBuffer(S, a, 4 * (at + i), ByteOrder.LITTLE_ENDIAN);
                 IntVector bits = x.reinterpretAsInts();
@@ -243,6 +262,15 @@ final class VectorRowMath implements RowMath {
                 lo = lo.min(b0).min(b1);
                 sv = sv.add(expOfNegated(rv.sub(x0)).add(expOfNegated(rv.sub(x1))));
             }
+            if (i < n && b + n >= 2 * L) { // fewer than 2L left: the row's last 2L values, as in rowMaxAndSumExp
+                int r = n - i, e = at + n - 2 * L;
+                FloatVector x0 = halfLoad(a, e, bf16), x1 = halfLoad(a, e + L, bf16);
+                IntVector b0 = x0.reinterpretAsInts(), b1 = x1.reinterpretAsInts();
+                hi = hi.max(b0).max(b1);
+                lo = lo.min(b0).min(b1);
+                sv = sv.add(expOfNegated(tailGaps(rv.sub(x0), r)).add(expOfNegated(tailGaps(rv.sub(x1), r + L))));
+                i = n;
+            }
             for (; i + L <= n; i += L) {
                 FloatVector x = halfLoad(a, at + i, bf16);
                 IntVector bits = x.reinterpretAsInts();
@@ -300,9 +328,29 @@ final class VectorRowMath implements RowMath {
      */
     private static final int[] TAIL_GAP = new int[2 * L];
 
+    /**
+     * Rows of at least 2L values end in one step of the main loop's shape over their last 2L values (r < 2L of them
+     * new): the gaps of the first 2L - r lanes, summed already, are raised to +inf by a signed max with TAIL_GAP2 read
+     * from r (first vector) and r + L (second), as for {@link #TAIL_GAP}. A loop of single vectors before the tail
+     * step made C2 compile the whole row loop about a third slower (docs/cpu-performance-2026-12-02.md).
+     */
+    private static final int[] TAIL_GAP2 = new int[4 * L];
+
+    static {
+        for (int k = 0; k < 4 * L; k++)
+            TAIL_GAP2[k] = k < 2 * L ? Float.floatToRawIntBits(Float.POSITIVE_INFINITY) : Integer.MIN_VALUE;
+    }
+
     static {
         for (int k = 0; k < 2 * L; k++)
             TAIL_GAP[k] = k < L ? Float.floatToRawIntBits(Float.POSITIVE_INFINITY) : Integer.MIN_VALUE;
+    }
+
+    /** The gaps g with the lanes where TAIL_GAP2[from + lane] is +inf raised to +inf (exp 0 for a sum). */
+    private static FloatVector tailGaps(FloatVector g, int from) {
+        return g.reinterpretAsInts()
+                .max(IntVector.fromArray(SI, TAIL_GAP2, from))
+                .reinterpretAsFloats();
     }
 
     /** Rows of at most this many classes go L at a time through {@link #manyRowStats}; above it, one at a time. */
