@@ -42,6 +42,11 @@ final class FloatRows {
     private double[] zRow, ceRow; // with z-loss: each row's z term, and its loss without it
     private float[] lseOut, entropyOut; // with row statistics: each row's log-sum-exp and entropy
     private final EntropySum entropySum = new EntropySum(); // the entropies of this range's counted rows
+    // float32 gradient rows in place: the stats pass leaves each exp in the gradient row, so the gradient needs no
+    // second exp per value; the blocks' references, and whether the current row's exps were kept
+    private final float[] keepRefs;
+    private boolean kept;
+    private int r0; // the first row of the range in runRows
 
     FloatRows(LossProblem p, RowMath math) {
         this(p, math, 1, null, null, null);
@@ -122,6 +127,9 @@ final class FloatRows {
             weightTotal = c;
         }
         this.mix = p.probabilityTarget() ? new float[c] : null;
+        this.keepRefs = g != null && cap == 0 && !statsFromBits
+                ? new float[(c + VectorRowMath.BLOCK - 1) / VectorRowMath.BLOCK]
+                : null;
     }
 
     void run(int lo, int hi, float[] out, BadTarget bad) {
@@ -213,6 +221,7 @@ final class FloatRows {
                 return;
             }
         }
+        r0 = lo;
         for (int r = lo; r < hi; r++) {
             long start = p.rowStart(r);
             float[] a;
@@ -396,11 +405,17 @@ final class FloatRows {
 
     /** stats = the row's max and log-sum: from the range's short-row stats (index i) if any, else from the row. */
     private void rowStatsFor(int i, float[] a, int off, float[] manyMax, float[] manyLogS) {
+        kept = false;
         if (manyMax != null) {
             stats[0] = manyMax[i];
             stats[1] = manyLogS[i];
         } else if (statsFromBits) {
             RowStats.rowStatsHalf(math, halfBits, bf16, off, c, stats);
+        } else if (keepRefs != null) {
+            boolean inPlace = grad32 != null && p.inner() == 1; // else the row's gradient is formed in g first
+            int at = inPlace ? (int) p.rowStart(r0 + i) : 0;
+            kept = math.rowMaxAndSumExpKeeping(a, off, c, stats, inPlace ? grad32 : g, at, keepRefs);
+            RowStats.logOfSum(stats);
         } else {
             RowStats.rowStats(math, a, off, c, stats);
         }
@@ -412,12 +427,14 @@ final class FloatRows {
         float invS = (float) Math.exp(-logS);
         long start = p.rowStart(r);
         if (grad32 != null && p.inner() == 1) { // written where it belongs, in one pass over the row
-            math.gradientRow(a, off, c, m, invS, coefA, coefB, u, grad32, (int) start);
+            if (kept) math.gradientFromKept(grad32, (int) start, c, keepRefs, m, invS, coefA, coefB, u);
+            else math.gradientRow(a, off, c, m, invS, coefA, coefB, u, grad32, (int) start);
             if (y >= 0) grad32[(int) start + y] -= cy;
             if (cap > 0) capSlope(grad32, (int) start);
             return;
         }
-        math.gradientRow(a, off, c, m, invS, coefA, coefB, u, g, 0);
+        if (kept) math.gradientFromKept(g, 0, c, keepRefs, m, invS, coefA, coefB, u);
+        else math.gradientRow(a, off, c, m, invS, coefA, coefB, u, g, 0);
         if (y >= 0) g[y] -= cy;
         if (cap > 0) capSlope(g, 0);
         for (int k = 0; k < c; k++) put(start + k * p.inner(), g[k]);

@@ -75,6 +75,23 @@ interface RowMath {
             float[] a, int off, int len, float m, float logS, float invS, boolean logOutput, float[] out, int outOff);
 
     /**
+     * {@link #rowMaxAndSumExp}, and where it returns true, also each value's exp(x − refs[block]) in e[eOff...] (blocks
+     * of {@link VectorRowMath#BLOCK}) for {@link #gradientFromKept}; where it returns false, e and refs are not to be
+     * used (this default computes the stats alone).
+     */
+    default boolean rowMaxAndSumExpKeeping(
+            float[] a, int off, int len, float[] out, float[] e, int eOff, float[] refs) {
+        rowMaxAndSumExp(a, off, len, out);
+        return false;
+    }
+
+    /** {@link #gradientRow} in place over what {@link #rowMaxAndSumExpKeeping} kept; only after it returned true. */
+    default void gradientFromKept(
+            float[] e, int off, int len, float[] refs, float m, float invS, float coefA, float coefB, float[] u) {
+        throw new IllegalStateException("nothing kept");
+    }
+
+    /**
      * One row of the cross-entropy gradient before its target's own term: out[outOff + j] = coefA p_j − coefB u_j, with
      * p_j = exp(a_j − m) · invS as {@link #normalize} forms it and u_j = 1 where u is null, each product and the
      * difference rounded to float32 as written (so every implementation gives the bits of this one).

@@ -137,6 +137,106 @@ final class VectorRowMath implements RowMath {
     }
 
     /**
+     * {@link #rowMaxAndSumExp} with the same bits, which also leaves each value's exp(x - ref) in e[eOff...] (0 where
+     * the gap passes 87, as {@link #expOfNonPositive} flushes) and each block's reference ref in refs[block], so that
+     * a gradient can be formed from them (see {@link #gradientFromKept}) without a second exp per value. A copy of the
+     * loop, as C2 compiles each shape well only as its own unit.
+     */
+    @Override
+    public boolean rowMaxAndSumExpKeeping(float[] a, int off, int len, float[] out, float[] e, int eOff, float[] refs) {
+        float ref = Float.NEGATIVE_INFINITY, s = 0;
+        for (int b = 0; b < len; ) {
+            int n = Math.min(BLOCK, len - b), at = off + b, et = eOff + b;
+            if (ref == Float.NEGATIVE_INFINITY) {
+                int i = 0;
+                if (n >= L) {
+                    IntVector bits = FloatVector.fromArray(S, a, at).reinterpretAsInts();
+                    int h = bits.reduceLanes(VectorOperators.MAX);
+                    ref = Float.intBitsToFloat(h >= 0 ? h : bits.reduceLanes(VectorOperators.MIN));
+                    i = L;
+                }
+                for (; i < n && (i < SEED || ref == Float.NEGATIVE_INFINITY); i++) ref = Math.max(ref, a[at + i]);
+                if (ref == Float.NEGATIVE_INFINITY) { // an all -inf block adds nothing, and its probabilities are 0
+                    java.util.Arrays.fill(e, et, et + n, 0f);
+                    refs[b / BLOCK] = 0;
+                    b += n;
+                    continue;
+                }
+            }
+            refs[b / BLOCK] = ref;
+            FloatVector rv = FloatVector.broadcast(S, ref), sv = FloatVector.zero(S);
+            IntVector hi = IntVector.broadcast(SI, Integer.MIN_VALUE), lo = IntVector.broadcast(SI, Integer.MAX_VALUE);
+            int i = 0;
+            for (; i + 2 * L <= n; i += 2 * L) {
+                FloatVector x0 = FloatVector.fromArray(S, a, at + i), x1 = FloatVector.fromArray(S, a, at + i + L);
+                IntVector b0 = x0.reinterpretAsInts(), b1 = x1.reinterpretAsInts();
+                hi = hi.max(b0).max(b1);
+                lo = lo.min(b0).min(b1);
+                FloatVector g0 = rv.sub(x0), g1 = rv.sub(x1), e0 = expOfNegated(g0), e1 = expOfNegated(g1);
+                e0.blend(0f, g0.compare(VectorOperators.GT, 87f)).intoArray(e, et + i);
+                e1.blend(0f, g1.compare(VectorOperators.GT, 87f)).intoArray(e, et + i + L);
+                sv = sv.add(e0.add(e1));
+            }
+            if (i < n && b + n >= 2 * L) { // the tail step of rowMaxAndSumExp; stores its unmasked exps
+                int r = n - i, t = n - 2 * L;
+                FloatVector x0 = FloatVector.fromArray(S, a, at + t), x1 = FloatVector.fromArray(S, a, at + t + L);
+                IntVector b0 = x0.reinterpretAsInts(), b1 = x1.reinterpretAsInts();
+                hi = hi.max(b0).max(b1);
+                lo = lo.min(b0).min(b1);
+                FloatVector g0 = rv.sub(x0), g1 = rv.sub(x1);
+                sv = sv.add(expOfNegated(tailGaps(g0, r)).add(expOfNegated(tailGaps(g1, r + L))));
+                // only the r new values: the others may belong to the block before, kept with its own reference
+                float[] tail = new float[2 * L];
+                expOfNegated(g0).blend(0f, g0.compare(VectorOperators.GT, 87f)).intoArray(tail, 0);
+                expOfNegated(g1).blend(0f, g1.compare(VectorOperators.GT, 87f)).intoArray(tail, L);
+                System.arraycopy(tail, 2 * L - r, e, et + i, r);
+                i = n;
+            }
+            if (i < n) { // a row shorter than 2L: not kept (the caller takes the two-pass path)
+                rowMaxAndSumExp(a, off, len, out);
+                return false;
+            }
+            int h = hi.reduceLanes(VectorOperators.MAX);
+            float bm = Float.intBitsToFloat(h >= 0 ? h : lo.reduceLanes(VectorOperators.MIN));
+            float bs = sumLanes(sv);
+            if (bm > ref + RESUM_MARGIN) { // the reference is too low for this block: move it, sum the block again
+                s *= exp(ref - bm);
+                ref = bm;
+                continue;
+            }
+            s = bm > ref ? (s + bs) * exp(ref - bm) : s + bs;
+            if (Float.isNaN(bm)) s = Float.NaN;
+            ref = Math.max(ref, bm); // NaN sticks
+            b += n;
+        }
+        out[0] = ref;
+        out[1] = s;
+        return true;
+    }
+
+    /**
+     * The gradient row of {@link #gradientRow} from what {@link #rowMaxAndSumExpKeeping} left in e (in place): block k's
+     * probabilities are e · exp(refs[k] − m) · invS, so each value costs a multiply and an FMA instead of an exp.
+     */
+    @Override
+    public void gradientFromKept(
+            float[] e, int off, int len, float[] refs, float m, float invS, float coefA, float coefB, float[] u) {
+        for (int b = 0; b < len; b += BLOCK) {
+            int n = Math.min(BLOCK, len - b), at = off + b;
+            float f = (float) (Math.exp((double) refs[b / BLOCK] - m) * invS * coefA);
+            FloatVector fv = FloatVector.broadcast(S, f), bv = FloatVector.broadcast(S, coefB);
+            int i = 0;
+            for (; i + L <= n; i += L) {
+                FloatVector p = FloatVector.fromArray(S, e, at + i).mul(fv);
+                FloatVector w =
+                        u == null ? bv : FloatVector.fromArray(S, u, b + i).mul(coefB);
+                p.sub(w).intoArray(e, at + i);
+            }
+            for (; i < n; i++) e[at + i] = e[at + i] * f - coefB * (u == null ? 1f : u[b + i]);
+        }
+    }
+
+    /**
      * {@link #rowMaxAndSumExp} of a row in a little-endian buffer (a memory-mapped file's, read in place): the same
      * loop and arithmetic, loads from the buffer instead of an array, so the same bits. Its own copy, since C2
      * compiles each shape well only as its own unit (see above).

@@ -165,6 +165,42 @@ class VectorRowMathTest {
     }
 
     @Test
+    void keptExpsGiveTheStatsBitsAndTheGradient() {
+        java.util.SplittableRandom r = new java.util.SplittableRandom(17);
+        VectorRowMath math = new VectorRowMath();
+        for (int c : new int[] {16, 17, 31, 1000, 4099, 4096 + 31, 3 * 4096 + 5, 20000}) {
+            for (int kind = 0; kind < 3; kind++) {
+                float[] a = new float[c];
+                for (int i = 0; i < c; i++) {
+                    // kind 1: a max that rises block by block (each block kept with its own reference);
+                    // kind 2: -inf values and a jump past the resum margin
+                    double v = r.nextGaussian() * 3 + (kind == 1 ? i / 400.0 : 0);
+                    a[i] = kind == 2 && r.nextInt(7) == 0 ? Float.NEGATIVE_INFINITY : (float) v;
+                }
+                if (kind == 2) a[c - 1] = 150f;
+                float[] plain = new float[2], st = new float[2], refs = new float[c / 4096 + 1];
+                float[] e = new float[c + 3], want = new float[c];
+                math.rowMaxAndSumExp(a, 0, c, plain);
+                assertTrue(math.rowMaxAndSumExpKeeping(a, 0, c, st, e, 3, refs), c + " classes: kept");
+                String what = c + " classes, kind " + kind;
+                assertEquals(Float.floatToRawIntBits(plain[0]), Float.floatToRawIntBits(st[0]), what + ": max bits");
+                assertEquals(Float.floatToRawIntBits(plain[1]), Float.floatToRawIntBits(st[1]), what + ": sum bits");
+                RowStats.logOfSum(st);
+                float invS = (float) Math.exp(-st[1]);
+                math.gradientRow(a, 0, c, st[0], invS, 0.75f, 0.001f, null, want, 0);
+                math.gradientFromKept(e, 3, c, refs, st[0], invS, 0.75f, 0.001f, null);
+                for (int k = 0; k < c; k++) {
+                    float got = e[3 + k];
+                    if (a[k] == Float.NEGATIVE_INFINITY) assertEquals(-0.001f, got, what + ": -inf class " + k);
+                    else // the p term of each within the exp's relative bound of 1.5e-6 of exact, plus roundings of
+                        // size coefB
+                        assertEquals(want[k], got, 4e-6 * (Math.abs(want[k]) + 0.001) + 1e-12, what + ": class " + k);
+                }
+            }
+        }
+    }
+
+    @Test
     void manyRowsMatchOneRowAtATime() {
         java.util.SplittableRandom r = new java.util.SplittableRandom(11);
         VectorRowMath math = new VectorRowMath();
