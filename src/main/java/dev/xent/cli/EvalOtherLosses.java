@@ -114,7 +114,7 @@ final class EvalOtherLosses {
                         kind.equals("kd") ? DivergenceSpec.Kind.KD : DivergenceSpec.Kind.JSD)
                 .reduction(red)
                 .temperature(c.temperature)
-                .ignoreIndex(c.ignoreIndex);
+                .ignoreIndex(c.ceOptions.ignoreIndex());
         if (kind.equals("jsd")) b.beta(c.beta);
         if (c.alpha != null) {
             if (t == null)
