@@ -8,6 +8,7 @@ import dev.xent.LossSpec;
 import dev.xent.Outputs;
 import dev.xent.Reduction;
 import dev.xent.Tensor;
+import dev.xent.cli.CrossEntropyOptions;
 import dev.xent.cli.Json;
 import dev.xent.cli.JsonOption;
 import dev.xent.io.ArraySource;
@@ -97,42 +98,13 @@ public final class SparkMain implements Callable<Integer> {
     String reduction;
 
     @Option(
-            names = "--ignore-index",
-            defaultValue = "-100",
-            description = "Target value to ignore (default: ${DEFAULT-VALUE}).")
-    long ignoreIndex;
-
-    @Option(
-            names = "--label-smoothing",
-            defaultValue = "0",
-            description = "Label smoothing in [0, 1] (default: ${DEFAULT-VALUE}).")
-    double labelSmoothing;
-
-    @Option(
             names = "--loss",
             defaultValue = "ce",
             description = "ce (logits in) or nll (log-probabilities in); default: ${DEFAULT-VALUE}.")
     String loss;
 
-    @Option(names = "--accuracy", description = "Report top-1 accuracy over non-ignored targets.")
-    boolean accuracy;
-
-    @Option(names = "--topk", paramLabel = "K", description = "Report top-K accuracy too (K >= 1).")
-    Integer topK;
-
-    @Option(
-            names = "--z-loss",
-            paramLabel = "S",
-            defaultValue = "0",
-            description = "Add S * lse^2 per non-ignored row (S >= 0).")
-    double zLoss;
-
-    @Option(
-            names = "--softcap",
-            paramLabel = "C",
-            defaultValue = "0",
-            description = "Cap logits as C * tanh(x / C) first (0: off).")
-    double softcap;
+    @CommandLine.Mixin
+    CrossEntropyOptions ceOptions;
 
     @Option(
             names = "--out",
@@ -152,7 +124,7 @@ public final class SparkMain implements Callable<Integer> {
         if (!kindName.equals("ce") && !kindName.equals("nll"))
             throw new InvalidInputException("--loss must be ce or nll, not '" + loss + "'");
         LossKind kind = kindName.equals("nll") ? LossKind.NLL : LossKind.CROSS_ENTROPY;
-        if (topK != null && topK < 1) throw new InvalidInputException("--topk must be at least 1, got " + topK);
+        ceOptions.check();
         if (partitions != null && partitions < 1)
             throw new InvalidInputException("--partitions must be at least 1, got " + partitions);
         boolean files = logits != null || targets != null;
@@ -162,18 +134,10 @@ public final class SparkMain implements Callable<Integer> {
         if (out != null && !files)
             throw new InvalidInputException(
                     "--out writes the per-row losses of shards; with --parquet use the API's perRow()");
-        LossSpec.Builder b = LossSpec.builder()
-                .reduction(red)
-                .ignoreIndex(ignoreIndex)
-                .labelSmoothing(labelSmoothing)
-                .zLossScale(zLoss)
-                .softcap(softcap);
+        LossSpec.Builder b = ceOptions.spec(red);
         if (weights != null) b.weights(ArraySource.openAll(ArraySource.resolve(weights)));
         LossSpec spec = b.build();
-        Outputs outs = Outputs.builder()
-                .accuracy(accuracy)
-                .topK(topK == null ? 0 : topK)
-                .build();
+        Outputs outs = ceOptions.outputs().build();
         if (out != null) {
             List<OutputSet.Named> ins = new ArrayList<>();
             for (ArraySource s : ArraySource.resolveAll(logits)) ins.add(new OutputSet.Named("--logits", s.file));
@@ -230,14 +194,16 @@ public final class SparkMain implements Callable<Integer> {
                     r.rows(),
                     out == null ? "" : " written to " + out);
         if (red == Reduction.MEAN) o.printf(Locale.ROOT, "perplexity: %s%n", fmt(r.perplexity()));
-        if (zLoss > 0 && res.isScalar()) o.printf(Locale.ROOT, "z-loss part (%s): %s%n", red.label(), fmt(res.zLoss()));
+        if (ceOptions.zLoss() > 0 && res.isScalar())
+            o.printf(Locale.ROOT, "z-loss part (%s): %s%n", red.label(), fmt(res.zLoss()));
         if (outs.accuracy())
             o.printf(
                     Locale.ROOT,
                     "accuracy: %s%s%n",
                     fmt(res.accuracy()),
-                    topK != null
-                            ? String.format(Locale.ROOT, ", top-%d accuracy: %s", topK, fmt(res.topkAccuracy()))
+                    ceOptions.topK() != null
+                            ? String.format(
+                                    Locale.ROOT, ", top-%d accuracy: %s", ceOptions.topK(), fmt(res.topkAccuracy()))
                             : "");
         o.printf(
                 Locale.ROOT,
@@ -263,9 +229,9 @@ public final class SparkMain implements Callable<Integer> {
                     .put("out", out == null ? null : out.toString())
                     .put("perplexity", red == Reduction.MEAN ? (Object) r.perplexity() : null)
                     .put("accuracy", outs.accuracy() ? (Object) res.accuracy() : null)
-                    .put("topk", topK)
-                    .put("topk_accuracy", topK != null ? (Object) res.topkAccuracy() : null)
-                    .put("z_loss", zLoss > 0 && res.isScalar() ? (Object) res.zLoss() : null)
+                    .put("topk", ceOptions.topK())
+                    .put("topk_accuracy", ceOptions.topK() != null ? (Object) res.topkAccuracy() : null)
+                    .put("z_loss", ceOptions.zLoss() > 0 && res.isScalar() ? (Object) res.zLoss() : null)
                     .put("partitions", r.partitions())
                     .put("tasks", r.tasks())
                     .put("master", master)
