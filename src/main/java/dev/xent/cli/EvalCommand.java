@@ -1,5 +1,5 @@
-// Over 400 lines: some 190 are the declarations of eval's 29 options, and the checks of how they combine belong
-// beside them; the losses other than ce and nll run in EvalOtherLosses.
+// Over 400 lines: some 155 declare the 19 options eval alone takes (10 more come from mixins), and the checks of how
+// they combine belong beside them; the losses other than ce and nll run in EvalOtherLosses.
 package dev.xent.cli;
 
 import dev.xent.DType;
@@ -351,51 +351,21 @@ final class EvalCommand implements Callable<Integer> {
             files.commit();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        double perplexity = red == Reduction.MEAN ? Math.exp(r.value()) : Double.NaN;
         long rows = p.rows();
         long classes = p.classes();
-        if (r.isScalar()) o.printf(Locale.ROOT, "loss (%s): %s%n", red.label(), fmt(r.value()));
-        else
-            o.printf(
-                    Locale.ROOT,
-                    "loss (none): %d per-element values%s%n",
-                    rows,
-                    out == null ? " (write them with --out)" : " written to " + out);
-        if (red == Reduction.MEAN) o.printf(Locale.ROOT, "perplexity: %s%n", fmt(perplexity));
-        if (ceOptions.zLoss() > 0 && r.isScalar())
-            o.printf(Locale.ROOT, "z-loss part (%s): %s%n", red.label(), fmt(r.zLoss()));
-        if (want.accuracy())
-            o.printf(
-                    Locale.ROOT,
-                    "accuracy: %s%s%n",
-                    fmt(r.accuracy()),
-                    ceOptions.topK() != null
-                            ? String.format(
-                                    Locale.ROOT, ", top-%d accuracy: %s", ceOptions.topK(), fmt(r.topkAccuracy()))
-                            : "");
-        if (entropy) o.printf(Locale.ROOT, "entropy (mean over non-ignored rows): %s%n", fmt(meanEntropy));
+        LossReport report = new LossReport(r, rows, classes, ceOptions);
+        report.printLines(o, "per-element values" + (out == null ? " (write them with --out)" : " written to " + out));
+        if (entropy) o.printf(Locale.ROOT, "entropy (mean over non-ignored rows): %s%n", LossReport.fmt(meanEntropy));
         if (gradOut != null) o.println("gradient written to " + gradOut);
         if (predOut != null) o.println("predictions written to " + predOut);
         if (lseOut != null) o.println("log-sum-exp written to " + lseOut);
         if (targetGradOut != null) o.println("target gradient written to " + targetGradOut);
         o.printf(Locale.ROOT, "device: %s, rows: %d, classes: %d, seconds: %.6f%n", r.device(), rows, classes, seconds);
         if (jsonOption.json()) {
-            o.println(new Json()
-                    .put("loss", r.isScalar() ? (Object) r.value() : null)
-                    .put("reduction", red.label())
-                    .put("device", r.device())
-                    .put("rows", rows)
-                    .put("classes", classes)
-                    .put("seconds", seconds)
-                    .put("weight_sum", r.weightSum())
-                    .put("loss_kind", nll ? "nll" : "ce")
+            Json j = report.json(seconds, nll ? "nll" : "ce")
                     .put("logits_dtype", x.dtype().label())
-                    .put("out", out == null ? null : out.toString())
-                    .put("perplexity", red == Reduction.MEAN ? (Object) perplexity : null)
-                    .put("accuracy", want.accuracy() ? (Object) r.accuracy() : null)
-                    .put("topk", ceOptions.topK() != null ? (Object) ceOptions.topK() : null)
-                    .put("topk_accuracy", ceOptions.topK() != null ? (Object) r.topkAccuracy() : null)
-                    .put("z_loss", ceOptions.zLoss() > 0 && r.isScalar() ? (Object) r.zLoss() : null)
+                    .put("out", out == null ? null : out.toString());
+            o.println(report.putMetrics(j)
                     .put("grad_out", gradOut == null ? null : gradOut.toString())
                     .put("pred_out", predOut == null ? null : predOut.toString())
                     .put("entropy", entropy ? (Object) meanEntropy : null)
@@ -455,10 +425,6 @@ final class EvalCommand implements Callable<Integer> {
                                 + " has " + b.dim(0) + " (shards are matched in order)");
             }
         }
-    }
-
-    static String fmt(double v) {
-        return Double.isNaN(v) ? "NaN" : Double.toString(v);
     }
 
     /**
