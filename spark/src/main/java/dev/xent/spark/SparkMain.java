@@ -3,7 +3,6 @@ package dev.xent.spark;
 import dev.xent.DType;
 import dev.xent.InvalidInputException;
 import dev.xent.LossKind;
-import dev.xent.LossResult;
 import dev.xent.LossSpec;
 import dev.xent.Outputs;
 import dev.xent.Reduction;
@@ -11,6 +10,7 @@ import dev.xent.Tensor;
 import dev.xent.cli.CrossEntropyOptions;
 import dev.xent.cli.Json;
 import dev.xent.cli.JsonOption;
+import dev.xent.cli.LossReport;
 import dev.xent.io.ArraySource;
 import dev.xent.io.NpyWriter;
 import dev.xent.io.OutputSet;
@@ -185,30 +185,12 @@ public final class SparkMain implements Callable<Integer> {
             spark.stop();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        LossResult res = r.result();
-        if (res.isScalar()) o.printf(Locale.ROOT, "loss (%s): %s%n", red.label(), fmt(res.value()));
-        else
-            o.printf(
-                    Locale.ROOT,
-                    "loss (none): %d per-row values%s%n",
-                    r.rows(),
-                    out == null ? "" : " written to " + out);
-        if (red == Reduction.MEAN) o.printf(Locale.ROOT, "perplexity: %s%n", fmt(r.perplexity()));
-        if (ceOptions.zLoss() > 0 && res.isScalar())
-            o.printf(Locale.ROOT, "z-loss part (%s): %s%n", red.label(), fmt(res.zLoss()));
-        if (outs.accuracy())
-            o.printf(
-                    Locale.ROOT,
-                    "accuracy: %s%s%n",
-                    fmt(res.accuracy()),
-                    ceOptions.topK() != null
-                            ? String.format(
-                                    Locale.ROOT, ", top-%d accuracy: %s", ceOptions.topK(), fmt(res.topkAccuracy()))
-                            : "");
+        LossReport report = new LossReport(r.result(), r.rows(), r.classes(), ceOptions);
+        report.printLines(o, "per-row values" + (out == null ? "" : " written to " + out));
         o.printf(
                 Locale.ROOT,
                 "device: %s, rows: %d, classes: %d, partitions: %d, tasks: %d, master: %s, seconds: %.6f (the job %.6f)%n",
-                res.device(),
+                r.result().device(),
                 r.rows(),
                 r.classes(),
                 r.partitions(),
@@ -217,31 +199,14 @@ public final class SparkMain implements Callable<Integer> {
                 seconds,
                 jobSeconds);
         if (jsonOption.json()) {
-            o.println(new Json()
-                    .put("loss", res.isScalar() ? (Object) res.value() : null)
-                    .put("reduction", red.label())
-                    .put("device", res.device())
-                    .put("rows", r.rows())
-                    .put("classes", r.classes())
-                    .put("seconds", seconds)
-                    .put("weight_sum", res.weightSum())
-                    .put("loss_kind", kindName)
-                    .put("out", out == null ? null : out.toString())
-                    .put("perplexity", red == Reduction.MEAN ? (Object) r.perplexity() : null)
-                    .put("accuracy", outs.accuracy() ? (Object) res.accuracy() : null)
-                    .put("topk", ceOptions.topK())
-                    .put("topk_accuracy", ceOptions.topK() != null ? (Object) res.topkAccuracy() : null)
-                    .put("z_loss", ceOptions.zLoss() > 0 && res.isScalar() ? (Object) res.zLoss() : null)
+            Json j = report.json(seconds, kindName).put("out", out == null ? null : out.toString());
+            o.println(report.putMetrics(j)
                     .put("partitions", r.partitions())
                     .put("tasks", r.tasks())
                     .put("master", master)
                     .put("job_seconds", jobSeconds));
         }
         return 0;
-    }
-
-    private static String fmt(double v) {
-        return Double.isNaN(v) ? "NaN" : Double.toString(v);
     }
 
     /**
