@@ -17,21 +17,39 @@ public final class LossResult {
     /**
      * What a call computes besides the loss (see {@link Outputs}), as counts so that the parts of a request (row
      * blocks, shards, partitions) merge exactly; absent parts are null or -1.
+     *
+     * @param gradient d loss / d input, or null
+     * @param hits1 the count of rows whose target is the top-1 prediction, -1 when not computed
+     * @param hitsK the count of rows whose target is in the top {@code topK}, -1 when not computed
+     * @param topK k of top-k accuracy, 0 for none
+     * @param predictions each row's predicted class, int64, or null
+     * @param zPerRow each row's z-loss term (already in its loss), or null without z-loss
+     * @param sumTerms the per-element values the reduction sums when they are finer than the per-element output
+     *     (float64 terms of float32 losses), or null
+     * @param lossSum the exact sum of the per-element losses (their z terms included), when the backend formed it;
+     *     else null
+     * @param lse each row's log-sum-exp (float64 for float64 logits, else float32), or null when not computed or
+     *     streamed
+     * @param entropy each row's predictive entropy (the dtype of {@code lse}), or null when not computed or streamed
+     * @param entropySum the exact sum of the entropies of the rows whose target is not ignored, or null when not
+     *     computed
+     * @param entropyRows the rows {@code entropySum} holds, -1 when not computed
      */
-    public static final class Extras {
+    public record Extras(
+            Tensor gradient,
+            long hits1,
+            long hitsK,
+            int topK,
+            Tensor predictions,
+            Tensor zPerRow,
+            Tensor sumTerms,
+            dev.xent.stream.ExactSum lossSum,
+            Tensor lse,
+            Tensor entropy,
+            dev.xent.stream.ExactSum entropySum,
+            long entropyRows) {
         /** Nothing besides the loss: no gradient, accuracy, predictions or z terms. */
         public static final Extras NONE = new Extras(null, -1, -1, 0, null, null);
-
-        final Tensor gradient;
-        final long hits1, hitsK;
-        final int topK;
-        final Tensor predictions;
-        final Tensor zPerRow;
-        final Tensor sumTerms;
-        final dev.xent.stream.ExactSum lossSum;
-        final Tensor lse, entropy;
-        final dev.xent.stream.ExactSum entropySum;
-        final long entropyRows;
 
         /**
          * Extras whose reduction sums the per-element losses themselves.
@@ -70,33 +88,6 @@ public final class LossResult {
             this(gradient, hits1, hitsK, topK, predictions, zPerRow, sumTerms, null, null, null, null, -1);
         }
 
-        private Extras(
-                Tensor gradient,
-                long hits1,
-                long hitsK,
-                int topK,
-                Tensor predictions,
-                Tensor zPerRow,
-                Tensor sumTerms,
-                dev.xent.stream.ExactSum lossSum,
-                Tensor lse,
-                Tensor entropy,
-                dev.xent.stream.ExactSum entropySum,
-                long entropyRows) {
-            this.lossSum = lossSum;
-            this.lse = lse;
-            this.entropy = entropy;
-            this.entropySum = entropySum;
-            this.entropyRows = entropyRows;
-            this.gradient = gradient;
-            this.hits1 = hits1;
-            this.hitsK = hitsK;
-            this.topK = topK;
-            this.predictions = predictions;
-            this.zPerRow = zPerRow;
-            this.sumTerms = sumTerms;
-        }
-
         /**
          * The same extras with another gradient.
          *
@@ -104,19 +95,7 @@ public final class LossResult {
          * @return a copy with {@code g}
          */
         public Extras withGradient(Tensor g) {
-            return new Extras(
-                    g,
-                    hits1,
-                    hitsK,
-                    topK,
-                    predictions,
-                    zPerRow,
-                    sumTerms,
-                    lossSum,
-                    lse,
-                    entropy,
-                    entropySum,
-                    entropyRows);
+            return copy(g, lossSum, lse, entropy, entropySum, entropyRows);
         }
 
         /**
@@ -128,19 +107,7 @@ public final class LossResult {
          * @return a copy with {@code s}
          */
         public Extras withLossSum(dev.xent.stream.ExactSum s) {
-            return new Extras(
-                    gradient,
-                    hits1,
-                    hitsK,
-                    topK,
-                    predictions,
-                    zPerRow,
-                    sumTerms,
-                    s,
-                    lse,
-                    entropy,
-                    entropySum,
-                    entropyRows);
+            return copy(gradient, s, lse, entropy, entropySum, entropyRows);
         }
 
         /**
@@ -155,6 +122,21 @@ public final class LossResult {
          */
         public Extras withRowStatistics(
                 Tensor lse, Tensor entropy, dev.xent.stream.ExactSum entropySum, long entropyRows) {
+            return copy(gradient, lossSum, lse, entropy, entropySum, entropyRows);
+        }
+
+        /**
+         * This record with the components the with-methods replace (the ones a backend adds after the row pass
+         * that counted hits and z terms); the rest are kept. One place that spells out all twelve, so a new
+         * component is added to the canonical constructor and here, nowhere else.
+         */
+        private Extras copy(
+                Tensor gradient,
+                dev.xent.stream.ExactSum lossSum,
+                Tensor lse,
+                Tensor entropy,
+                dev.xent.stream.ExactSum entropySum,
+                long entropyRows) {
             return new Extras(
                     gradient,
                     hits1,
@@ -168,66 +150,6 @@ public final class LossResult {
                     entropy,
                     entropySum,
                     entropyRows);
-        }
-
-        /** {@return each row's log-sum-exp (float64 for float64 logits, else float32), or null when not computed or streamed} */
-        public Tensor lse() {
-            return lse;
-        }
-
-        /** {@return each row's predictive entropy (the dtype of {@link #lse()}), or null when not computed or streamed} */
-        public Tensor entropy() {
-            return entropy;
-        }
-
-        /** {@return the exact sum of the entropies of the rows whose target is not ignored, or null when not computed} */
-        public dev.xent.stream.ExactSum entropySum() {
-            return entropySum;
-        }
-
-        /** {@return the rows {@link #entropySum()} holds, -1 when not computed} */
-        public long entropyRows() {
-            return entropyRows;
-        }
-
-        /** {@return the exact sum of the per-element losses (their z terms included), when the backend formed it; else null} */
-        public dev.xent.stream.ExactSum lossSum() {
-            return lossSum;
-        }
-
-        /** {@return the values a reduction sums when finer than the per-element output (float64 terms of float32 losses), or null} */
-        public Tensor sumTerms() {
-            return sumTerms;
-        }
-
-        /** {@return d loss / d input, or null} */
-        public Tensor gradient() {
-            return gradient;
-        }
-
-        /** {@return the count of rows whose target is the top-1 prediction, -1 when not computed} */
-        public long hits1() {
-            return hits1;
-        }
-
-        /** {@return the count of rows whose target is in the top {@link #topK()}, -1 when not computed} */
-        public long hitsK() {
-            return hitsK;
-        }
-
-        /** {@return k of top-k accuracy, 0 for none} */
-        public int topK() {
-            return topK;
-        }
-
-        /** {@return each row's predicted class, int64, or null} */
-        public Tensor predictions() {
-            return predictions;
-        }
-
-        /** {@return each row's z-loss term (already in its loss), or null without z-loss} */
-        public Tensor zPerRow() {
-            return zPerRow;
         }
     }
 
@@ -279,27 +201,27 @@ public final class LossResult {
 
     /** {@return the gradient of the reduced loss (of the sum, for 'none') with respect to the input: its shape and dtype; or null} */
     public Tensor gradient() {
-        return extras.gradient;
+        return extras.gradient();
     }
 
     /** {@return top-1 accuracy over non-ignored class-index targets (NaN if not asked for, or none counted)} */
     public double accuracy() {
-        return extras.hits1 < 0 ? Double.NaN : (double) extras.hits1 / validRows;
+        return extras.hits1() < 0 ? Double.NaN : (double) extras.hits1() / validRows;
     }
 
     /** {@return top-k accuracy for k = {@link #topK()} (NaN if not asked for)} */
     public double topkAccuracy() {
-        return extras.hitsK < 0 ? Double.NaN : (double) extras.hitsK / validRows;
+        return extras.hitsK() < 0 ? Double.NaN : (double) extras.hitsK() / validRows;
     }
 
     /** {@return k of {@link #topkAccuracy()}, 0 when not asked for} */
     public int topK() {
-        return extras.topK;
+        return extras.topK();
     }
 
     /** {@return the predicted class (argmax over the class axis, first maximum on ties) per target position, int64; or null} */
     public Tensor predictions() {
-        return extras.predictions;
+        return extras.predictions();
     }
 
     /** {@return the z-loss part of {@link #value()}, reduced the same way (NaN when the scale is 0 or reduction is 'none')} */
@@ -312,17 +234,17 @@ public final class LossResult {
      * probability targets), NaN when not asked for ({@link Outputs#rowStatistics()}) or when no row counts}
      */
     public double meanEntropy() {
-        return extras.entropyRows < 0 ? Double.NaN : extras.entropySum.value() / extras.entropyRows;
+        return extras.entropyRows() < 0 ? Double.NaN : extras.entropySum().value() / extras.entropyRows();
     }
 
     /** {@return each row's log-sum-exp when asked for ({@link Outputs#rowStatistics()}) and not streamed to a sink; else null} */
     public Tensor lse() {
-        return extras.lse;
+        return extras.lse();
     }
 
     /** {@return each row's predictive entropy when asked for and not streamed to a sink; else null} */
     public Tensor entropy() {
-        return extras.entropy;
+        return extras.entropy();
     }
 
     /** {@return what besides the loss this result carries, as counts} */

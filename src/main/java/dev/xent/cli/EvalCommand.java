@@ -1,5 +1,5 @@
-// Over 400 lines: some 190 are the declarations of eval's 29 options, and the checks of how they combine belong
-// beside them; the losses other than ce and nll run in EvalOtherLosses.
+// Over 400 lines: some 155 declare the 19 options eval alone takes (10 more come from mixins), and the checks of how
+// they combine belong beside them; the losses other than ce and nll run in EvalOtherLosses.
 package dev.xent.cli;
 
 import dev.xent.DType;
@@ -120,18 +120,6 @@ final class EvalCommand implements Callable<Integer> {
     Reduction reduction;
 
     @Option(
-            names = "--ignore-index",
-            defaultValue = "-100",
-            description = "Target value to ignore (default: ${DEFAULT-VALUE}).")
-    long ignoreIndex;
-
-    @Option(
-            names = "--label-smoothing",
-            defaultValue = "0",
-            description = "Label smoothing in [0, 1] (default: ${DEFAULT-VALUE}).")
-    double labelSmoothing;
-
-    @Option(
             names = "--loss",
             defaultValue = "ce",
             converter = EvalLoss.Converter.class,
@@ -140,6 +128,9 @@ final class EvalCommand implements Callable<Integer> {
                             + "kl (F.kl_div: --logits of log-probabilities, --targets of probabilities), kd (T^2 * KL(softmax(teacher/T) || softmax(student/T)), "
                             + "the student in --logits, --teacher; with --targets and --alpha mixed with cross-entropy) or jsd (Liger-Kernel's generalized Jensen-Shannon divergence, --beta); default: ${DEFAULT-VALUE}.")
     EvalLoss loss;
+
+    @picocli.CommandLine.Mixin
+    CrossEntropyOptions ceOptions;
 
     @Option(
             names = "--pos-weight",
@@ -209,29 +200,6 @@ final class EvalCommand implements Callable<Integer> {
                     "Write the predicted classes (argmax, first maximum on ties), int64: the logits' shape less the class axis.")
     Path predOut;
 
-    @Option(names = "--accuracy", description = "Report top-1 accuracy over non-ignored targets.")
-    boolean accuracy;
-
-    @Option(
-            names = "--topk",
-            paramLabel = "K",
-            description = "Report top-K accuracy too (K >= 1; ties: lower class index first).")
-    Integer topK;
-
-    @Option(
-            names = "--z-loss",
-            paramLabel = "S",
-            defaultValue = "0",
-            description = "Add S * lse^2 per non-ignored row (Liger-Kernel's lse_square_scale; S >= 0).")
-    double zLoss;
-
-    @Option(
-            names = "--softcap",
-            paramLabel = "C",
-            defaultValue = "0",
-            description = "Cap logits as C * tanh(x / C) before the softmax (C > 0; 0: off).")
-    double softcap;
-
     @picocli.CommandLine.Mixin
     JsonOption jsonOption;
 
@@ -253,11 +221,7 @@ final class EvalCommand implements Callable<Integer> {
         if (divergence && teacher == null)
             throw new InvalidInputException("--loss " + kind + " needs the teacher's logits: --teacher");
         if ((divergence || kind.equals("kl"))
-                && (labelSmoothing != 0
-                        || zLoss != 0
-                        || softcap != 0
-                        || topK != null
-                        || accuracy
+                && (ceOptions.usesCrossEntropyOnlyOptions()
                         || predOut != null
                         || weights != null
                         || posWeight != null)) {
@@ -280,15 +244,9 @@ final class EvalCommand implements Callable<Integer> {
             throw new InvalidInputException("--beta belongs to --loss jsd");
         if (!divergence && spec.commandLine().getParseResult().hasMatchedOption("--temperature"))
             throw new InvalidInputException("--temperature belongs to --loss kd and jsd");
-        if (topK != null && topK < 1) throw new InvalidInputException("--topk must be at least 1, got " + topK);
-        if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
-            throw new InvalidInputException("--label-smoothing must be in [0, 1], got " + labelSmoothing);
-        if (!(zLoss >= 0) || Double.isInfinite(zLoss))
-            throw new InvalidInputException("--z-loss must be a finite number >= 0, got " + zLoss);
-        if (!(softcap >= 0) || Double.isInfinite(softcap))
-            throw new InvalidInputException("--softcap must be a finite number > 0 (or 0: off), got " + softcap);
+        ceOptions.check();
         if (kind.equals("bce")) {
-            if (labelSmoothing != 0 || zLoss != 0 || softcap != 0 || topK != null || accuracy || predOut != null) {
+            if (ceOptions.usesCrossEntropyOnlyOptions() || predOut != null) {
                 throw new InvalidInputException(
                         "--loss bce takes --weights, --pos-weight, --reduction, --grad-out, --grad-output, --target-grad-out and --out only");
             }
@@ -347,17 +305,11 @@ final class EvalCommand implements Callable<Integer> {
                     this, o, red, dev, x, t, w, ps.isEmpty() ? null : ps.get(0).open(), go);
 
         boolean nll = kind.equals("nll");
-        LossSpec.Builder b = LossSpec.builder()
-                .reduction(red)
-                .ignoreIndex(ignoreIndex)
-                .labelSmoothing(labelSmoothing)
-                .zLossScale(zLoss)
-                .softcap(softcap);
+        LossSpec.Builder b = ceOptions.spec(red);
         if (w != null) b.weights(w);
-        Outputs want = Outputs.builder()
+        Outputs want = ceOptions
+                .outputs()
                 .gradient(gradOut != null)
-                .accuracy(accuracy)
-                .topK(topK == null ? 0 : topK)
                 .predictions(predOut != null)
                 .rowStatistics(lseOut != null || entropy || entropyOut != null)
                 .gradOutput(go)
@@ -399,49 +351,21 @@ final class EvalCommand implements Callable<Integer> {
             files.commit();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        double perplexity = red == Reduction.MEAN ? Math.exp(r.value()) : Double.NaN;
         long rows = p.rows();
         long classes = p.classes();
-        if (r.isScalar()) o.printf(Locale.ROOT, "loss (%s): %s%n", red.label(), fmt(r.value()));
-        else
-            o.printf(
-                    Locale.ROOT,
-                    "loss (none): %d per-element values%s%n",
-                    rows,
-                    out == null ? " (write them with --out)" : " written to " + out);
-        if (red == Reduction.MEAN) o.printf(Locale.ROOT, "perplexity: %s%n", fmt(perplexity));
-        if (zLoss > 0 && r.isScalar()) o.printf(Locale.ROOT, "z-loss part (%s): %s%n", red.label(), fmt(r.zLoss()));
-        if (want.accuracy())
-            o.printf(
-                    Locale.ROOT,
-                    "accuracy: %s%s%n",
-                    fmt(r.accuracy()),
-                    topK != null
-                            ? String.format(Locale.ROOT, ", top-%d accuracy: %s", topK, fmt(r.topkAccuracy()))
-                            : "");
-        if (entropy) o.printf(Locale.ROOT, "entropy (mean over non-ignored rows): %s%n", fmt(meanEntropy));
+        LossReport report = new LossReport(r, rows, classes, ceOptions);
+        report.printLines(o, "per-element values" + (out == null ? " (write them with --out)" : " written to " + out));
+        if (entropy) o.printf(Locale.ROOT, "entropy (mean over non-ignored rows): %s%n", LossReport.fmt(meanEntropy));
         if (gradOut != null) o.println("gradient written to " + gradOut);
         if (predOut != null) o.println("predictions written to " + predOut);
         if (lseOut != null) o.println("log-sum-exp written to " + lseOut);
         if (targetGradOut != null) o.println("target gradient written to " + targetGradOut);
         o.printf(Locale.ROOT, "device: %s, rows: %d, classes: %d, seconds: %.6f%n", r.device(), rows, classes, seconds);
         if (jsonOption.json()) {
-            o.println(new Json()
-                    .put("loss", r.isScalar() ? (Object) r.value() : null)
-                    .put("reduction", red.label())
-                    .put("device", r.device())
-                    .put("rows", rows)
-                    .put("classes", classes)
-                    .put("seconds", seconds)
-                    .put("weight_sum", r.weightSum())
-                    .put("loss_kind", nll ? "nll" : "ce")
+            Json j = report.json(seconds, nll ? "nll" : "ce")
                     .put("logits_dtype", x.dtype().label())
-                    .put("out", out == null ? null : out.toString())
-                    .put("perplexity", red == Reduction.MEAN ? (Object) perplexity : null)
-                    .put("accuracy", want.accuracy() ? (Object) r.accuracy() : null)
-                    .put("topk", topK != null ? (Object) topK : null)
-                    .put("topk_accuracy", topK != null ? (Object) r.topkAccuracy() : null)
-                    .put("z_loss", zLoss > 0 && r.isScalar() ? (Object) r.zLoss() : null)
+                    .put("out", out == null ? null : out.toString());
+            o.println(report.putMetrics(j)
                     .put("grad_out", gradOut == null ? null : gradOut.toString())
                     .put("pred_out", predOut == null ? null : predOut.toString())
                     .put("entropy", entropy ? (Object) meanEntropy : null)
@@ -501,10 +425,6 @@ final class EvalCommand implements Callable<Integer> {
                                 + " has " + b.dim(0) + " (shards are matched in order)");
             }
         }
-    }
-
-    static String fmt(double v) {
-        return Double.isNaN(v) ? "NaN" : Double.toString(v);
     }
 
     /**

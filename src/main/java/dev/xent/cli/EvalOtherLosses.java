@@ -75,7 +75,7 @@ final class EvalOtherLosses {
             Tensor x,
             double seconds,
             java.util.function.Consumer<Json> fields) {
-        if (r.isScalar()) o.printf(Locale.ROOT, "loss (%s, %s): %s%n", kind, red.label(), EvalCommand.fmt(r.value()));
+        if (r.isScalar()) o.printf(Locale.ROOT, "loss (%s, %s): %s%n", kind, red.label(), LossReport.fmt(r.value()));
         else
             o.printf(
                     Locale.ROOT,
@@ -114,7 +114,7 @@ final class EvalOtherLosses {
                         kind.equals("kd") ? DivergenceSpec.Kind.KD : DivergenceSpec.Kind.JSD)
                 .reduction(red)
                 .temperature(c.temperature)
-                .ignoreIndex(c.ignoreIndex);
+                .ignoreIndex(c.ceOptions.ignoreIndex());
         if (kind.equals("jsd")) b.beta(c.beta);
         if (c.alpha != null) {
             if (t == null)
@@ -139,7 +139,7 @@ final class EvalOtherLosses {
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         String what = kind + ", " + red.label();
-        if (r.isScalar()) o.printf(Locale.ROOT, "loss (%s): %s%n", what, EvalCommand.fmt(r.value()));
+        if (r.isScalar()) o.printf(Locale.ROOT, "loss (%s): %s%n", what, LossReport.fmt(r.value()));
         else
             o.printf(
                     Locale.ROOT,
@@ -152,9 +152,9 @@ final class EvalOtherLosses {
                     Locale.ROOT,
                     "parts: %s %s, cross-entropy %s (alpha %s)%n",
                     kind,
-                    EvalCommand.fmt(r.divergence()),
-                    EvalCommand.fmt(r.crossEntropy()),
-                    EvalCommand.fmt(ds.alpha()));
+                    LossReport.fmt(r.divergence()),
+                    LossReport.fmt(r.crossEntropy()),
+                    LossReport.fmt(ds.alpha()));
         }
         if (c.gradOut != null) o.println("gradient (with respect to the student's logits) written to " + c.gradOut);
         o.printf(

@@ -3,13 +3,14 @@ package dev.xent.spark;
 import dev.xent.DType;
 import dev.xent.InvalidInputException;
 import dev.xent.LossKind;
-import dev.xent.LossResult;
 import dev.xent.LossSpec;
 import dev.xent.Outputs;
 import dev.xent.Reduction;
 import dev.xent.Tensor;
+import dev.xent.cli.CrossEntropyOptions;
 import dev.xent.cli.Json;
 import dev.xent.cli.JsonOption;
+import dev.xent.cli.LossReport;
 import dev.xent.io.ArraySource;
 import dev.xent.io.NpyWriter;
 import dev.xent.io.OutputSet;
@@ -97,42 +98,13 @@ public final class SparkMain implements Callable<Integer> {
     String reduction;
 
     @Option(
-            names = "--ignore-index",
-            defaultValue = "-100",
-            description = "Target value to ignore (default: ${DEFAULT-VALUE}).")
-    long ignoreIndex;
-
-    @Option(
-            names = "--label-smoothing",
-            defaultValue = "0",
-            description = "Label smoothing in [0, 1] (default: ${DEFAULT-VALUE}).")
-    double labelSmoothing;
-
-    @Option(
             names = "--loss",
             defaultValue = "ce",
             description = "ce (logits in) or nll (log-probabilities in); default: ${DEFAULT-VALUE}.")
     String loss;
 
-    @Option(names = "--accuracy", description = "Report top-1 accuracy over non-ignored targets.")
-    boolean accuracy;
-
-    @Option(names = "--topk", paramLabel = "K", description = "Report top-K accuracy too (K >= 1).")
-    Integer topK;
-
-    @Option(
-            names = "--z-loss",
-            paramLabel = "S",
-            defaultValue = "0",
-            description = "Add S * lse^2 per non-ignored row (S >= 0).")
-    double zLoss;
-
-    @Option(
-            names = "--softcap",
-            paramLabel = "C",
-            defaultValue = "0",
-            description = "Cap logits as C * tanh(x / C) first (0: off).")
-    double softcap;
+    @CommandLine.Mixin
+    CrossEntropyOptions ceOptions;
 
     @Option(
             names = "--out",
@@ -152,7 +124,7 @@ public final class SparkMain implements Callable<Integer> {
         if (!kindName.equals("ce") && !kindName.equals("nll"))
             throw new InvalidInputException("--loss must be ce or nll, not '" + loss + "'");
         LossKind kind = kindName.equals("nll") ? LossKind.NLL : LossKind.CROSS_ENTROPY;
-        if (topK != null && topK < 1) throw new InvalidInputException("--topk must be at least 1, got " + topK);
+        ceOptions.check();
         if (partitions != null && partitions < 1)
             throw new InvalidInputException("--partitions must be at least 1, got " + partitions);
         boolean files = logits != null || targets != null;
@@ -162,18 +134,10 @@ public final class SparkMain implements Callable<Integer> {
         if (out != null && !files)
             throw new InvalidInputException(
                     "--out writes the per-row losses of shards; with --parquet use the API's perRow()");
-        LossSpec.Builder b = LossSpec.builder()
-                .reduction(red)
-                .ignoreIndex(ignoreIndex)
-                .labelSmoothing(labelSmoothing)
-                .zLossScale(zLoss)
-                .softcap(softcap);
+        LossSpec.Builder b = ceOptions.spec(red);
         if (weights != null) b.weights(ArraySource.openAll(ArraySource.resolve(weights)));
         LossSpec spec = b.build();
-        Outputs outs = Outputs.builder()
-                .accuracy(accuracy)
-                .topK(topK == null ? 0 : topK)
-                .build();
+        Outputs outs = ceOptions.outputs().build();
         if (out != null) {
             List<OutputSet.Named> ins = new ArrayList<>();
             for (ArraySource s : ArraySource.resolveAll(logits)) ins.add(new OutputSet.Named("--logits", s.file));
@@ -221,28 +185,12 @@ public final class SparkMain implements Callable<Integer> {
             spark.stop();
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
-        LossResult res = r.result();
-        if (res.isScalar()) o.printf(Locale.ROOT, "loss (%s): %s%n", red.label(), fmt(res.value()));
-        else
-            o.printf(
-                    Locale.ROOT,
-                    "loss (none): %d per-row values%s%n",
-                    r.rows(),
-                    out == null ? "" : " written to " + out);
-        if (red == Reduction.MEAN) o.printf(Locale.ROOT, "perplexity: %s%n", fmt(r.perplexity()));
-        if (zLoss > 0 && res.isScalar()) o.printf(Locale.ROOT, "z-loss part (%s): %s%n", red.label(), fmt(res.zLoss()));
-        if (outs.accuracy())
-            o.printf(
-                    Locale.ROOT,
-                    "accuracy: %s%s%n",
-                    fmt(res.accuracy()),
-                    topK != null
-                            ? String.format(Locale.ROOT, ", top-%d accuracy: %s", topK, fmt(res.topkAccuracy()))
-                            : "");
+        LossReport report = new LossReport(r.result(), r.rows(), r.classes(), ceOptions);
+        report.printLines(o, "per-row values" + (out == null ? "" : " written to " + out));
         o.printf(
                 Locale.ROOT,
                 "device: %s, rows: %d, classes: %d, partitions: %d, tasks: %d, master: %s, seconds: %.6f (the job %.6f)%n",
-                res.device(),
+                r.result().device(),
                 r.rows(),
                 r.classes(),
                 r.partitions(),
@@ -251,31 +199,14 @@ public final class SparkMain implements Callable<Integer> {
                 seconds,
                 jobSeconds);
         if (jsonOption.json()) {
-            o.println(new Json()
-                    .put("loss", res.isScalar() ? (Object) res.value() : null)
-                    .put("reduction", red.label())
-                    .put("device", res.device())
-                    .put("rows", r.rows())
-                    .put("classes", r.classes())
-                    .put("seconds", seconds)
-                    .put("weight_sum", res.weightSum())
-                    .put("loss_kind", kindName)
-                    .put("out", out == null ? null : out.toString())
-                    .put("perplexity", red == Reduction.MEAN ? (Object) r.perplexity() : null)
-                    .put("accuracy", outs.accuracy() ? (Object) res.accuracy() : null)
-                    .put("topk", topK)
-                    .put("topk_accuracy", topK != null ? (Object) res.topkAccuracy() : null)
-                    .put("z_loss", zLoss > 0 && res.isScalar() ? (Object) res.zLoss() : null)
+            Json j = report.json(seconds, kindName).put("out", out == null ? null : out.toString());
+            o.println(report.putMetrics(j)
                     .put("partitions", r.partitions())
                     .put("tasks", r.tasks())
                     .put("master", master)
                     .put("job_seconds", jobSeconds));
         }
         return 0;
-    }
-
-    private static String fmt(double v) {
-        return Double.isNaN(v) ? "NaN" : Double.toString(v);
     }
 
     /**

@@ -135,4 +135,39 @@ class SparkMainTest {
         assertTrue(r[1].contains("is the same file as --logits"), r[1]);
         assertFalse(r[1].contains("\tat "), r[1]);
     }
+
+    /** The options shared with xent eval (one mixin) take the same values and refuse bad ones in the same words. */
+    @Test
+    void sharedOptionsSayWhatXentEvalSays() {
+        String[][] cases = {
+            {"--topk", "0", "--topk must be at least 1, got 0"},
+            {"--label-smoothing", "2", "--label-smoothing must be in [0, 1], got 2.0"},
+            {"--z-loss", "-1", "--z-loss must be a finite number >= 0, got -1.0"},
+            {"--softcap", "Infinity", "--softcap must be a finite number > 0 (or 0: off), got Infinity"},
+            {"--ignore-index", "x", "Invalid value for option '--ignore-index'"}
+        };
+        for (String[] c : cases) {
+            String[] r = run(2, "--logits", x.toString(), "--targets", t.toString(), c[0], c[1]);
+            assertTrue(r[1].contains(c[2]), c[0] + " " + c[1] + ": " + r[1]);
+            StringWriter o = new StringWriter(), e = new StringWriter();
+            int code = dev.xent.cli.Main.run(
+                    new String[] {"eval", "--logits", x.toString(), "--targets", t.toString(), c[0], c[1]},
+                    new PrintWriter(o),
+                    new PrintWriter(e));
+            assertEquals(2, code, e.toString());
+            assertTrue(e.toString().contains(c[2]), "xent eval " + c[0] + " " + c[1] + ": " + e);
+        }
+        picocli.CommandLine.Model.CommandSpec spark = new picocli.CommandLine(new SparkMain()).getCommandSpec();
+        picocli.CommandLine.Model.CommandSpec eval = new picocli.CommandLine(new dev.xent.cli.Main())
+                .getSubcommands()
+                .get("eval")
+                .getCommandSpec();
+        for (String name :
+                new String[] {"--ignore-index", "--label-smoothing", "--accuracy", "--topk", "--z-loss", "--softcap"}) {
+            assertArrayEquals(
+                    eval.findOption(name).description(), spark.findOption(name).description(), name);
+            assertEquals(
+                    eval.findOption(name).defaultValue(), spark.findOption(name).defaultValue(), name);
+        }
+    }
 }
