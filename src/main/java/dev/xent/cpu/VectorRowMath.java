@@ -432,7 +432,7 @@ final class VectorRowMath implements RowMath {
      * Rows of at least 2L values end in one step of the main loop's shape over their last 2L values (r < 2L of them
      * new): the gaps of the first 2L - r lanes, summed already, are raised to +inf by a signed max with TAIL_GAP2 read
      * from r (first vector) and r + L (second), as for {@link #TAIL_GAP}. A loop of single vectors before the tail
-     * step made C2 compile the whole row loop about a third slower (docs/cpu-performance-2026-12-02.md).
+     * step made C2 compile the whole row loop about a third slower (docs/cpu-performance-2026-12-02b.md).
      */
     private static final int[] TAIL_GAP2 = new int[4 * L];
 
