@@ -42,8 +42,8 @@ final class FloatRows {
     private double[] zRow, ceRow; // with z-loss: each row's z term, and its loss without it
     private float[] lseOut, entropyOut; // with row statistics: each row's log-sum-exp and entropy
     private final EntropySum entropySum = new EntropySum(); // the entropies of this range's counted rows
-    // float32 gradient rows in place: the stats pass leaves each exp in the gradient row, so the gradient needs no
-    // second exp per value; the blocks' references, and whether the current row's exps were kept
+    // rows with a gradient: the stats pass leaves each exp in the row's gradient (grad32 in place, else g), so the
+    // gradient needs no second exp per value; the blocks' references, and whether the current row's exps were kept
     private final float[] keepRefs;
     private boolean kept;
     private int r0; // the first row of the range in runRows
