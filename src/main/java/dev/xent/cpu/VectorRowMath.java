@@ -158,7 +158,7 @@ final class VectorRowMath implements RowMath {
                 for (; i < n && (i < SEED || ref == Float.NEGATIVE_INFINITY); i++) ref = Math.max(ref, a[at + i]);
                 if (ref == Float.NEGATIVE_INFINITY) { // an all -inf block adds nothing, and its probabilities are 0
                     java.util.Arrays.fill(e, et, et + n, 0f);
-                    refs[b / BLOCK] = 0;
+                    refs[b / BLOCK] = Float.NEGATIVE_INFINITY; // its factor exp(ref - m): 0, NaN where m is -inf
                     b += n;
                     continue;
                 }

@@ -169,7 +169,7 @@ class VectorRowMathTest {
         java.util.SplittableRandom r = new java.util.SplittableRandom(17);
         VectorRowMath math = new VectorRowMath();
         for (int c : new int[] {16, 17, 31, 1000, 4099, 4096 + 31, 3 * 4096 + 5, 20000}) {
-            for (int kind = 0; kind < 3; kind++) {
+            for (int kind = 0; kind < 4; kind++) {
                 float[] a = new float[c];
                 for (int i = 0; i < c; i++) {
                     // kind 1: a max that rises block by block (each block kept with its own reference);
@@ -178,6 +178,10 @@ class VectorRowMathTest {
                     a[i] = kind == 2 && r.nextInt(7) == 0 ? Float.NEGATIVE_INFINITY : (float) v;
                 }
                 if (kind == 2) a[c - 1] = 150f;
+                if (kind == 3) { // a leading block of -inf and a max far below 0: the factor exp(ref - m) overflowed
+                    for (int i = 0; i < c; i++) a[i] = i < 4096 ? Float.NEGATIVE_INFINITY : a[i] - 120f;
+                    if (c <= 4096 + 1) a[c - 1] = -120f;
+                }
                 float[] plain = new float[2], st = new float[2], refs = new float[c / 4096 + 1];
                 float[] e = new float[c + 3], want = new float[c];
                 math.rowMaxAndSumExp(a, 0, c, plain);
