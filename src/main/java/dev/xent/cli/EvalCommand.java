@@ -327,14 +327,12 @@ final class EvalCommand implements Callable<Integer> {
                 Xent xent = Xent.open(dev);
                 Progress progress = Progress.of(quietOption.quiet, x.byteSize(), x.numel(), p.rows())) {
             p.totals(); // a bad target is reported before any output file is created
-            NpyWriter lossW = out == null
-                    ? null
-                    : files.npy(out, x.dtype() == DType.F64 ? DType.F64 : DType.F32, p.outputShape());
+            NpyWriter lossW = out == null ? null : files.npy(out, x.dtype().computeType(), p.outputShape());
             NpyWriter gradW = gradOut == null
                     ? null
                     : files.npy(gradOut, x.dtype() == DType.BF16 ? DType.F32 : x.dtype(), x.shape());
             NpyWriter predW = predOut == null ? null : files.npy(predOut, DType.I64, p.outputShape());
-            DType st = x.dtype() == DType.F64 ? DType.F64 : DType.F32;
+            DType st = x.dtype().computeType();
             NpyWriter lseW = lseOut == null ? null : files.npy(lseOut, st, p.outputShape());
             NpyWriter entropyW = entropyOut == null ? null : files.npy(entropyOut, st, p.outputShape());
             // the row statistics come out of the loss's own pass over the logits, block by block
@@ -344,7 +342,7 @@ final class EvalCommand implements Callable<Integer> {
                 if (!p.probabilityTarget())
                     throw new InvalidInputException(
                             "--target-grad-out needs probability targets (class indices have no gradient)");
-                NpyWriter tw = files.npy(targetGradOut, x.dtype() == DType.F64 ? DType.F64 : DType.F32, t.shape());
+                NpyWriter tw = files.npy(targetGradOut, x.dtype().computeType(), t.shape());
                 BlockStream.targetGradient(p, sink(null, tw, null, progress));
             }
             progress.finish();

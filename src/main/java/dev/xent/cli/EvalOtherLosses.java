@@ -48,14 +48,13 @@ final class EvalOtherLosses {
         try (OutputSet files = new OutputSet();
                 Xent xent = Xent.open(dev);
                 Progress progress = Progress.of(c.quietOption.quiet, x.byteSize(), x.numel(), x.numel())) {
-            NpyWriter lossW =
-                    c.out == null ? null : files.npy(c.out, x.dtype() == DType.F64 ? DType.F64 : DType.F32, x.shape());
+            NpyWriter lossW = c.out == null ? null : files.npy(c.out, x.dtype().computeType(), x.shape());
             NpyWriter gradW = c.gradOut == null
                     ? null
                     : files.npy(c.gradOut, x.dtype() == DType.BF16 ? DType.F32 : x.dtype(), x.shape());
             r = xent.bce(p, EvalCommand.sink(lossW, gradW, null, progress));
             if (c.targetGradOut != null) {
-                NpyWriter tw = files.npy(c.targetGradOut, x.dtype() == DType.F64 ? DType.F64 : DType.F32, t.shape());
+                NpyWriter tw = files.npy(c.targetGradOut, x.dtype().computeType(), t.shape());
                 BlockStream.targetGradient(p, EvalCommand.sink(null, tw, null, progress));
             }
             progress.finish();
@@ -197,11 +196,9 @@ final class EvalOtherLosses {
         try (OutputSet files = new OutputSet();
                 Xent xent = Xent.open(dev);
                 Progress progress = Progress.of(c.quietOption.quiet, x.byteSize(), x.numel(), x.numel())) {
-            NpyWriter lossW =
-                    c.out == null ? null : files.npy(c.out, x.dtype() == DType.F64 ? DType.F64 : DType.F32, x.shape());
-            NpyWriter gradW = c.gradOut == null
-                    ? null
-                    : files.npy(c.gradOut, x.dtype() == DType.F64 ? DType.F64 : DType.F32, x.shape());
+            NpyWriter lossW = c.out == null ? null : files.npy(c.out, x.dtype().computeType(), x.shape());
+            NpyWriter gradW =
+                    c.gradOut == null ? null : files.npy(c.gradOut, x.dtype().computeType(), x.shape());
             r = xent.klDiv(p, EvalCommand.sink(lossW, gradW, null, progress));
             progress.finish();
             files.commit();
