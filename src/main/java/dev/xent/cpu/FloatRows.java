@@ -46,7 +46,6 @@ final class FloatRows {
     // gradient needs no second exp per value; the blocks' references, and whether the current row's exps were kept
     private final float[] keepRefs;
     private boolean kept;
-    private int r0; // the first row of the range in runRows
 
     FloatRows(LossProblem p, RowMath math) {
         this(p, math, 1, null, null, null);
@@ -221,7 +220,6 @@ final class FloatRows {
                 return;
             }
         }
-        r0 = lo;
         for (int r = lo; r < hi; r++) {
             long start = p.rowStart(r);
             float[] a;
@@ -253,7 +251,7 @@ final class FloatRows {
             }
 
             if (p.probabilityTarget()) {
-                rowStatsFor(r - lo, a, off, manyMax, manyLogS);
+                rowStatsFor(r - lo, start, a, off, manyMax, manyLogS);
                 float m = stats[0], logS = stats[1];
                 if (metrics != null) metrics.row(math, r, seen, seenOff, c, cap > 0 ? Float.NaN : m, logS, -1);
                 if (lseOut != null) statistics(r, a, off, m, logS, true);
@@ -276,7 +274,7 @@ final class FloatRows {
             boolean valid = !p.isIgnored(y) && y >= 0 && y < c;
             // once per row: the loss (cross-entropy) and the metrics (every row, ignored ones too) both use them
             if (metrics != null || lseOut != null || (valid && p.kind() == LossKind.CROSS_ENTROPY))
-                rowStatsFor(r - lo, a, off, manyMax, manyLogS);
+                rowStatsFor(r - lo, start, a, off, manyMax, manyLogS);
             if (lseOut != null) statistics(r, a, off, stats[0], stats[1], valid);
             if (metrics != null)
                 metrics.row(math, r, seen, seenOff, c, cap > 0 ? Float.NaN : stats[0], stats[1], valid ? (int) y : -1);
@@ -403,8 +401,11 @@ final class FloatRows {
         return zs == 0 ? 0 : zScale * 2 * zs * ((double) m + logS);
     }
 
-    /** stats = the row's max and log-sum: from the range's short-row stats (index i) if any, else from the row. */
-    private void rowStatsFor(int i, float[] a, int off, float[] manyMax, float[] manyLogS) {
+    /**
+     * stats = the row's max and log-sum: from the range's short-row stats (index i) if any, else from the row, whose
+     * class 0 is at {@code start} in the input (and so in its gradient).
+     */
+    private void rowStatsFor(int i, long start, float[] a, int off, float[] manyMax, float[] manyLogS) {
         kept = false;
         if (manyMax != null) {
             stats[0] = manyMax[i];
@@ -413,7 +414,7 @@ final class FloatRows {
             RowStats.rowStatsHalf(math, halfBits, bf16, off, c, stats);
         } else if (keepRefs != null) {
             boolean inPlace = grad32 != null && p.inner() == 1; // else the row's gradient is formed in g first
-            int at = inPlace ? (int) p.rowStart(r0 + i) : 0;
+            int at = inPlace ? (int) start : 0;
             kept = math.rowMaxAndSumExpKeeping(a, off, c, stats, inPlace ? grad32 : g, at, keepRefs);
             RowStats.logOfSum(stats);
         } else {
