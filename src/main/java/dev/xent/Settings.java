@@ -76,8 +76,11 @@ public final class Settings {
         public static final long CPU_PARALLEL_ELEMENTS = 1 << 20;
         /** CPU: elements of one group of rows copied from outside the heap, about a quarter of a core's L2 in float32. */
         public static final int CPU_GROUP_ELEMENTS = 1 << 16;
-        /** CPU: rows of at most this many classes take the many-rows-per-vector stats (transposed in groups of rows). */
-        public static final int CPU_SHORT_ROW_MAX_CLASSES = 128;
+        /**
+         * CPU: rows of at most this many classes take the group stats (transposed in groups of rows below 4 vectors,
+         * one row at a time in two passes above).
+         */
+        public static final int CPU_SHORT_ROW_MAX_CLASSES = 256;
         /** CPU: values per block of the one-pass row loop (each block summed against the running max). */
         public static final int CPU_ROW_BLOCK = 4096;
         /** CUDA: up to this many classes a row gets at most one warp; longer rows a block each. */

@@ -8,6 +8,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 // Over 400 lines: All Vector API loops in one class: they share the species, the exp and log kernels and their
@@ -453,15 +454,15 @@ final class VectorRowMath implements RowMath {
                 .reinterpretAsFloats();
     }
 
-    /** Rows of at most this many classes go L at a time through {@link #manyRowStats}; above it, one at a time. */
+    /** Rows of at most this many classes take {@link #manyRowStats}; above it, the row loop one row at a time. */
     static final int MANY_ROWS_MAX_CLASSES = dev.xent.Settings.Tuning.CPU_SHORT_ROW_MAX_CLASSES;
 
     /**
      * Short rows, L at a time: the group is transposed into a scratch array (class k of the L rows becomes one vector),
      * so each lane carries one row through a max pass and a sum pass, and the per-row costs of the row loop (its
-     * reductions, the seed, the padded tail) are paid once per L rows. Measured on one core of this machine, ns per
-     * row (this path vs one row at a time): 10 classes 6.9 vs 61, 32 classes 15 vs 58, 128 classes 88 vs 107; at 256
-     * the two are even and at 512 the row loop wins, hence {@link #MANY_ROWS_MAX_CLASSES}. The max is exact (bits,
+     * reductions, the seed, the padded tail) are paid once per L rows. Measured on one core of an AVX-512 machine,
+     * ns per row (this path vs the row loop): 10 classes 6.9 vs 61, 32 classes 15 vs 58. Rows of
+     * {@link #MEDIUM_ROW_MIN_VECTORS} vectors or more go to {@link #mediumRowStats} instead. The max is exact (bits,
      * as in the row loop); a lane whose max is NaN or infinite gets NaN, as rowStats gives; the sum starts at
      * max - max, so it does.
      */
@@ -469,6 +470,10 @@ final class VectorRowMath implements RowMath {
     public void manyRowStats(float[] a, int off, int rows, int c, float[] max, float[] logS) {
         if (c > MANY_ROWS_MAX_CLASSES) {
             RowMath.super.manyRowStats(a, off, rows, c, max, logS);
+            return;
+        }
+        if (c >= MEDIUM_ROW_MIN_VECTORS * L) {
+            mediumRowStats(a, off, rows, c, max, logS);
             return;
         }
         float[] t = new float[c * L];
@@ -501,6 +506,57 @@ final class VectorRowMath implements RowMath {
                 System.arraycopy(tailMax, 0, max, r0, n);
                 System.arraycopy(tailLogS, 0, logS, r0, n);
             }
+        }
+    }
+
+    /** Rows of at least this many vectors take {@link #mediumRowStats} rather than the transposed group. */
+    static final int MEDIUM_ROW_MIN_VECTORS = 4;
+
+    /**
+     * Rows of 4L to {@link #MANY_ROWS_MAX_CLASSES} values, one at a time in two passes: the exact max from the bits
+     * (as in the row loop), then the sum of exp(x - max) over the row again, from L1, and one vector log per L rows.
+     * Such a row is too long for the transposed group (its scalar copy costs more than the exps) and too short for
+     * the row loop's per-row costs (seed, blocks, re-anchoring). One core, rows from memory, ns per row against the
+     * path it replaced: 48 classes 40 vs 64-95 (transposed), 100 classes 83-123 vs 122-199 (transposed), 200
+     * classes 120-128 vs 229-254 (row loop), 256 classes 171-190 vs 218-229 (row loop); at 512 the two were even.
+     * Each row's tail is one step over its last L values with the lanes already summed masked by {@link #TAIL_GAP}.
+     * The sum starts at max - max, so a NaN or infinite max gives NaN, as in {@link #manyRowStats}.
+     */
+    private static void mediumRowStats(float[] a, int off, int rows, int c, float[] max, float[] logS) {
+        int full = c - c % L;
+        IntVector tailGap = IntVector.fromArray(SI, TAIL_GAP, c - full);
+        for (int r = 0; r < rows; r++) {
+            int at = off + r * c;
+            IntVector hi = IntVector.broadcast(SI, Integer.MIN_VALUE), lo = IntVector.broadcast(SI, Integer.MAX_VALUE);
+            for (int i = 0; i < full; i += L) {
+                IntVector bits = FloatVector.fromArray(S, a, at + i).reinterpretAsInts();
+                hi = hi.max(bits);
+                lo = lo.min(bits);
+            }
+            IntVector last = FloatVector.fromArray(S, a, at + c - L).reinterpretAsInts();
+            hi = hi.max(last);
+            lo = lo.min(last);
+            int h = hi.reduceLanes(VectorOperators.MAX);
+            float m = Float.intBitsToFloat(h >= 0 ? h : lo.reduceLanes(VectorOperators.MIN));
+            FloatVector mv = FloatVector.broadcast(S, m);
+            FloatVector sv = mv.sub(mv);
+            for (int i = 0; i < full; i += L) sv = sv.add(expOfNegated(mv.sub(FloatVector.fromArray(S, a, at + i))));
+            if (full < c)
+                sv = sv.add(expOfNegated(mv.sub(FloatVector.fromArray(S, a, at + c - L))
+                        .reinterpretAsInts()
+                        .max(tailGap)
+                        .reinterpretAsFloats()));
+            max[r] = m;
+            logS[r] = sumLanes(sv);
+        }
+        int r = 0;
+        for (; r + L <= rows; r += L)
+            logOfPositive(FloatVector.fromArray(S, logS, r).max(1f)).intoArray(logS, r);
+        if (r < rows) { // the last rows through the same lanewise log, in a padded copy
+            float[] sums = new float[L];
+            System.arraycopy(logS, r, sums, 0, rows - r);
+            logOfPositive(FloatVector.fromArray(S, sums, 0).max(1f)).intoArray(sums, 0);
+            System.arraycopy(sums, 0, logS, r, rows - r);
         }
     }
 
@@ -818,21 +874,27 @@ final class VectorRowMath implements RowMath {
      * LOG, whose compiled forms differ from their fallbacks in the last bits.
      */
 
-    /** lane i of SUM_STEP[w] is lane i + w (wrapping): the steps of a fixed tree sum over the lanes. */
-    @SuppressWarnings({"unchecked", "rawtypes"}) // an array of a generic type: made raw, filled with Float shuffles
-    private static final jdk.incubator.vector.VectorShuffle<Float>[] SUM_STEP =
-            new jdk.incubator.vector.VectorShuffle[L];
+    /**
+     * The steps of a fixed tree sum over the lanes: lane i of SUM_STEP_w is lane i + w (wrapping). One static final
+     * field each, not an array, so that C2 takes each as a constant; read from an array, each rearrange loaded and
+     * checked its shuffle at every call (sumLanes was as costly as the exps of a 100-class row).
+     */
+    private static final VectorShuffle<Float> SUM_STEP_8 = sumStep(8),
+            SUM_STEP_4 = sumStep(4),
+            SUM_STEP_2 = sumStep(2),
+            SUM_STEP_1 = sumStep(1);
 
-    static {
-        for (int w = 1; w < L; w *= 2) {
-            int ww = w;
-            SUM_STEP[w] = jdk.incubator.vector.VectorShuffle.fromOp(S, i -> (i + ww) % L);
-        }
+    private static VectorShuffle<Float> sumStep(int w) {
+        return VectorShuffle.fromOp(S, i -> (i + w) % L);
     }
 
-    /** The sum of the lanes in a fixed order (a pairwise tree), whatever the JIT does. */
+    /** The sum of the lanes in a fixed order (a pairwise tree, for up to 16 lanes), whatever the JIT does. */
     static float sumLanes(FloatVector v) {
-        for (int w = L / 2; w >= 1; w /= 2) v = v.add(v.rearrange(SUM_STEP[w]));
+        if (L > 16) throw new AssertionError("a tree for " + L + " lanes"); // the preferred width is at most 512 bits
+        if (L == 16) v = v.add(v.rearrange(SUM_STEP_8));
+        if (L >= 8) v = v.add(v.rearrange(SUM_STEP_4));
+        if (L >= 4) v = v.add(v.rearrange(SUM_STEP_2));
+        if (L >= 2) v = v.add(v.rearrange(SUM_STEP_1));
         return v.lane(0);
     }
 

@@ -32,7 +32,7 @@ class HalfWideningTest {
         Random r = new Random(5);
         for (boolean vector : new boolean[] {true, false}) {
             try (Xent x = Xent.on(new CpuBackend(2, vector))) {
-                for (int c : new int[] {1, 5, 10, 31, 128, 129, 1000, 5000}) {
+                for (int c : new int[] {1, 5, 10, 31, 64, 100, 128, 256, 257, 1000, 5000}) {
                     int n = 37;
                     float[] v = new float[n * c];
                     for (int i = 0; i < v.length; i++)

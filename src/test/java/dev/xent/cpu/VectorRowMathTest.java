@@ -218,7 +218,7 @@ class VectorRowMathTest {
             -0f,
             0f
         };
-        for (int c : new int[] {1, 2, 10, 16, 31, 128, 129}) {
+        for (int c : new int[] {1, 2, 10, 16, 31, 32, 33, 63, 64, 65, 100, 128, 200, 256, 257}) {
             for (int rows : new int[] {1, 15, 16, 17, 50}) {
                 float[] a = new float[3 + rows * c];
                 for (int i = 0; i < a.length; i++) a[i] = (float) (r.nextGaussian() * 5);
