@@ -168,6 +168,7 @@ final class BenchTiming {
     static Measurement cpu(BenchPlan plan, DivergenceSpec divSpec) throws Exception {
         BenchOp op = plan.op();
         int runs = plan.runs(), warmup = plan.warmup(), copies = plan.copies(), nThreads = plan.threads();
+        dev.xent.cpu.CpuBackend.awaitCompiledLoops(120); // time the compiled vector loops, not their warm-up twin
         long elements = plan.elements();
         List<Tensor> inputs = plan.inputs(), teachers = plan.teachers();
         double[] times = new double[runs];

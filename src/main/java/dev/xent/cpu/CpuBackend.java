@@ -108,6 +108,15 @@ public final class CpuBackend implements Backend {
         return new Tensor[] {x, Tensor.of(y, n)};
     }
 
+    /**
+     * Waits up to the given seconds until the vector short-row loops are compiled (until then the CPU path runs their
+     * exact scalar twin, same bits, see VectorWarmup): benchmarks call this so that they time the compiled loops.
+     * True if they are ready, or if this JVM has no Vector API.
+     */
+    public static boolean awaitCompiledLoops(long seconds) throws InterruptedException {
+        return !vectorModulePresent() || VectorWarmup.awaitShortRows(seconds, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
     /** {@return true when the incubating Vector API module was added to this JVM} */
     public static boolean vectorModulePresent() {
         return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();

@@ -20,6 +20,8 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorRowMath implements RowMath {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /** Floats per vector (8 for AVX2, 16 for AVX-512). */
+    static final int LANES = L;
 
     private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
 
@@ -472,6 +474,12 @@ final class VectorRowMath implements RowMath {
             RowMath.super.manyRowStats(a, off, rows, c, max, logS);
             return;
         }
+        if (VectorWarmup.shortRowsReady()) manyRowStatsVector(a, off, rows, c, max, logS);
+        else VectorTwin.manyRowStats(a, off, rows, c, max, logS); // the same bits while the vector loops compile
+    }
+
+    /** {@link #manyRowStats} on the Vector API, for c <= {@link #MANY_ROWS_MAX_CLASSES}, compiled or not. */
+    void manyRowStatsVector(float[] a, int off, int rows, int c, float[] max, float[] logS) {
         if (c >= MEDIUM_ROW_MIN_VECTORS * L) {
             mediumRowStats(a, off, rows, c, max, logS);
             return;
