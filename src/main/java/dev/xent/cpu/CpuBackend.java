@@ -111,7 +111,10 @@ public final class CpuBackend implements Backend {
     /**
      * Waits up to the given seconds until the vector short-row loops are compiled (until then the CPU path runs their
      * exact scalar twin, same bits, see VectorWarmup): benchmarks call this so that they time the compiled loops.
-     * True if they are ready, or if this JVM has no Vector API.
+     *
+     * @param seconds the longest wait
+     * @return true if they are ready, or if this JVM has no Vector API
+     * @throws InterruptedException if the wait is interrupted
      */
     public static boolean awaitCompiledLoops(long seconds) throws InterruptedException {
         return !vectorModulePresent() || VectorWarmup.awaitShortRows(seconds, java.util.concurrent.TimeUnit.SECONDS);
